@@ -1,0 +1,197 @@
+// The only module that imports koffi. It declares the three io_uring syscalls,
+// mmap and the few libc helpers the library needs, and hands back plain
+// numbers: a result >= 0, or -errno on failure, as liburing's syscall layer
+// does. Nothing here throws once loaded; loading itself is lazy, so importing
+// the package on a system without koffi's binary (or without Linux) does not
+// throw: `loadError()` says why the first ring can't be made.
+//
+// Every pointer crosses this boundary as a JS number (an address below 2^53,
+// which every x86_64 and arm64 user address is). Callers get the address of a
+// typed array's memory with `addressOf`, and must keep that memory referenced
+// for as long as anything (the kernel included) may use the address.
+
+import { createRequire } from 'node:module';
+
+// The io_uring syscalls have the same numbers on every architecture: they were
+// added after the syscall tables were unified (Linux 5.1).
+const NR_IO_URING_SETUP = 425;
+const NR_IO_URING_ENTER = 426;
+const NR_IO_URING_REGISTER = 427;
+
+type SyscallFn = (nr: number, a: number, b: number, c: number, d: number, e: number, f: number) => number;
+
+interface Bindings {
+  syscall: SyscallFn;
+  memmove: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => number;
+  mmap: (addr: number, len: number, prot: number, flags: number, fd: number, off: number) => number;
+  munmap: (addr: number, len: number) => number;
+  madvise: (addr: number, len: number, advice: number) => number;
+  close: (fd: number) => number;
+  pipe2: (fds: Int32Array, flags: number) => number;
+  eventfd: (initval: number, flags: number) => number;
+  getrlimit: (resource: number, out: BigUint64Array) => number;
+  setrlimit: (resource: number, lim: BigUint64Array) => number;
+  errno: () => number;
+  view: (addr: number, len: number) => ArrayBuffer;
+  poll: PollFn | undefined;
+}
+
+/** libuv's own poll watcher, as koffi exposes it (`koffi.node.poll`). */
+export type PollFn = (fd: number, opts: { readable?: boolean; writable?: boolean }, cb: (...args: unknown[]) => void) => PollHandle;
+export interface PollHandle {
+  stop?(): void;
+  close?(): void;
+  unref?(): void;
+  ref?(): void;
+}
+
+let bindings: Bindings | null = null;
+let failure: string | null = null;
+
+function load(): Bindings | null {
+  if (bindings !== null || failure !== null) return bindings;
+  if (process.platform !== 'linux') {
+    failure = `io_uring is a Linux interface; this is ${process.platform}`;
+    return null;
+  }
+  let koffi: any;
+  try {
+    koffi = createRequire(import.meta.url)('koffi');
+  } catch (err) {
+    failure = `koffi could not be loaded (${(err as Error).message}); reinstall with npm install`;
+    return null;
+  }
+  try {
+    const libc = koffi.load('libc.so.6');
+    // syscall(2) is variadic in C; on x86_64 and arm64 a fixed prototype of
+    // longs passes the same registers, and glibc's wrapper reads six of them.
+    const syscall = libc.func('long syscall(long nr, long a, long b, long c, long d, long e, long f)');
+    bindings = {
+      syscall,
+      // memmove(p, p, 0) returns p: koffi passes a typed array as the address
+      // of its memory, and V8 gives an on-heap array a stable off-heap store
+      // the first time its address is taken.
+      memmove: libc.func('uintptr_t memmove(void *dst, void *src, size_t n)'),
+      mmap: libc.func('uintptr_t mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)'),
+      munmap: libc.func('int munmap(uintptr_t addr, size_t len)'),
+      madvise: libc.func('int madvise(uintptr_t addr, size_t len, int advice)'),
+      close: libc.func('int close(int fd)'),
+      pipe2: libc.func('int pipe2(void *fds, int flags)'),
+      eventfd: libc.func('int eventfd(unsigned int initval, int flags)'),
+      getrlimit: libc.func('int getrlimit(int resource, void *rlim)'),
+      setrlimit: libc.func('int setrlimit(int resource, void *rlim)'),
+      errno: () => koffi.errno(),
+      view: (addr: number, len: number) => koffi.view(addr, len),
+      poll: typeof koffi.node?.poll === 'function' ? koffi.node.poll.bind(koffi.node) : undefined,
+    };
+  } catch (err) {
+    failure = `libc could not be bound through koffi: ${(err as Error).message}`;
+    return null;
+  }
+  return bindings;
+}
+
+/** Why the FFI can't be used here, or null when it can. Loads it on first call. */
+export function loadError(): string | null {
+  load();
+  return failure;
+}
+
+function b(): Bindings {
+  const x = bindings ?? load();
+  if (x === null) throw new Error(failure ?? 'ffi unavailable');
+  return x;
+}
+
+// -errno from a libc call that returned -1 (errno must be read before any
+// other native call).
+function sysret(r: number): number {
+  return r < 0 ? -b().errno() : r;
+}
+
+/** io_uring_setup(2): the ring fd, or -errno. `params` is a 120-byte io_uring_params. */
+export function ioUringSetup(entries: number, paramsAddr: number): number {
+  const x = b();
+  const r = x.syscall(NR_IO_URING_SETUP, entries, paramsAddr, 0, 0, 0, 0);
+  return r < 0 ? -x.errno() : r;
+}
+
+/** io_uring_enter(2) with the EXT_ARG-era six arguments; result or -errno. */
+export function ioUringEnter(fd: number, toSubmit: number, minComplete: number, flags: number, argAddr: number, argSize: number): number {
+  const x = bindings!;
+  const r = x.syscall(NR_IO_URING_ENTER, fd, toSubmit, minComplete, flags, argAddr, argSize);
+  return r < 0 ? -x.errno() : r;
+}
+
+/** io_uring_register(2); result or -errno. `fd` may be -1 (ringless query). */
+export function ioUringRegister(fd: number, opcode: number, argAddr: number, nrArgs: number): number {
+  const x = b();
+  const r = x.syscall(NR_IO_URING_REGISTER, fd, opcode, argAddr, nrArgs, 0, 0);
+  return r < 0 ? -x.errno() : r;
+}
+
+const MAP_FAILED = 2 ** 64 - 1; // (void *)-1 as a uintptr read into a double
+
+/** mmap(2): an address, or -errno. */
+export function mmap(addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
+  const x = b();
+  const r = x.mmap(addr, len, prot, flags, fd, offset);
+  if (r === MAP_FAILED || r === -1) return -x.errno();
+  return r;
+}
+
+export function munmap(addr: number, len: number): number {
+  return sysret(b().munmap(addr, len));
+}
+
+export function madvise(addr: number, len: number, advice: number): number {
+  return sysret(b().madvise(addr, len, advice));
+}
+
+export function close(fd: number): number {
+  return sysret(b().close(fd));
+}
+
+/** pipe2(2): [readFd, writeFd], or -errno. */
+export function pipe(flags = 0): [number, number] | number {
+  const fds = new Int32Array(2);
+  const r = sysret(b().pipe2(fds, flags));
+  return r < 0 ? r : [fds[0]!, fds[1]!];
+}
+
+/** eventfd(2): an fd, or -errno. */
+export function eventfd(initval: number, flags: number): number {
+  return sysret(b().eventfd(initval, flags));
+}
+
+/** getrlimit(2): [soft, hard] as bigints (RLIM_INFINITY is 2^64-1), or -errno. */
+export function getrlimit(resource: number): [bigint, bigint] | number {
+  const lim = new BigUint64Array(2);
+  const r = sysret(b().getrlimit(resource, lim));
+  return r < 0 ? r : [lim[0]!, lim[1]!];
+}
+
+/** setrlimit(2): 0 or -errno. */
+export function setrlimit(resource: number, soft: bigint, hard: bigint): number {
+  const lim = new BigUint64Array([soft, hard]);
+  return sysret(b().setrlimit(resource, lim));
+}
+
+/**
+ * The address of the first byte of a typed array's memory. The caller checks
+ * the view is attached and non-empty; the memory must stay referenced while
+ * the address is in use.
+ */
+export function addressOf(view: ArrayBufferView): number {
+  return b().memmove(view, view, 0);
+}
+
+/** An ArrayBuffer over foreign memory (an mmap). Touching it after munmap kills the process. */
+export function view(addr: number, len: number): ArrayBuffer {
+  return b().view(addr, len);
+}
+
+/** libuv's poll watcher through koffi, when this koffi has it. */
+export function pollFunction(): PollFn | undefined {
+  return load()?.poll;
+}

@@ -1,0 +1,13 @@
+// tsuring: io_uring for Node.js, in TypeScript. Names follow liburing's with
+// `io_uring_` dropped and the rest camelCased (io_uring_prep_read ->
+// prepRead, io_uring_cqe_seen -> ring.cqeSeen); kernel constants keep the
+// kernel's spelling.
+
+export { IoUring } from './ring/io-uring.ts';
+export type { IoUringOptions, SharedRing, Timeout } from './ring/io-uring.ts';
+export { Sqe } from './ring/sqe.ts';
+export { Cqe } from './ring/cqe.ts';
+export { IoUringError } from './errors.ts';
+export * from './prep/index.ts';
+export * from './uapi/constants.ts';
+export * as layout from './uapi/layout.ts';

@@ -1,0 +1,2 @@
+export { prepRw, prepNop, prepRead, prepWrite, prepReadv, prepWritev, prepFsync, makeIovecs } from './rw.ts';
+export { prepTimeout, makeTimespec } from './timeout.ts';

@@ -1,0 +1,58 @@
+// Timeout encoders. A timeout's `struct __kernel_timespec` is built from
+// milliseconds or { sec, nsec } into memory the entry keeps.
+
+import { IORING_OP_TIMEOUT } from '../uapi/constants.ts';
+import { __kernel_timespec } from '../uapi/layout.ts';
+import { addressFor, checkLength } from '../ring/memory.ts';
+import type { Sqe } from '../ring/sqe.ts';
+import type { Timeout } from '../ring/io-uring.ts';
+import { prepRw } from './rw.ts';
+
+/**
+ * A `struct __kernel_timespec` holding `t` (milliseconds, or { sec, nsec }).
+ * A Uint8Array of 16 bytes, ready to keep and pass by address.
+ */
+export function makeTimespec(t: Timeout): Uint8Array {
+  let sec: number;
+  let nsec: number;
+  if (typeof t === 'number') {
+    if (!Number.isFinite(t) || t < 0) throw new RangeError(`a timeout must be a finite number of milliseconds >= 0 (got ${t})`);
+    sec = Math.floor(t / 1000);
+    nsec = Math.round((t - sec * 1000) * 1e6);
+    if (nsec >= 1e9) { sec++; nsec -= 1e9; }
+  } else if (t !== null && typeof t === 'object') {
+    ({ sec, nsec } = t);
+    if (!Number.isSafeInteger(sec) || sec < 0 || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) {
+      throw new RangeError('a timeout { sec, nsec } needs integers sec >= 0 and 0 <= nsec < 1e9');
+    }
+  } else {
+    throw new TypeError('a timeout must be milliseconds or { sec, nsec }');
+  }
+  const ts = new Uint8Array(new ArrayBuffer(__kernel_timespec.sizeof));
+  const dv = new DataView(ts.buffer);
+  dv.setBigInt64(__kernel_timespec.tv_sec, BigInt(sec), true);
+  dv.setBigInt64(__kernel_timespec.tv_nsec, BigInt(nsec), true);
+  return ts;
+}
+
+/**
+ * Prepare an `IORING_OP_TIMEOUT`: completes with -ETIME once `ts` has passed,
+ * or with 0 once `count` other completions have been posted (0: time only).
+ * `flags` are IORING_TIMEOUT_* (ABS, BOOTTIME, REALTIME, ETIME_SUCCESS,
+ * MULTISHOT). `ts` is milliseconds, { sec, nsec }, or a 16-byte
+ * `__kernel_timespec` you built (then nothing is allocated).
+ *
+ * Lifetime: the timespec is kept referenced until the CQE is consumed (the
+ * kernel reads it at submission, but a linked or drained timeout is read
+ * later).
+ * @since Linux 5.4
+ * @see io_uring_prep_timeout(3)
+ */
+export function prepTimeout(sqe: Sqe, ts: Timeout | Uint8Array, count = 0, flags = 0): void {
+  checkLength(count, 'count');
+  const spec = ts instanceof Uint8Array ? ts : makeTimespec(ts);
+  const addr = addressFor(spec, __kernel_timespec.sizeof, 'ts');
+  prepRw(IORING_OP_TIMEOUT, sqe, -1, addr, 1, count);
+  sqe.u32[sqe.w + 7] = flags; // timeout_flags
+  sqe.keeps.add(sqe.index, spec);
+}

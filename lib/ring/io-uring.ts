@@ -1,0 +1,1015 @@
+// The ring: io_uring_setup, the shared SQ and CQ, and liburing's queue API
+// (src/queue.c, src/setup.c and the inline helpers of liburing.h), with the
+// names camelCased and `io_uring_` dropped.
+//
+// Ring memory is a SharedArrayBuffer handed to the kernel with
+// IORING_SETUP_NO_MMAP (Linux 6.5+) where the kernel takes it, so the rings are
+// ordinary JS memory that a worker_thread can attach; elsewhere the ring fd is
+// mmapped and wrapped with views. Either way this object owns the memory and
+// never lets it go while the kernel may still write it.
+//
+// Memory ordering: JS has only sequentially consistent atomics. Every read of
+// an index the kernel writes (SQ head, CQ tail, SQ flags) is an Atomics.load
+// (an acquire at least); every write of an index the kernel reads (SQ tail, CQ
+// head) is an Atomics.store (a release at least: on x86_64 an xchg, a full
+// barrier).
+
+import * as ffi from '../../ffi/index.ts';
+import { IoUringError, check } from '../errors.ts';
+import {
+  IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
+  IORING_CQE_F_MORE, IORING_CQ_EVENTFD_DISABLED,
+  IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS, IORING_ENTER_REGISTERED_RING, IORING_ENTER_SQ_WAIT, IORING_ENTER_SQ_WAKEUP,
+  IORING_FEAT_EXT_ARG, IORING_FEAT_MIN_TIMEOUT, IORING_FEAT_REG_REG_RING, IORING_FEAT_SINGLE_MMAP,
+  IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING,
+  IORING_OP_ASYNC_CANCEL, IORING_OP_NOP,
+  IORING_REGISTER_ENABLE_RINGS, IORING_REGISTER_RING_FDS, IORING_REGISTER_USE_REGISTERED_RING, IORING_UNREGISTER_RING_FDS,
+  IORING_SETUP_ATTACH_WQ, IORING_SETUP_CLAMP, IORING_SETUP_CQE32, IORING_SETUP_CQE_MIXED, IORING_SETUP_CQSIZE,
+  IORING_SETUP_IOPOLL, IORING_SETUP_NO_MMAP, IORING_SETUP_NO_SQARRAY, IORING_SETUP_R_DISABLED,
+  IORING_SETUP_REGISTERED_FD_ONLY, IORING_SETUP_SQE128, IORING_SETUP_SQE_MIXED, IORING_SETUP_SQPOLL, IORING_SETUP_SQ_REWIND,
+  IORING_SQ_CQ_OVERFLOW, IORING_SQ_NEED_WAKEUP, IORING_SQ_TASKRUN,
+  IOSQE_IO_DRAIN,
+} from '../uapi/constants.ts';
+import { io_cqring_offsets, io_sqring_offsets, io_uring_params } from '../uapi/layout.ts';
+import { Cqe } from './cqe.ts';
+import { KeepTable } from './keep.ts';
+import { addressFor, bury } from './memory.ts';
+import { Sqe } from './sqe.ts';
+
+const PAGE = 4096;
+const KERN_MAX_ENTRIES = 32768;
+const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
+// liburing's KRING_SIZE: the struct io_rings header before the CQEs. A page of
+// slack is added on top, since the header is a cache line or two depending on
+// the machine, and the kernel pins as much as it computes.
+const KRING_SIZE = 64;
+
+const EAGAIN = 11;
+const EINTR = 4;
+const EINVAL = 22;
+const ETIME = 62;
+const EBUSY = 16;
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 0x01;
+const MAP_PRIVATE = 0x02;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const MAP_POPULATE = 0x8000;
+const MADV_DONTFORK = 10;
+
+// Every IORING_SETUP_* bit the pinned header defines.
+const KNOWN_SETUP_FLAGS = 0x1fffff;
+
+/** A timeout for the wait calls: milliseconds, or a `__kernel_timespec`. */
+export type Timeout = number | { sec: number; nsec: number };
+
+export interface IoUringOptions {
+  /** IORING_SETUP_* flags. Default 0 (plus the optimisations below). */
+  flags?: number;
+  /** `sq_thread_cpu`: the CPU for the SQPOLL thread (with IORING_SETUP_SQ_AFF). */
+  sqThreadCpu?: number;
+  /** `sq_thread_idle`: milliseconds the SQPOLL thread spins before sleeping. */
+  sqThreadIdle?: number;
+  /** `cq_entries`: the CQ size; sets IORING_SETUP_CQSIZE. Default twice the SQ. */
+  cqEntries?: number;
+  /** `wq_fd`: a ring whose io-wq to share; sets IORING_SETUP_ATTACH_WQ. */
+  wqFd?: number;
+  /**
+   * Where the rings live. 'shared' (a SharedArrayBuffer handed over with
+   * IORING_SETUP_NO_MMAP, Linux 6.5+), 'mmap' (the kernel's pages, mapped),
+   * or 'auto' (default): shared where the kernel takes it, mmap otherwise.
+   */
+  memory?: 'auto' | 'shared' | 'mmap';
+}
+
+// A module-private option: the ring of another thread, to attach to.
+const ATTACH = Symbol('attach');
+
+/** What `share()` gives a worker_thread to `IoUring.attach()` the same ring. */
+export interface SharedRing {
+  fd: number;
+  memory: SharedArrayBuffer;
+  base: number;
+  params: Uint8Array;
+  flags: number;
+}
+
+// What the kernel may still use when the ring object is gone: held by the
+// finalization registry, so a ring dropped without close() neither leaks its
+// fd nor frees memory under an operation in flight.
+interface Resources {
+  fd: number;
+  regIndex: number;
+  ownsFd: boolean;
+  used: boolean;
+  closed: boolean;
+  memory: SharedArrayBuffer | null;
+  maps: { addr: number; len: number }[];
+  keeps: KeepTable;
+}
+
+function releaseDropped(res: Resources): void {
+  if (res.closed || !res.ownsFd) return;
+  res.closed = true;
+  // Nothing can tell what is still in flight now: if the ring was ever used,
+  // its memory and everything its operations named are kept for good.
+  if (res.used) {
+    bury(res.memory, ...res.keeps.all());
+    process.emitWarning('an IoUring with submitted work was garbage-collected without close(); its memory is kept for the life of the process', 'TsuringWarning');
+  }
+  if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
+  if (res.fd >= 0) ffi.close(res.fd);
+  // The kernel's own pages stay alive until its requests finish; our mapping
+  // of them may go.
+  for (const m of res.maps) ffi.munmap(m.addr, m.len);
+}
+
+const dropped = new FinalizationRegistry<Resources>(releaseDropped);
+const unmapLater = new FinalizationRegistry<{ addr: number; len: number }>((m) => {
+  ffi.munmap(m.addr, m.len);
+});
+
+function unregisterRingIndex(index: number, fd: number): void {
+  const upd = new Uint32Array(4);
+  upd[0] = index;
+  ffi.ioUringRegister(fd, IORING_UNREGISTER_RING_FDS, ffi.addressOf(upd), 1);
+}
+
+function roundupPow2(n: number): number {
+  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n));
+}
+
+function pageRound(n: number): number {
+  return Math.ceil(n / PAGE) * PAGE;
+}
+
+function checkUint32(v: number | undefined, what: string): number {
+  if (v === undefined) return 0;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${v})`);
+  return v;
+}
+
+
+interface SetupResult {
+  fd: number;
+  flags: number;
+  sab: SharedArrayBuffer | null;
+  sabBase: number;
+  params: Uint8Array;
+  dropped: string[];
+}
+
+// io_uring_setup with the library's own optimisations (a SharedArrayBuffer
+// ring via NO_MMAP, and NO_SQARRAY) tried first and dropped if the kernel
+// refuses them (RELIABILITY 9: retry without, and report what went).
+function setup(entries: number, options: IoUringOptions, userFlags: number, flagsBase: number, cqWanted: number): SetupResult {
+  const mode = options.memory ?? 'auto';
+  if (mode !== 'auto' && mode !== 'shared' && mode !== 'mmap') throw new TypeError(`memory must be 'auto', 'shared' or 'mmap' (got ${String(mode)})`);
+  const needShared = mode === 'shared' || (userFlags & (IORING_SETUP_NO_MMAP | IORING_SETUP_REGISTERED_FD_ONLY)) !== 0;
+  if (needShared && mode === 'mmap') throw new RangeError("memory: 'mmap' contradicts IORING_SETUP_NO_MMAP / REGISTERED_FD_ONLY");
+  const sqThreadCpu = checkUint32(options.sqThreadCpu, 'sqThreadCpu');
+  const sqThreadIdle = checkUint32(options.sqThreadIdle, 'sqThreadIdle');
+  const wqFd = checkUint32(options.wqFd, 'wqFd');
+  const attempts: number[] = [];
+  if (mode !== 'mmap') attempts.push(IORING_SETUP_NO_MMAP | IORING_SETUP_NO_SQARRAY, IORING_SETUP_NO_MMAP);
+  if (!needShared) attempts.push(IORING_SETUP_NO_SQARRAY, 0);
+
+  const params = new Uint8Array(io_uring_params.sizeof);
+  const pv = new DataView(params.buffer);
+  const refused = new Set<string>();
+  for (let k = 0; k < attempts.length; k++) {
+    const flags = flagsBase | attempts[k]!;
+    params.fill(0);
+    pv.setUint32(io_uring_params.flags, flags, true);
+    pv.setUint32(io_uring_params.sq_thread_cpu, sqThreadCpu, true);
+    pv.setUint32(io_uring_params.sq_thread_idle, sqThreadIdle, true);
+    pv.setUint32(io_uring_params.cq_entries, cqWanted, true);
+    pv.setUint32(io_uring_params.wq_fd, wqFd, true);
+    let sab: SharedArrayBuffer | null = null;
+    let sabBase = 0;
+    if (flags & IORING_SETUP_NO_MMAP) {
+      // liburing's io_uring_alloc_huge layout: the SQEs first, page-rounded,
+      // then the rings, in one SharedArrayBuffer aligned to a page.
+      const sq = roundupPow2(Math.min(entries, KERN_MAX_ENTRIES));
+      let cq = 2 * sq;
+      if (cqWanted) {
+        if (cqWanted > KERN_MAX_CQ_ENTRIES && !(flags & IORING_SETUP_CLAMP)) {
+          throw new RangeError(`cqEntries must be at most ${KERN_MAX_CQ_ENTRIES} (got ${cqWanted}); IORING_SETUP_CLAMP clamps instead`);
+        }
+        cq = roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES));
+        if (cq < sq) throw new RangeError(`cqEntries (${cqWanted}) must be at least the SQ size (${sq})`);
+      }
+      const sqesBytes = pageRound(sq * ((flags & IORING_SETUP_SQE128) ? 128 : 64));
+      const ringBytes = KRING_SIZE + cq * ((flags & IORING_SETUP_CQE32) ? 32 : 16) + ((flags & IORING_SETUP_NO_SQARRAY) ? 0 : sq * 4);
+      sab = new SharedArrayBuffer(sqesBytes + pageRound(ringBytes) + 2 * PAGE);
+      const addr = ffi.addressOf(new Uint8Array(sab));
+      sabBase = pageRound(addr) - addr;
+      pv.setBigUint64(io_uring_params.sq_off + io_sqring_offsets.user_addr, BigInt(addr + sabBase), true);
+      pv.setBigUint64(io_uring_params.cq_off + io_cqring_offsets.user_addr, BigInt(addr + sabBase + sqesBytes), true);
+    }
+    const fd = ffi.ioUringSetup(entries, ffi.addressOf(params));
+    if (fd >= 0) {
+      const dropped = [...refused].filter((name) => !(flags & (name === 'NO_MMAP' ? IORING_SETUP_NO_MMAP : IORING_SETUP_NO_SQARRAY)));
+      return { fd, flags, sab, sabBase, params, dropped };
+    }
+    // Only EINVAL means "a flag this kernel does not know"; anything else
+    // (EPERM, ENOMEM, ...) is the answer, as is the failure of the last try.
+    if (fd !== -EINVAL || k === attempts.length - 1) throw new IoUringError(fd, 'io_uring_setup', `flags 0x${flags.toString(16)}`);
+    if (attempts[k]! & IORING_SETUP_NO_SQARRAY) refused.add('NO_SQARRAY');
+    if (attempts[k]! & IORING_SETUP_NO_MMAP && !needShared) refused.add('NO_MMAP');
+  }
+  throw new Error('unreachable');
+}
+
+/** A liburing `struct io_uring`: one ring, its SQ and CQ. */
+export class IoUring implements Disposable {
+  /** The ring fd (or, with IORING_SETUP_REGISTERED_FD_ONLY, -1). */
+  readonly fd: number;
+  /** IORING_SETUP_* flags the ring was made with. */
+  readonly flags: number;
+  /** IORING_FEAT_* bits the kernel reported. */
+  readonly features: number;
+  /** SQ size, as the kernel rounded it. */
+  readonly sqEntries: number;
+  /** CQ size, as the kernel rounded it. */
+  readonly cqEntries: number;
+  /** Where the rings live: 'shared' (a SharedArrayBuffer) or 'mmap'. */
+  readonly memory: 'shared' | 'mmap';
+  /** Setup flags the library tried for speed and the kernel refused (by name). */
+  readonly droppedFlags: readonly string[];
+
+  // Ring memory views. ringU32 covers the SQ and CQ rings (one region with
+  // IORING_FEAT_SINGLE_MMAP), sqeU32 the SQE array.
+  private ringU32: Uint32Array;
+  private readonly cqU32: Uint32Array;
+  private sqeU32: Uint32Array;
+  // Word indices of the ring fields (from io_sqring_offsets/io_cqring_offsets).
+  private readonly sqHead: number;
+  private readonly sqTail: number;
+  private readonly sqFlags: number;
+  private readonly sqDropped: number;
+  private readonly cqHead: number;
+  private readonly cqTail: number;
+  private readonly cqOverflow: number;
+  private readonly cqFlags: number;
+  private readonly cqes: number;
+  private readonly sqMask: number;
+  private readonly cqMask: number;
+  private readonly sqeWords: number;
+  private readonly cqeWords: number;
+  // liburing's sqe_head / sqe_tail: entries handed out but not yet published.
+  private sqeHead = 0;
+  private sqeTail = 0;
+  private readonly sqeObjs: Sqe[];
+  private readonly cqeObjs: Cqe[];
+  private readonly keeps: KeepTable;
+  private readonly res: Resources;
+  // io_uring_enter's fd and the flags every enter carries (REGISTERED_RING).
+  private enterFd: number;
+  private enterFlags = 0;
+  private registerFlag = 0;
+  // IOPOLL without SQPOLL: completions only appear when we enter the kernel.
+  private readonly cqEnter: boolean;
+  private closed = false;
+  // sqEntries while open, 0 once closed: getSqe's one comparison covers both.
+  private sqLimit: number;
+  private enabled: boolean;
+  // The EXT_ARG argument (io_uring_getevents_arg at 0, its timespec at 32),
+  // allocated once so waits with a timeout allocate nothing.
+  private readonly arg: Uint32Array;
+  private readonly argAddr: number;
+  private readonly sab: SharedArrayBuffer | null;
+  private readonly sabBase: number;
+  private readonly paramsBytes: Uint8Array;
+
+  /**
+   * io_uring_queue_init_params(3): a ring of `entries` SQEs (rounded up to a
+   * power of two; at most 32768 unless IORING_SETUP_CLAMP).
+   */
+  constructor(entries: number, options: IoUringOptions = {}) {
+    if (!Number.isInteger(entries) || entries < 1) throw new RangeError(`entries must be a positive integer (got ${entries})`);
+    const userFlags = checkUint32(options.flags, 'flags');
+    if ((userFlags & ~KNOWN_SETUP_FLAGS) !== 0) {
+      throw new RangeError(`unknown IORING_SETUP_* bits 0x${(userFlags & ~KNOWN_SETUP_FLAGS).toString(16)}`);
+    }
+    if (userFlags & (IORING_SETUP_SQE_MIXED | IORING_SETUP_CQE_MIXED)) {
+      throw new RangeError('IORING_SETUP_SQE_MIXED and IORING_SETUP_CQE_MIXED rings are not supported by this version of tsuring');
+    }
+    if (entries > KERN_MAX_ENTRIES && !(userFlags & IORING_SETUP_CLAMP)) {
+      throw new RangeError(`entries must be at most ${KERN_MAX_ENTRIES} (got ${entries}); IORING_SETUP_CLAMP clamps instead`);
+    }
+    let cqWanted = 0;
+    let flagsBase = userFlags;
+    if (options.cqEntries !== undefined) {
+      cqWanted = checkUint32(options.cqEntries, 'cqEntries');
+      if (cqWanted < 1) throw new RangeError('cqEntries must be at least 1');
+      flagsBase |= IORING_SETUP_CQSIZE;
+    }
+    if (options.wqFd !== undefined) flagsBase |= IORING_SETUP_ATTACH_WQ;
+    const loadErr = ffi.loadError();
+    if (loadErr !== null) throw new IoUringError(38 /* ENOSYS */, 'io_uring_setup', loadErr);
+
+    const attach = (options as { [ATTACH]?: SharedRing })[ATTACH];
+    let fd: number;
+    let flags: number;
+    let sab: SharedArrayBuffer | null;
+    let sabBase: number;
+    let params: Uint8Array;
+    if (attach !== undefined) {
+      ({ fd, flags, memory: sab, base: sabBase } = attach);
+      params = attach.params;
+      this.droppedFlags = [];
+    } else {
+      ({ fd, flags, sab, sabBase, params, dropped: this.droppedFlags } = setup(entries, options, userFlags, flagsBase, cqWanted));
+    }
+    const pv = new DataView(params.buffer, params.byteOffset, params.byteLength);
+    // With NO_MMAP the SQEs sit at the start of the memory, the rings after them.
+    const sqesOff = sab === null ? 0 : Number(pv.getBigUint64(io_uring_params.cq_off + io_cqring_offsets.user_addr, true) - pv.getBigUint64(io_uring_params.sq_off + io_sqring_offsets.user_addr, true));
+
+    const sqEntries = pv.getUint32(io_uring_params.sq_entries, true);
+    const cqEntries = pv.getUint32(io_uring_params.cq_entries, true);
+    const features = pv.getUint32(io_uring_params.features, true);
+    const so = (f: number) => pv.getUint32(io_uring_params.sq_off + f, true);
+    const co = (f: number) => pv.getUint32(io_uring_params.cq_off + f, true);
+    const sqeBytes = (flags & IORING_SETUP_SQE128) ? 128 : 64;
+    const cqeBytes = (flags & IORING_SETUP_CQE32) ? 32 : 16;
+    const regOnly = (flags & IORING_SETUP_REGISTERED_FD_ONLY) !== 0;
+    this.res = { fd: regOnly ? -1 : fd, regIndex: regOnly ? fd : -1, ownsFd: attach === undefined, used: false, closed: false, memory: sab, maps: [], keeps: null! };
+
+    let ringBuf: ArrayBufferLike;
+    let ringOff: number;
+    let sqeBuf: ArrayBufferLike;
+    let sqeOffset: number;
+    if (sab !== null) {
+      ringBuf = sab;
+      ringOff = sabBase + sqesOff;
+      sqeBuf = sab;
+      sqeOffset = sabBase;
+      // The kernel's layout must fit in what it was given (it pinned that much).
+      const need = Math.max(co(io_cqring_offsets.cqes) + cqEntries * cqeBytes, (flags & IORING_SETUP_NO_SQARRAY) ? 0 : so(io_sqring_offsets.array) + sqEntries * 4);
+      if (ringOff + need > sab.byteLength) {
+        this.res.used = true; // nothing ran, but be safe with what the kernel holds
+        releaseDropped(this.res);
+        throw new IoUringError(EINVAL, 'io_uring_setup', `the kernel's ring layout (${need} bytes) is larger than the memory computed for it`);
+      }
+      this.memory = 'shared';
+    } else {
+      // mmap the kernel's rings (liburing's io_uring_mmap).
+      let sqRingSz = so(io_sqring_offsets.array) + sqEntries * 4;
+      let cqRingSz = co(io_cqring_offsets.cqes) + cqEntries * cqeBytes;
+      const single = (features & IORING_FEAT_SINGLE_MMAP) !== 0;
+      if (single) sqRingSz = cqRingSz = Math.max(sqRingSz, cqRingSz);
+      const mapOrFail = (len: number, off: number): number => {
+        const a = ffi.mmap(0, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off);
+        if (a < 0) {
+          releaseDropped(this.res);
+          throw new IoUringError(a, 'mmap', `ring region at 0x${off.toString(16)}`);
+        }
+        // Keep the rings out of a fork()ed child (liburing's io_uring_ring_dontfork).
+        ffi.madvise(a, len, MADV_DONTFORK);
+        this.res.maps.push({ addr: a, len });
+        return a;
+      };
+      const sqRing = mapOrFail(sqRingSz, IORING_OFF_SQ_RING);
+      if (!single) mapOrFail(cqRingSz, IORING_OFF_CQ_RING);
+      const sqes = mapOrFail(sqEntries * sqeBytes, IORING_OFF_SQES);
+      ringBuf = ffi.view(sqRing, sqRingSz);
+      ringOff = 0;
+      sqeBuf = ffi.view(sqes, sqEntries * sqeBytes);
+      sqeOffset = 0;
+      this.memory = 'mmap';
+    }
+    this.sab = sab;
+    this.sabBase = sabBase;
+    this.paramsBytes = params;
+
+    // Without SINGLE_MMAP (pre-5.4) the CQ ring is its own mapping.
+    const cqBuf = this.memory === 'mmap' && this.res.maps.length === 3 ? ffi.view(this.res.maps[1]!.addr, this.res.maps[1]!.len) : ringBuf;
+    this.ringU32 = new Uint32Array(ringBuf, ringOff, (ringBuf.byteLength - ringOff) >>> 2);
+    this.cqU32 = cqBuf === ringBuf ? this.ringU32 : new Uint32Array(cqBuf);
+    this.sqeU32 = new Uint32Array(sqeBuf, sqeOffset, (sqEntries * sqeBytes) >>> 2);
+    this.fd = regOnly ? -1 : fd;
+    this.enterFd = fd;
+    if (regOnly) {
+      this.enterFlags = IORING_ENTER_REGISTERED_RING;
+      if (features & IORING_FEAT_REG_REG_RING) this.registerFlag = IORING_REGISTER_USE_REGISTERED_RING;
+    }
+    this.flags = flags;
+    this.features = features;
+    this.sqEntries = sqEntries;
+    this.sqLimit = sqEntries;
+    this.cqEntries = cqEntries;
+    this.sqHead = so(io_sqring_offsets.head) >>> 2;
+    this.sqTail = so(io_sqring_offsets.tail) >>> 2;
+    this.sqFlags = so(io_sqring_offsets.flags) >>> 2;
+    this.sqDropped = so(io_sqring_offsets.dropped) >>> 2;
+    this.cqHead = co(io_cqring_offsets.head) >>> 2;
+    this.cqTail = co(io_cqring_offsets.tail) >>> 2;
+    this.cqOverflow = co(io_cqring_offsets.overflow) >>> 2;
+    this.cqFlags = co(io_cqring_offsets.flags) >>> 2;
+    this.cqes = co(io_cqring_offsets.cqes) >>> 2;
+    this.sqMask = this.ringU32[so(io_sqring_offsets.ring_mask) >>> 2]!;
+    this.cqMask = this.cqU32[co(io_cqring_offsets.ring_mask) >>> 2]!;
+    this.sqeWords = sqeBytes >>> 2;
+    this.cqeWords = cqeBytes >>> 2;
+    this.cqEnter = (flags & (IORING_SETUP_IOPOLL | IORING_SETUP_SQPOLL)) === IORING_SETUP_IOPOLL;
+    this.enabled = (flags & IORING_SETUP_R_DISABLED) === 0;
+
+    // Directly map SQ slots to SQEs, as liburing does.
+    if (!(flags & IORING_SETUP_NO_SQARRAY)) {
+      const arr = so(io_sqring_offsets.array) >>> 2;
+      for (let i = 0; i < sqEntries; i++) this.ringU32[arr + i] = i;
+    }
+    this.keeps = new KeepTable(sqEntries);
+    this.res.keeps = this.keeps;
+    const u8 = new Uint8Array(this.sqeU32.buffer, this.sqeU32.byteOffset, this.sqeU32.byteLength);
+    const u16 = new Uint16Array(this.sqeU32.buffer, this.sqeU32.byteOffset, this.sqeU32.byteLength >>> 1);
+    this.sqeObjs = Array.from({ length: sqEntries }, (_, i) => new Sqe(this, this.sqeU32, u8, u16, i, this.sqeWords, this.keeps));
+    this.cqeObjs = new Array(cqEntries);
+    for (let i = 0; i < cqEntries; i++) this.cqeObjs[i] = new Cqe(this, this.cqU32, this.cqes + i * this.cqeWords, cqeBytes);
+    this.arg = new Uint32Array(new ArrayBuffer(64));
+    this.argAddr = ffi.addressOf(this.arg);
+    this.arg[2] = 8; // sigmask_sz: _NSIG / 8, as liburing passes
+    if (attach === undefined) {
+      dropped.register(this, this.res, this);
+    } else {
+      // Pick up where the other thread's SQ and CQ are.
+      this.sqeHead = this.sqeTail = Atomics.load(this.ringU32, this.sqTail);
+    }
+  }
+
+  // ---------------------------------------------------------------- SQ side
+
+  /**
+   * io_uring_get_sqe(3): the next free SQE, or null when the SQ is full.
+   * The entry comes back as a NOP with no flags and user_data 0, so one an
+   * encoder refused (a bad argument throws before anything is written) is
+   * harmless if submitted; encoders write every other field they use.
+   */
+  getSqe(): Sqe | null {
+    const tail = this.sqeTail;
+    // Acquire: the kernel is done with slots below its head.
+    const head = Atomics.load(this.ringU32, this.sqHead);
+    if (((tail - head) >>> 0) >= this.sqLimit) {
+      if (this.closed) this.throwClosed();
+      return null;
+    }
+    this.sqeTail = (tail + 1) >>> 0;
+    const sqe = this.sqeObjs[tail & this.sqMask]!;
+    const u = this.sqeU32;
+    const w = sqe.w;
+    u[w] = 0; // opcode IORING_OP_NOP, flags 0, ioprio 0
+    u[w + 7] = 0; // rw_flags (nop_flags)
+    u[w + 8] = 0; // user_data
+    u[w + 9] = 0;
+    return sqe;
+  }
+
+  /** io_uring_sq_ready(3): entries prepared but not yet consumed by the kernel. */
+  sqReady(): number {
+    return (this.sqeTail - Atomics.load(this.ringU32, this.sqHead)) >>> 0;
+  }
+
+  /** io_uring_sq_space_left(3). */
+  sqSpaceLeft(): number {
+    return this.sqEntries - this.sqReady();
+  }
+
+  /**
+   * io_uring_sqring_wait(3): on an SQPOLL ring, wait until the SQ has a free
+   * slot. Returns at once on other rings, or when there is room.
+   */
+  sqringWait(): number {
+    this.checkOpen();
+    if (!(this.flags & IORING_SETUP_SQPOLL) || this.sqSpaceLeft() > 0) return 0;
+    return this.enter(0, 0, IORING_ENTER_SQ_WAIT, 0, 0);
+  }
+
+  // liburing's __io_uring_flush_sq: publish the prepared entries (move the
+  // SQ tail) and return how many the kernel has yet to consume.
+  private flushSq(): number {
+    const tail = this.sqeTail;
+    const from = this.sqeHead;
+    if (from !== tail) {
+      if (this.keeps.pending > 0) this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask);
+      this.res.used = true;
+      this.sqeHead = tail;
+      if (this.flags & IORING_SETUP_SQ_REWIND) {
+        this.sqeTail = this.sqeHead = 0;
+        return tail;
+      }
+      // Release: the SQE stores above are visible before the new tail.
+      Atomics.store(this.ringU32, this.sqTail, tail);
+    }
+    return (tail - Atomics.load(this.ringU32, this.sqHead)) >>> 0;
+  }
+
+  // Bits to add to enter's flags for `submitted` new entries, or -1 when the
+  // kernel need not be entered for them (an awake SQPOLL thread takes them).
+  private sqEnterFlags(submitted: number): number {
+    if (submitted === 0) return -1;
+    if (!(this.flags & IORING_SETUP_SQPOLL)) return 0;
+    // The tail store in flushSq was sequentially consistent, so this load is
+    // ordered after it: the full barrier liburing's io_uring_smp_mb() gives.
+    if (Atomics.load(this.ringU32, this.sqFlags) & IORING_SQ_NEED_WAKEUP) return IORING_ENTER_SQ_WAKEUP;
+    return -1;
+  }
+
+  private cqNeedsFlush(): boolean {
+    return (Atomics.load(this.ringU32, this.sqFlags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) !== 0;
+  }
+
+  private cqNeedsEnter(): boolean {
+    return this.cqEnter || this.cqNeedsFlush();
+  }
+
+  // io_uring_enter, retried on EINTR (a signal during a wait is not an error
+  // the caller should see; timed waits recompute their timeout first).
+  private enter(toSubmit: number, minComplete: number, flags: number, arg: number, argSize: number): number {
+    for (;;) {
+      const r = ffi.ioUringEnter(this.enterFd, toSubmit, minComplete, flags | this.enterFlags, arg, argSize);
+      if (r !== -EINTR) return r;
+    }
+  }
+
+  // liburing's __io_uring_submit.
+  private submitInternal(submitted: number, waitNr: number, getEvents: boolean): number {
+    const cqNeedsEnter = getEvents || waitNr > 0 || this.cqNeedsEnter();
+    let flags = this.sqEnterFlags(submitted);
+    if (flags < 0 && !cqNeedsEnter) return submitted;
+    if (flags < 0) flags = 0;
+    if (cqNeedsEnter) flags |= IORING_ENTER_GETEVENTS;
+    const r = this.enter(submitted, waitNr, flags, 0, 0);
+    if (r < 0) throw new IoUringError(r, 'io_uring_enter', 'submit');
+    return r;
+  }
+
+  /** io_uring_submit(3): hands the prepared SQEs to the kernel; returns how many it took. */
+  submit(): number {
+    this.checkOpen();
+    return this.submitInternal(this.flushSq(), 0, false);
+  }
+
+  /** io_uring_submit_and_wait(3): submit, then wait for `waitNr` completions. */
+  submitAndWait(waitNr: number): number {
+    this.checkOpen();
+    return this.submitInternal(this.flushSq(), waitNr >>> 0, false);
+  }
+
+  /** io_uring_submit_and_get_events(3): submit, and flush pending completions into the CQ. */
+  submitAndGetEvents(): number {
+    this.checkOpen();
+    return this.submitInternal(this.flushSq(), 0, true);
+  }
+
+  /**
+   * io_uring_submit_and_wait_timeout(3): submit, then wait for `waitNr`
+   * completions or the timeout. Returns the first CQE, or null on timeout.
+   */
+  submitAndWaitTimeout(waitNr: number, timeout: Timeout): Cqe | null {
+    this.checkOpen();
+    return this.waitTimed(this.flushSq(), waitNr >>> 0, timeout, 0);
+  }
+
+  /**
+   * io_uring_submit_and_wait_min_timeout(3): like submitAndWaitTimeout, but
+   * once one completion has arrived, wait at most `minWaitUsec` more for the
+   * rest (IORING_FEAT_MIN_TIMEOUT, Linux 6.12).
+   */
+  submitAndWaitMinTimeout(waitNr: number, timeout: Timeout, minWaitUsec: number): Cqe | null {
+    this.checkOpen();
+    if (!(this.features & IORING_FEAT_MIN_TIMEOUT)) throw new IoUringError(EINVAL, 'io_uring_enter', 'min_wait_usec needs IORING_FEAT_MIN_TIMEOUT (Linux 6.12)');
+    return this.waitTimed(this.flushSq(), waitNr >>> 0, timeout, checkUint32(minWaitUsec, 'minWaitUsec'));
+  }
+
+  // ---------------------------------------------------------------- CQ side
+
+  private cqeAtHead(): Cqe | null {
+    const head = Atomics.load(this.cqU32, this.cqHead);
+    // Acquire: the CQE contents are visible once the tail covers them.
+    const tail = Atomics.load(this.cqU32, this.cqTail);
+    if (head === tail) return null;
+    return this.cqeObjs[head & this.cqMask]!;
+  }
+
+  // liburing's _io_uring_get_cqe. Throws on an enter failure; returns null on
+  // EAGAIN (nothing to reap without waiting) and ETIME (timed out).
+  private getCqe(submit: number, waitNr: number, getFlags: number, hasTs: boolean): Cqe | null {
+    let looped = false;
+    for (;;) {
+      let needEnter = false;
+      let flags = 0;
+      const cqe = this.cqeAtHead();
+      const available = cqe === null ? 0 : this.cqReady();
+      if (cqe === null && waitNr === 0 && submit === 0) {
+        if (looped || !this.cqNeedsEnter()) return null;
+        needEnter = true;
+      }
+      if (waitNr > available || needEnter) {
+        flags = IORING_ENTER_GETEVENTS | getFlags;
+        needEnter = true;
+      }
+      const sqFlags = this.sqEnterFlags(submit);
+      if (sqFlags >= 0) {
+        flags |= sqFlags;
+        needEnter = true;
+      }
+      if (!needEnter) return cqe;
+      if (looped && hasTs) return cqe;
+      const r = hasTs
+        ? ffi.ioUringEnter(this.enterFd, submit, waitNr, flags | this.enterFlags, this.argAddr, 24)
+        : this.enter(submit, waitNr, flags, 0, 0);
+      if (r < 0) {
+        if (r === -ETIME) return cqe;
+        if (r === -EINTR) return this.interrupted;
+        throw new IoUringError(r, 'io_uring_enter', 'wait');
+      }
+      submit -= r;
+      if (cqe !== null) return cqe;
+      looped = true;
+    }
+  }
+
+  // Sentinel for a timed wait cut short by a signal: the caller recomputes the
+  // timeout from its deadline and waits again.
+  private readonly interrupted = {} as Cqe;
+
+  private writeTimeout(timeout: Timeout, minWaitUsec: number): void {
+    let sec: number;
+    let nsec: number;
+    if (typeof timeout === 'number') {
+      if (!(timeout >= 0) || !Number.isFinite(timeout)) throw new RangeError(`timeout must be a finite number of milliseconds >= 0 (got ${timeout})`);
+      sec = Math.floor(timeout / 1000);
+      nsec = Math.round((timeout - sec * 1000) * 1e6);
+      if (nsec >= 1e9) { sec++; nsec -= 1e9; }
+    } else {
+      sec = timeout?.sec;
+      nsec = timeout?.nsec;
+      if (!Number.isSafeInteger(sec) || sec < 0 || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) {
+        throw new RangeError('timeout must be milliseconds or { sec, nsec } with integer sec >= 0 and 0 <= nsec < 1e9');
+      }
+    }
+    const a = this.arg;
+    // io_uring_getevents_arg: sigmask 0 (none), sigmask_sz, min_wait_usec, ts -> the timespec at byte 32.
+    a[3] = minWaitUsec;
+    const ts = this.argAddr + 32;
+    a[4] = ts >>> 0;
+    a[5] = Math.floor(ts / 4294967296);
+    a[8] = sec >>> 0;
+    a[9] = Math.floor(sec / 4294967296);
+    a[10] = nsec;
+    a[11] = 0;
+  }
+
+  private waitTimed(submit: number, waitNr: number, timeout: Timeout, minWaitUsec: number): Cqe | null {
+    if (!(this.features & IORING_FEAT_EXT_ARG)) {
+      throw new IoUringError(EINVAL, 'io_uring_enter', 'timed waits need IORING_FEAT_EXT_ARG (Linux 5.11)');
+    }
+    this.writeTimeout(timeout, minWaitUsec);
+    const ms = typeof timeout === 'number' ? timeout : timeout.sec * 1000 + timeout.nsec / 1e6;
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const cqe = this.getCqe(submit, waitNr, IORING_ENTER_EXT_ARG, true);
+      if (cqe !== this.interrupted) return cqe;
+      // EINTR: whatever was to be submitted went in before the wait began.
+      submit = 0;
+      const left = deadline - performance.now();
+      if (left <= 0) return this.cqeAtHead();
+      this.writeTimeout(left, minWaitUsec);
+    }
+  }
+
+  /** io_uring_peek_cqe(3): the CQE at the head, or null; never waits. */
+  peekCqe(): Cqe | null {
+    this.checkOpen();
+    const cqe = this.cqeAtHead();
+    if (cqe !== null || !this.cqNeedsEnter()) return cqe;
+    return this.getCqe(0, 0, 0, false);
+  }
+
+  /** io_uring_wait_cqe(3): the CQE at the head, waiting for one if need be. */
+  waitCqe(): Cqe {
+    return this.waitCqeNr(1);
+  }
+
+  /** io_uring_wait_cqe_nr(3): wait until `waitNr` CQEs are ready; returns the first. */
+  waitCqeNr(waitNr: number): Cqe {
+    this.checkOpen();
+    const cqe = this.getCqe(0, waitNr >>> 0, 0, false);
+    if (cqe === null) throw new IoUringError(EAGAIN, 'io_uring_enter', 'wait');
+    return cqe;
+  }
+
+  /**
+   * io_uring_wait_cqes(3): wait for `waitNr` CQEs, or until the timeout if one
+   * is given. Returns the first CQE, or null on timeout. (The sigmask argument
+   * has no use from JS and is not offered.)
+   */
+  waitCqes(waitNr: number, timeout?: Timeout): Cqe | null {
+    this.checkOpen();
+    if (timeout === undefined) return this.getCqe(0, waitNr >>> 0, 0, false);
+    return this.waitTimed(0, waitNr >>> 0, timeout, 0);
+  }
+
+  /** io_uring_wait_cqe_timeout(3): one CQE, or null once the timeout passes. */
+  waitCqeTimeout(timeout: Timeout): Cqe | null {
+    return this.waitCqes(1, timeout);
+  }
+
+  /**
+   * io_uring_peek_batch_cqe(3): fills `out` with up to `count` ready CQEs
+   * (default out.length) without consuming them; returns how many.
+   */
+  peekBatchCqe(out: Cqe[], count = out.length): number {
+    this.checkOpen();
+    let ready = this.cqReady();
+    if (ready === 0 && this.cqNeedsFlush()) {
+      this.getEvents();
+      ready = this.cqReady();
+    }
+    const n = Math.min(ready, count);
+    const head = Atomics.load(this.cqU32, this.cqHead);
+    for (let i = 0; i < n; i++) out[i] = this.cqeObjs[(head + i) & this.cqMask]!;
+    return n;
+  }
+
+  /**
+   * io_uring_for_each_cqe(3): calls `fn` on each ready CQE, head first,
+   * without consuming them; returns how many it visited. Pass a function
+   * made once (not a fresh closure) and reaping allocates nothing. Follow it
+   * with cqAdvance(n).
+   */
+  forEachCqe(fn: (cqe: Cqe, i: number) => void): number {
+    this.checkOpen();
+    const head = Atomics.load(this.cqU32, this.cqHead);
+    const n = (Atomics.load(this.cqU32, this.cqTail) - head) >>> 0;
+    for (let i = 0; i < n; i++) fn(this.cqeObjs[(head + i) & this.cqMask]!, i);
+    return n;
+  }
+
+  /** The i-th ready CQE counted from the head (0 is the head), or null past the tail. */
+  cqeAt(i: number): Cqe | null {
+    if (i >= this.cqReady()) return null;
+    return this.cqeObjs[(Atomics.load(this.cqU32, this.cqHead) + i) & this.cqMask]!;
+  }
+
+  /** io_uring_cq_ready(3): CQEs ready to reap. */
+  cqReady(): number {
+    return (Atomics.load(this.cqU32, this.cqTail) - Atomics.load(this.cqU32, this.cqHead)) >>> 0;
+  }
+
+  /**
+   * io_uring_cq_advance(3): hands `n` CQEs back to the kernel. Memory kept
+   * for operations whose final CQE is among them is let go here.
+   */
+  cqAdvance(n: number): void {
+    if (n <= 0) return;
+    const u = this.cqU32;
+    const head = Atomics.load(u, this.cqHead);
+    if (this.keeps.size > 0) {
+      const mask = this.cqMask;
+      for (let i = 0; i < n; i++) {
+        const w = this.cqes + ((head + i) & mask) * this.cqeWords;
+        if (!(u[w + 3]! & IORING_CQE_F_MORE)) this.keeps.release(u[w]!, u[w + 1]!);
+      }
+    }
+    // Release: our reads of these CQEs are done before the kernel reuses them.
+    Atomics.store(u, this.cqHead, (head + n) >>> 0);
+  }
+
+  /** io_uring_cqe_seen(3): consumes the CQE at the head (the one `cqe` is). */
+  cqeSeen(cqe: Cqe): void {
+    void cqe;
+    this.cqAdvance(1);
+  }
+
+  /** io_uring_get_events(3): flush task work and overflowed CQEs into the CQ. */
+  getEvents(): number {
+    this.checkOpen();
+    return check(this.enter(0, 0, IORING_ENTER_GETEVENTS, 0, 0), 'io_uring_enter', 'get events');
+  }
+
+  /**
+   * io_uring_cq_has_overflow(3): true when the kernel holds completions the
+   * CQ had no room for (IORING_SQ_CQ_OVERFLOW); wait or getEvents() flushes
+   * them as room appears. With IORING_FEAT_NODROP none are lost.
+   */
+  cqHasOverflow(): boolean {
+    return (Atomics.load(this.ringU32, this.sqFlags) & IORING_SQ_CQ_OVERFLOW) !== 0;
+  }
+
+  /** The CQ ring's overflow counter: completions dropped (on kernels without NODROP) */
+  cqOverflowCount(): number {
+    return Atomics.load(this.cqU32, this.cqOverflow);
+  }
+
+  /** The SQ ring's dropped counter: entries the kernel found invalid and skipped. */
+  sqDroppedCount(): number {
+    return Atomics.load(this.ringU32, this.sqDropped);
+  }
+
+  /** The SQ ring's flags word (IORING_SQ_*). */
+  sqFlagsWord(): number {
+    return Atomics.load(this.ringU32, this.sqFlags);
+  }
+
+  /** io_uring_cq_eventfd_enabled(3): whether a registered eventfd is signalled. */
+  cqEventfdEnabled(): boolean {
+    if (this.cqFlags === 0) return true;
+    return (Atomics.load(this.cqU32, this.cqFlags) & IORING_CQ_EVENTFD_DISABLED) === 0;
+  }
+
+  /** io_uring_cq_eventfd_toggle(3): turn eventfd notification on or off (Linux 5.8). */
+  cqEventfdToggle(enabled: boolean): void {
+    this.checkOpen();
+    if (enabled === this.cqEventfdEnabled()) return;
+    if (this.cqFlags === 0) throw new IoUringError(EINVAL, 'io_uring_enter', 'this kernel has no CQ ring flags (Linux 5.8)');
+    const cur = Atomics.load(this.cqU32, this.cqFlags);
+    Atomics.store(this.cqU32, this.cqFlags, enabled ? cur & ~IORING_CQ_EVENTFD_DISABLED : cur | IORING_CQ_EVENTFD_DISABLED);
+  }
+
+  // ---------------------------------------------------------- registration
+
+  /**
+   * io_uring_register(2) on this ring: `arg` is a typed array (its memory is
+   * passed), an address, or null. Returns the result; throws IoUringError.
+   */
+  registerRaw(opcode: number, arg: ArrayBufferView | number | null, nrArgs: number): number {
+    this.checkOpen();
+    let addr = 0;
+    if (typeof arg === 'number') addr = arg;
+    else if (arg !== null) addr = addressFor(arg, 0, 'arg');
+    const fd = this.registerFlag ? this.enterFd : this.res.fd;
+    const r = ffi.ioUringRegister(fd, opcode | this.registerFlag, addr, nrArgs);
+    if (r < 0) throw new IoUringError(r, 'io_uring_register', `opcode ${opcode}`);
+    return r;
+  }
+
+  /**
+   * io_uring_register_ring_fd(3): register the ring fd with the kernel so
+   * every enter (and register, with IORING_FEAT_REG_REG_RING) skips the fd
+   * lookup (Linux 5.18). Returns the registered index.
+   */
+  registerRingFd(): number {
+    this.checkOpen();
+    if (this.enterFlags & IORING_ENTER_REGISTERED_RING) throw new IoUringError(EBUSY, 'io_uring_register', 'the ring fd is already registered');
+    const upd = new Uint32Array(4);
+    upd[0] = 0xffffffff; // offset -1: let the kernel pick a slot
+    upd[2] = this.res.fd;
+    check(ffi.ioUringRegister(this.res.fd, IORING_REGISTER_RING_FDS, ffi.addressOf(upd), 1), 'io_uring_register', 'ring fd');
+    this.enterFd = upd[0]!;
+    this.res.regIndex = upd[0]!;
+    this.enterFlags |= IORING_ENTER_REGISTERED_RING;
+    if (this.features & IORING_FEAT_REG_REG_RING) this.registerFlag = IORING_REGISTER_USE_REGISTERED_RING;
+    return upd[0]!;
+  }
+
+  /** io_uring_unregister_ring_fd(3). */
+  unregisterRingFd(): void {
+    this.checkOpen();
+    if (!(this.enterFlags & IORING_ENTER_REGISTERED_RING) || this.res.fd < 0) throw new IoUringError(EINVAL, 'io_uring_register', 'the ring fd is not registered');
+    const upd = new Uint32Array(4);
+    upd[0] = this.enterFd;
+    check(ffi.ioUringRegister(this.res.fd, IORING_UNREGISTER_RING_FDS, ffi.addressOf(upd), 1), 'io_uring_register', 'ring fd');
+    this.enterFd = this.res.fd;
+    this.res.regIndex = -1;
+    this.enterFlags &= ~IORING_ENTER_REGISTERED_RING;
+    this.registerFlag = 0;
+  }
+
+  /** io_uring_enable_rings(3): start a ring made with IORING_SETUP_R_DISABLED. */
+  enableRings(): void {
+    this.registerRaw(IORING_REGISTER_ENABLE_RINGS, null, 0);
+    this.enabled = true;
+  }
+
+  // ------------------------------------------------------------- sharing
+
+  /**
+   * Everything a worker_thread needs to `IoUring.attach()` this ring (a
+   * 'shared' ring only). As in liburing, one thread may submit while another
+   * reaps, but neither side may be used by two threads at once, and a
+   * SINGLE_ISSUER ring accepts enters from its creator only.
+   */
+  share(): SharedRing {
+    this.checkOpen();
+    if (this.sab === null) throw new TypeError("share() needs a ring in a SharedArrayBuffer (memory: 'shared')");
+    return { fd: this.res.fd, memory: this.sab, base: this.sabBase, params: this.paramsBytes.slice(), flags: this.flags };
+  }
+
+  /**
+   * A second view of a ring shared by another thread. It does not own the fd:
+   * its close() only detaches. Memory its entries name is kept referenced by
+   * the side that reaps the final CQE only if that side prepared it, so in a
+   * split ring prepare with memory the submitting thread keeps alive itself.
+   */
+  static attach(shared: SharedRing): IoUring {
+    return new IoUring(1, { [ATTACH]: shared } as IoUringOptions);
+  }
+
+  // -------------------------------------------------------------- lifecycle
+
+  /** True once close() has run. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private throwClosed(): never {
+    throw new IoUringError(9 /* EBADF */, 'io_uring_enter', 'the ring is closed');
+  }
+
+  private checkOpen(): void {
+    if (this.closed) this.throwClosed();
+  }
+
+  /**
+   * io_uring_queue_exit(3). If anything was ever submitted, first cancels
+   * every request and waits (up to `timeoutMs`, default 5000) for a drain
+   * NOP to complete, so no request is left that could write the ring or the
+   * memory its entries name; only then is the fd closed and the memory let
+   * go. What could not be drained in time is kept for the life of the
+   * process instead. A second close does nothing.
+   */
+  close(timeoutMs = 5000): void {
+    if (this.closed) return;
+    const res = this.res;
+    let drained = true;
+    if (res.used && res.ownsFd && this.enabled) drained = this.drainForClose(timeoutMs);
+    this.closed = true;
+    this.sqLimit = 0;
+    res.closed = true;
+    dropped.unregister(this);
+    if (!res.ownsFd) return;
+    if (drained) this.keeps.clear();
+    else bury(res.memory, ...this.keeps.all());
+    if (res.regIndex >= 0 && res.fd >= 0) unregisterRingIndex(res.regIndex, res.fd);
+    if (res.fd >= 0) ffi.close(res.fd);
+    else if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, -1);
+    // Replace our mapping of the kernel's pages with anonymous memory, so an
+    // Sqe or Cqe still held somewhere writes into harmless pages rather than
+    // faulting; the pages go once the views are collected.
+    for (const m of res.maps) {
+      ffi.mmap(m.addr, m.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    }
+    if (res.maps.length > 0) {
+      unmapLater.register(this.ringU32.buffer, res.maps[0]!);
+      for (let i = 1; i < res.maps.length; i++) unmapLater.register(i === res.maps.length - 1 ? this.sqeU32.buffer : this.cqU32.buffer, res.maps[i]!);
+    }
+  }
+
+  // Cancel everything, then wait for an IOSQE_IO_DRAIN NOP: it starts only
+  // once every request submitted before it has completed.
+  private drainForClose(timeoutMs: number): boolean {
+    const marker = 0xfffffff0 + Math.floor(Math.random() * 15);
+    const take = (): Sqe | null => {
+      let s = this.getSqe();
+      if (s === null) {
+        this.submitInternal(this.flushSq(), 0, true);
+        s = this.getSqe();
+      }
+      return s;
+    };
+    try {
+      const cancel = take();
+      if (cancel === null) return false;
+      this.writeRaw(cancel, IORING_OP_ASYNC_CANCEL, -1, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+      cancel.userDataBig = (0xffffffffn << 32n) | BigInt(marker - 1);
+      const nop = take();
+      if (nop === null) return false;
+      this.writeRaw(nop, IORING_OP_NOP, -1, IOSQE_IO_DRAIN, 0);
+      nop.userDataBig = (0xffffffffn << 32n) | BigInt(marker);
+      const deadline = performance.now() + timeoutMs;
+      let submit = this.flushSq();
+      for (;;) {
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        const cqe = this.waitTimed(submit, 1, left, 0);
+        submit = 0;
+        if (cqe === null) continue;
+        const u = this.cqU32;
+        const w = cqe.w;
+        const done = u[w + 1] === 0xffffffff && u[w] === marker;
+        this.cqAdvance(1);
+        if (done) return true;
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  private writeRaw(sqe: Sqe, op: number, fd: number, sqeFlags: number, opFlags: number): void {
+    const u = this.sqeU32;
+    const w = sqe.w;
+    for (let i = 0; i < this.sqeWords; i++) u[w + i] = 0;
+    u[w] = op | (sqeFlags << 8);
+    u[w + 1] = fd;
+    u[w + 7] = opFlags;
+    this.keeps.reset(sqe.index);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,93 @@
+// Addresses of JS memory, for the kernel. A typed array's address is taken
+// once per ArrayBuffer through the FFI and cached; once taken, the buffer is
+// marked untransferable (node:worker_threads markAsUntransferable), so a
+// postMessage transfer list can't detach it while the kernel writes into it:
+// Node leaves such a buffer attached and copies it instead.
+
+import { markAsUntransferable } from 'node:worker_threads';
+import { addressOf } from '../../ffi/index.ts';
+
+const bases = new WeakMap<ArrayBufferLike, number>();
+// One-entry cache: the common case reuses the same buffer over and over.
+let lastBuffer: ArrayBufferLike | null = null;
+let lastBase = 0;
+
+function isDetached(buf: ArrayBufferLike): boolean {
+  if (buf.byteLength !== 0 || buf instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(buf);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The address of `view`'s first byte, after checking it can be handed to the
+ * kernel: an ArrayBufferView, attached, on a fixed-size buffer, and (when
+ * `need` is given) at least `need` bytes long. Throws TypeError or RangeError;
+ * `what` names the argument in the message.
+ */
+export function addressFor(view: ArrayBufferView, need: number, what: string): number {
+  if (!ArrayBuffer.isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
+  const buf = view.buffer;
+  if (buf === lastBuffer) {
+    if (need > view.byteLength) tooShort(view, need, what);
+    return lastBase + view.byteOffset;
+  }
+  return slowAddress(view, buf, need, what);
+}
+
+function tooShort(view: ArrayBufferView, need: number, what: string): never {
+  if (view.byteLength === 0 && isDetached(view.buffer)) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
+  throw new RangeError(`${what} holds ${view.byteLength} bytes; the operation needs ${need}`);
+}
+
+function slowAddress(view: ArrayBufferView, buf: ArrayBufferLike, need: number, what: string): number {
+  if (view.byteLength === 0 && isDetached(buf)) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
+  if ((buf as { resizable?: boolean }).resizable === true || (buf as { growable?: boolean }).growable === true) {
+    throw new TypeError(`${what} is on a resizable buffer, which could shrink under the kernel`);
+  }
+  if (need > view.byteLength) tooShort(view, need, what);
+  let base = bases.get(buf);
+  if (base === undefined) {
+    if (buf.byteLength === 0) return 0; // nothing to read or write; the kernel gets len 0
+    // Take the address through a view of the whole buffer: a zero-length
+    // view at the end has no address of its own.
+    base = addressOf(new Uint8Array(buf));
+    if (!(buf instanceof SharedArrayBuffer)) markAsUntransferable(buf);
+    bases.set(buf, base);
+  }
+  lastBuffer = buf;
+  lastBase = base;
+  return base + view.byteOffset;
+}
+
+/** Checks `n` is a byte count an SQE's 32-bit `len` can carry. */
+export function checkLength(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${n})`);
+}
+
+/** Checks `fd` is a file descriptor (or registered-file index) an SQE can carry. */
+export function checkFd(fd: number, what = 'fd'): void {
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw new TypeError(`${what} must be an integer from 0 to 2^31-1 (got ${typeof fd === 'number' ? fd : typeof fd})`);
+  }
+}
+
+/** Checks a file offset: an integer, or -1 for "the file position" where the operation allows it. */
+export function checkOffset(off: number, what = 'offset'): void {
+  if (!Number.isSafeInteger(off) || off < -1) throw new RangeError(`${what} must be an integer >= 0, or -1 for the current position (got ${off})`);
+}
+
+// Memory the kernel might still write when its owner went away (a ring closed
+// with an operation that would not complete, or one the garbage collector
+// found with work in flight). It is held for the life of the process: a leak
+// is safe, a reuse is not.
+const graveyard: unknown[] = [];
+export function bury(...things: unknown[]): void {
+  graveyard.push(...things);
+}
+export function buried(): number {
+  return graveyard.length;
+}
