@@ -12,11 +12,12 @@ import type { IoUring } from './io-uring.ts';
 import type { KeepTable } from './keep.ts';
 
 const TWO32 = 4294967296;
+const INV_TWO32 = 1 / TWO32; // exact, and cheaper than a division
 
 /** Writes a JS number as a u64 (two's complement for negatives, so -1 is all ones). */
 export function setU64(u32: Uint32Array, w: number, v: number): void {
   u32[w] = v >>> 0;
-  u32[w + 1] = Math.floor(v / TWO32) >>> 0;
+  u32[w + 1] = Math.floor(v * INV_TWO32) >>> 0;
 }
 
 /** Reads a u64 as a number; values of 2^63 and above read as negative (so all ones is -1). */
@@ -51,6 +52,8 @@ export class Sqe {
   readonly u8: Uint8Array;
   /** @internal the same memory as 16-bit words */
   readonly u16: Uint16Array;
+  /** @internal the same memory as doubles: storing 0 zeroes 8 bytes at once */
+  readonly f64: Float64Array;
   /** @internal this entry's first 32-bit word */
   readonly w: number;
   /** @internal memory this entry names, kept until its final CQE */
@@ -66,6 +69,7 @@ export class Sqe {
     this.u32 = u32;
     this.u8 = u8;
     this.u16 = u16;
+    this.f64 = new Float64Array(u32.buffer, u32.byteOffset, u32.length >>> 1);
     this.index = index;
     this.w = index * words;
     this.size = words * 4;
@@ -134,9 +138,14 @@ export class Sqe {
     return hi * TWO32 + this.u32[this.w + 8]!;
   }
   set userData(v: number) {
+    if ((v >>> 0) === v) {
+      this.u32[this.w + 8] = v;
+      this.u32[this.w + 9] = 0;
+      return;
+    }
     checkUserData(v);
     this.u32[this.w + 8] = v >>> 0;
-    this.u32[this.w + 9] = (v / TWO32) >>> 0;
+    this.u32[this.w + 9] = (v * INV_TWO32) >>> 0;
   }
   /** `user_data` as a full 64-bit value. */
   get userDataBig(): bigint { return getU64Big(this.u32, this.w + 8); }

@@ -1,0 +1,67 @@
+// Shared test helpers: open a ring (or say why the kernel can't), run one
+// entry through the ring and hand back its CQE fields, count open fds.
+
+import { readdirSync } from 'node:fs';
+import { IoUring, IoUringError, type IoUringOptions, type Sqe } from '../lib/index.ts';
+
+/** A ring, or the reason one can't be made here (for `it.skipIf`). */
+export function tryRing(entries = 8, options: IoUringOptions = {}): IoUring | string {
+  try {
+    return new IoUring(entries, options);
+  } catch (err) {
+    if (err instanceof IoUringError) return `${err.code}: ${err.message}`;
+    throw err;
+  }
+}
+
+/** Why a ring with these options can't be made here, or '' when it can. */
+export function ringUnavailable(entries = 8, options: IoUringOptions = {}): string {
+  const r = tryRing(entries, options);
+  if (typeof r === 'string') return r;
+  r.close();
+  return '';
+}
+
+export interface Done {
+  res: number;
+  flags: number;
+  userData: number;
+}
+
+/**
+ * Prepares one entry with `prep`, submits it, waits for its CQE and consumes
+ * it. Returns the CQE's fields.
+ */
+export function runOne(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): Done {
+  const sqe = ring.getSqe();
+  if (sqe === null) throw new Error('SQ full');
+  prep(sqe);
+  sqe.userData = userData;
+  ring.submit();
+  const cqe = ring.waitCqe();
+  const out = { res: cqe.res, flags: cqe.flags, userData: cqe.userData };
+  ring.cqeSeen(cqe);
+  return out;
+}
+
+/** Reaps every ready CQE into plain objects, consuming them. */
+export function reapAll(ring: IoUring): Done[] {
+  const out: Done[] = [];
+  for (let cqe = ring.peekCqe(); cqe !== null; cqe = ring.peekCqe()) {
+    out.push({ res: cqe.res, flags: cqe.flags, userData: cqe.userData });
+    ring.cqeSeen(cqe);
+  }
+  return out;
+}
+
+/** Open file descriptors of this process. */
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Forces a full collection (the suite runs with --expose-gc). */
+export function forceGc(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  gc();
+}
