@@ -8,9 +8,18 @@ import { markAsUntransferable } from 'node:worker_threads';
 import { addressOf } from '../../ffi/index.ts';
 
 const bases = new WeakMap<ArrayBufferLike, number>();
-// One-entry cache: the common case reuses the same buffer over and over.
-let lastBuffer: ArrayBufferLike | null = null;
-let lastBase = 0;
+
+// Per view: its address and length. On Node 20 reading a typed array's
+// `buffer`, `byteOffset` or `byteLength` costs 9-30 ns (measured), more than
+// the rest of preparing a read, so a view seen before is looked up instead.
+// A view's address and length can't change: its buffer is fixed-size
+// (resizable ones are refused) and marked untransferable, so it can't be
+// detached by postMessage either.
+interface ViewInfo {
+  addr: number;
+  len: number;
+}
+const views = new WeakMap<object, ViewInfo>();
 
 function isDetached(buf: ArrayBufferLike): boolean {
   if (buf.byteLength !== 0 || buf instanceof SharedArrayBuffer) return false;
@@ -24,18 +33,17 @@ function isDetached(buf: ArrayBufferLike): boolean {
 
 /**
  * The address of `view`'s first byte, after checking it can be handed to the
- * kernel: an ArrayBufferView, attached, on a fixed-size buffer, and (when
- * `need` is given) at least `need` bytes long. Throws TypeError or RangeError;
- * `what` names the argument in the message.
+ * kernel: an ArrayBufferView, attached, on a fixed-size buffer, and at least
+ * `need` bytes long. Throws TypeError or RangeError; `what` names the
+ * argument in the message.
  */
 export function addressFor(view: ArrayBufferView, need: number, what: string): number {
-  if (!ArrayBuffer.isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
-  const buf = view.buffer;
-  if (buf === lastBuffer) {
-    if (need > view.byteLength) tooShort(view, need, what);
-    return lastBase + view.byteOffset;
+  const info = views.get(view);
+  if (info !== undefined) {
+    if (need > info.len) tooShort(view, need, what);
+    return info.addr;
   }
-  return slowAddress(view, buf, need, what);
+  return slowAddress(view, need, what);
 }
 
 function tooShort(view: ArrayBufferView, need: number, what: string): never {
@@ -43,7 +51,9 @@ function tooShort(view: ArrayBufferView, need: number, what: string): never {
   throw new RangeError(`${what} holds ${view.byteLength} bytes; the operation needs ${need}`);
 }
 
-function slowAddress(view: ArrayBufferView, buf: ArrayBufferLike, need: number, what: string): number {
+function slowAddress(view: ArrayBufferView, need: number, what: string): number {
+  if (!ArrayBuffer.isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
+  const buf = view.buffer;
   if (view.byteLength === 0 && isDetached(buf)) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
   if ((buf as { resizable?: boolean }).resizable === true || (buf as { growable?: boolean }).growable === true) {
     throw new TypeError(`${what} is on a resizable buffer, which could shrink under the kernel`);
@@ -58,25 +68,26 @@ function slowAddress(view: ArrayBufferView, buf: ArrayBufferLike, need: number, 
     if (!(buf instanceof SharedArrayBuffer)) markAsUntransferable(buf);
     bases.set(buf, base);
   }
-  lastBuffer = buf;
-  lastBase = base;
-  return base + view.byteOffset;
+  const addr = base + view.byteOffset;
+  views.set(view, { addr, len: view.byteLength });
+  return addr;
 }
 
 /** Checks `n` is a byte count an SQE's 32-bit `len` can carry. */
 export function checkLength(n: number, what: string): void {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${n})`);
+  if ((n >>> 0) !== n) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${n})`);
 }
 
 /** Checks `fd` is a file descriptor (or registered-file index) an SQE can carry. */
 export function checkFd(fd: number, what = 'fd'): void {
-  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+  if ((fd | 0) !== fd || fd < 0) {
     throw new TypeError(`${what} must be an integer from 0 to 2^31-1 (got ${typeof fd === 'number' ? fd : typeof fd})`);
   }
 }
 
 /** Checks a file offset: an integer, or -1 for "the file position" where the operation allows it. */
 export function checkOffset(off: number, what = 'offset'): void {
+  if ((off >>> 0) === off) return; // the common case: below 4 GiB
   if (!Number.isSafeInteger(off) || off < -1) throw new RangeError(`${what} must be an integer >= 0, or -1 for the current position (got ${off})`);
 }
 
@@ -90,4 +101,21 @@ export function bury(...things: unknown[]): void {
 }
 export function buried(): number {
   return graveyard.length;
+}
+
+/**
+ * A zero-filled Buffer of `size` bytes whose address is a multiple of
+ * `alignment` (a power of two, default 4096): what O_DIRECT reads and writes
+ * need, and what keeps a 4 KiB read within one page. The Buffer is a view of
+ * a slightly larger ArrayBuffer.
+ */
+export function allocAligned(size: number, alignment = 4096): Buffer {
+  if (!Number.isInteger(size) || size < 0) throw new RangeError(`size must be a non-negative integer (got ${size})`);
+  if (!Number.isInteger(alignment) || alignment < 1 || (alignment & (alignment - 1)) !== 0) {
+    throw new RangeError(`alignment must be a power of two (got ${alignment})`);
+  }
+  const ab = new ArrayBuffer(size + alignment);
+  const base = addressFor(new Uint8Array(ab), 0, 'buffer');
+  const skip = (alignment - (base % alignment)) % alignment;
+  return Buffer.from(ab, skip, size);
 }
