@@ -23,7 +23,7 @@ if (!(batch >= 1 && batch <= Number(values.entries))) throw new RangeError('--ba
 let gcCount = 0;
 const obs = new PerformanceObserver((list) => { gcCount += list.getEntries().length; });
 
-const ring = new IoUring(Number(values.entries));
+const ring = new IoUring(Number(values.entries), { memory: (process.env.TSURING_MEMORY as 'shared' | 'mmap' | undefined) ?? 'auto' });
 let bad = 0;
 function check(cqe: Cqe): void {
   if (cqe.res !== 0) bad++;
