@@ -150,10 +150,13 @@ const unmapLater = new FinalizationRegistry<{ addr: number; len: number }>((m) =
   ffi.munmap(m.addr, m.len);
 });
 
+// Drops a registered ring fd. A REGISTERED_FD_ONLY ring has no fd: it names
+// itself by its registered index (IORING_REGISTER_USE_REGISTERED_RING).
 function unregisterRingIndex(index: number, fd: number): void {
   const upd = new Uint32Array(4);
   upd[0] = index;
-  ffi.ioUringRegister(fd, IORING_UNREGISTER_RING_FDS, ffi.addressOf(upd), 1);
+  if (fd >= 0) ffi.ioUringRegister(fd, IORING_UNREGISTER_RING_FDS, ffi.addressOf(upd), 1);
+  else ffi.ioUringRegister(index, IORING_UNREGISTER_RING_FDS | IORING_REGISTER_USE_REGISTERED_RING, ffi.addressOf(upd), 1);
 }
 
 function roundupPow2(n: number): number {
@@ -701,11 +704,14 @@ export class IoUring implements Disposable {
     const deadline = performance.now() + ms;
     for (;;) {
       const cqe = this.getCqe(submit, waitNr, IORING_ENTER_EXT_ARG, true);
-      if (cqe !== this.interrupted) return cqe;
-      // EINTR: whatever was to be submitted went in before the wait began.
-      submit = 0;
+      if (cqe !== null && cqe !== this.interrupted) return cqe;
+      // Nothing yet: the time ran out, or a signal cut the wait short (as
+      // EINTR, or as an early return when entries were submitted in the same
+      // call). Wait again for what is left (RELIABILITY 12); whatever the
+      // kernel has not consumed yet is offered again.
       const left = deadline - performance.now();
-      if (left <= 0) return this.cqeAtHead();
+      if (left <= 0.01) return this.cqeAtHead();
+      submit = this.flushSq();
       this.writeTimeout(left, minWaitUsec);
     }
   }
@@ -973,9 +979,8 @@ export class IoUring implements Disposable {
     if (!res.ownsFd) return;
     if (drained) this.keeps.clear();
     else bury(res.memory, ...this.keeps.all());
-    if (res.regIndex >= 0 && res.fd >= 0) unregisterRingIndex(res.regIndex, res.fd);
+    if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
     if (res.fd >= 0) ffi.close(res.fd);
-    else if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, -1);
     // Replace our mapping of the kernel's pages with anonymous memory, so an
     // Sqe or Cqe still held somewhere writes into harmless pages rather than
     // faulting; the pages go once the views are collected.

@@ -54,10 +54,8 @@ export class KeepTable {
     this.mask = cap - 1;
   }
 
-  /** Distinct user_data values holding memory. */
-  get size(): number {
-    return this.used + this.big.size;
-  }
+  /** Distinct user_data values holding memory (a field: read per reap). */
+  size = 0;
 
   add(index: number, obj: unknown): void {
     const n = this.slotN[index]!;
@@ -100,7 +98,10 @@ export class KeepTable {
       if (hi >= 0x200000) {
         const key = (BigInt(hi) << 32n) | BigInt(lo);
         let e = this.big.get(key);
-        if (e === undefined) this.big.set(key, (e = { n: 0, items: [] }));
+        if (e === undefined) {
+          this.big.set(key, (e = { n: 0, items: [] }));
+          this.size++;
+        }
         e.n++;
         e.items.push(first);
         if (n > 1) e.items.push(...more!);
@@ -137,6 +138,7 @@ export class KeepTable {
     keys[i] = key;
     this.counts[i] = 1;
     this.used++;
+    this.size++;
     if (more === undefined) {
       this.objs[i] = first;
       this.multi[i] = 0;
@@ -187,7 +189,10 @@ export class KeepTable {
     if (hi >= 0x200000) {
       const key = (BigInt(hi) << 32n) | BigInt(lo);
       const e = this.big.get(key);
-      if (e !== undefined && --e.n === 0) this.big.delete(key);
+      if (e !== undefined && --e.n === 0) {
+        this.big.delete(key);
+        this.size--;
+      }
       return;
     }
     const key = hi * TWO32 + lo;
@@ -203,6 +208,7 @@ export class KeepTable {
     if (--this.counts[i]! > 0) return;
     this.objs[i] = undefined;
     this.used--;
+    this.size--;
     // Backward-shift deletion: pull later entries of the probe run into the
     // hole when their home slot allows it, so lookups never need tombstones.
     let hole = i;
@@ -246,6 +252,7 @@ export class KeepTable {
     this.keys.fill(EMPTY);
     this.objs.fill(undefined);
     this.used = 0;
+    this.size = 0;
     this.big.clear();
     for (let i = 0; i < this.slotN.length; i++) this.reset(i);
   }
