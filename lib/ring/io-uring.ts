@@ -485,20 +485,26 @@ export class IoUring implements Disposable {
     }
     this.sqeTail = (tail + 1) >>> 0;
     const sqe = this.sqeObjs[tail & this.sqMask]!;
-    // opcode IORING_OP_NOP, flags 0, ioprio 0: whatever the slot held before
-    // (a link flag, a read into a buffer since let go) is gone even if no
-    // encoder runs. A NOP touches no memory whatever its other fields say.
-    this.sqeU32[sqe.w] = 0;
+    // A plain NOP: opcode IORING_OP_NOP with flags and ioprio 0, and no
+    // nop_flags (rw_flags; a stale IORING_NOP_INJECT_RESULT would post the
+    // old len as its result). Whatever the slot held before (a link flag, a
+    // read into a buffer since let go) is gone even if no encoder runs, and a
+    // NOP without nop_flags touches no memory whatever its other fields say.
+    const u = this.sqeU32;
+    u[sqe.w] = 0;
+    u[sqe.w + 7] = 0;
     return sqe;
   }
 
   /** io_uring_sq_ready(3): entries prepared but not yet consumed by the kernel. */
   sqReady(): number {
+    this.checkOpen();
     return (this.sqeTail - loadAcquire(this.ringU32, this.sqHead)) >>> 0;
   }
 
   /** io_uring_sq_space_left(3). */
   sqSpaceLeft(): number {
+    this.checkOpen();
     return this.sqEntries - this.sqReady();
   }
 
@@ -786,12 +792,14 @@ export class IoUring implements Disposable {
 
   /** The i-th ready CQE counted from the head (0 is the head), or null past the tail. */
   cqeAt(i: number): Cqe | null {
+    this.checkOpen();
     if (i >= this.cqReady()) return null;
     return this.cqeObjs[(this.cqU32[this.cqHead]! + i) & this.cqMask]!;
   }
 
   /** io_uring_cq_ready(3): CQEs ready to reap. */
   cqReady(): number {
+    this.checkOpen();
     return (loadAcquire(this.cqU32, this.cqTail) - this.cqU32[this.cqHead]!) >>> 0;
   }
 
@@ -800,6 +808,7 @@ export class IoUring implements Disposable {
    * for operations whose final CQE is among them is let go here.
    */
   cqAdvance(n: number): void {
+    this.checkOpen();
     if (n <= 0) return;
     const u = this.cqU32;
     const head = u[this.cqHead]!;
@@ -832,26 +841,31 @@ export class IoUring implements Disposable {
    * them as room appears. With IORING_FEAT_NODROP none are lost.
    */
   cqHasOverflow(): boolean {
+    this.checkOpen();
     return (Atomics.load(this.ringU32, this.sqFlags) & IORING_SQ_CQ_OVERFLOW) !== 0;
   }
 
   /** The CQ ring's overflow counter: completions dropped (on kernels without NODROP) */
   cqOverflowCount(): number {
+    this.checkOpen();
     return Atomics.load(this.cqU32, this.cqOverflow);
   }
 
   /** The SQ ring's dropped counter: entries the kernel found invalid and skipped. */
   sqDroppedCount(): number {
+    this.checkOpen();
     return Atomics.load(this.ringU32, this.sqDropped);
   }
 
   /** The SQ ring's flags word (IORING_SQ_*). */
   sqFlagsWord(): number {
+    this.checkOpen();
     return Atomics.load(this.ringU32, this.sqFlags);
   }
 
   /** io_uring_cq_eventfd_enabled(3): whether a registered eventfd is signalled. */
   cqEventfdEnabled(): boolean {
+    this.checkOpen();
     if (this.cqFlags === 0) return true;
     return (Atomics.load(this.cqU32, this.cqFlags) & IORING_CQ_EVENTFD_DISABLED) === 0;
   }
