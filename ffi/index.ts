@@ -23,7 +23,7 @@ type SyscallFn = (nr: number, a: number, b: number, c: number, d: number, e: num
 interface Bindings {
   syscall: SyscallFn;
   memmove: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => number;
-  mmap: (addr: number, len: number, prot: number, flags: number, fd: number, off: number) => number;
+  mmap: (addr: number, len: number, prot: number, flags: number, fd: number, off: number) => number | bigint;
   munmap: (addr: number, len: number) => number;
   madvise: (addr: number, len: number, advice: number) => number;
   close: (fd: number) => number;
@@ -130,13 +130,15 @@ export function ioUringRegister(fd: number, opcode: number, argAddr: number, nrA
   return r < 0 ? -x.errno() : r;
 }
 
-const MAP_FAILED = 2 ** 64 - 1; // (void *)-1 as a uintptr read into a double
-
-/** mmap(2): an address, or -errno. */
+/**
+ * mmap(2): an address, or -errno. MAP_FAILED is (void *)-1, which koffi
+ * hands back as the bigint 2^64-1 (too big for a number); a view over it
+ * would kill the process on first touch.
+ */
 export function mmap(addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
   const x = b();
-  const r = x.mmap(addr, len, prot, flags, fd, offset);
-  if (r === MAP_FAILED || r === -1) return -x.errno();
+  const r: number | bigint = x.mmap(addr, len, prot, flags, fd, offset);
+  if (typeof r !== 'number' || r === -1) return -x.errno();
   return r;
 }
 
