@@ -1036,10 +1036,15 @@ export class IoUring implements Disposable {
         const cqe = this.waitTimed(submit, 1, left, 0);
         submit = 0;
         if (cqe === null) continue;
+        // Reap everything ready at once, looking for the drain NOP.
         const u = this.cqU32;
-        const w = cqe.w;
-        const done = u[w + 1] === 0xffffffff && u[w] === marker;
-        this.cqAdvance(1);
+        const n = this.cqReady();
+        let done = false;
+        for (let i = 0; i < n; i++) {
+          const w = this.cqeAt(i)!.w;
+          if (u[w + 1] === 0xffffffff && u[w] === marker) done = true;
+        }
+        this.cqAdvance(n);
         if (done) return true;
       }
     } catch {
