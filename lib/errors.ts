@@ -1,9 +1,10 @@
 // One error class for every control-plane failure (setup, enter, register,
-// mmap), shaped like Node's own system errors so `err.code === 'EINVAL'` and
-// `util.getSystemErrorName` work the same way. A failed *completion* is not an
+// mmap), shaped like Node's own system errors (`errno` negative, `code`,
+// `syscall`), so `err.code === 'EINVAL'` works as for fs errors. Codes come
+// from the library's Linux errno table (lib/errno.ts). A failed *completion* is not an
 // exception at the ring layer: its `res < 0` stays a number in the CQE.
 
-import { getSystemErrorName } from 'node:util';
+import { errnoName } from './errno.ts';
 
 // What each errno usually means for each syscall, from the man pages
 // (io_uring_setup(2), io_uring_enter(2), io_uring_register(2)) and from what
@@ -56,12 +57,7 @@ export class IoUringError extends Error {
   /** `errno` is positive (EINVAL) or negative (-EINVAL, as the ring returns it). */
   constructor(errno: number, syscall: string, detail?: string) {
     const e = Math.abs(errno);
-    let code: string;
-    try {
-      code = getSystemErrorName(-e);
-    } catch {
-      code = `E${e}`;
-    }
+    const code = errnoName(e);
     const cause = CAUSES[syscall]?.[code];
     super(`${syscall}${detail ? ` (${detail})` : ''} failed: ${code}${cause ? `: ${cause}` : ''}`);
     this.name = 'IoUringError';
