@@ -1,8 +1,8 @@
 // One error class for every control-plane failure (setup, enter, register,
 // mmap), shaped like Node's own system errors (`errno` negative, `code`,
 // `syscall`), so `err.code === 'EINVAL'` works as for fs errors. Codes come
-// from the library's Linux errno table (lib/errno.ts). A failed *completion* is not an
-// exception at the ring layer: its `res < 0` stays a number in the CQE.
+// from the library's Linux errno table (lib/errno.ts). A failed completion is
+// not an exception at the ring layer: its `res < 0` stays a number in the CQE.
 
 import { errnoName } from './errno.ts';
 

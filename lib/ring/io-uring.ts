@@ -216,13 +216,7 @@ function setup(entries: number, options: IoUringOptions, userFlags: number, flag
       // then the rings, in one SharedArrayBuffer aligned to a page.
       const sq = roundupPow2(Math.min(entries, KERN_MAX_ENTRIES));
       let cq = 2 * sq;
-      if (cqWanted) {
-        if (cqWanted > KERN_MAX_CQ_ENTRIES && !(flags & IORING_SETUP_CLAMP)) {
-          throw new RangeError(`cqEntries must be at most ${KERN_MAX_CQ_ENTRIES} (got ${cqWanted}); IORING_SETUP_CLAMP clamps instead`);
-        }
-        cq = roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES));
-        if (cq < sq) throw new RangeError(`cqEntries (${cqWanted}) must be at least the SQ size (${sq})`);
-      }
+      if (cqWanted) cq = roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES));
       const sqesBytes = pageRound(sq * ((flags & IORING_SETUP_SQE128) ? 128 : 64));
       const ringBytes = KRING_SIZE + cq * ((flags & IORING_SETUP_CQE32) ? 32 : 16) + ((flags & IORING_SETUP_NO_SQARRAY) ? 0 : sq * 4);
       sab = new SharedArrayBuffer(sqesBytes + pageRound(ringBytes) + 2 * PAGE);
@@ -329,6 +323,13 @@ export class IoUring implements Disposable {
     if (options.cqEntries !== undefined) {
       cqWanted = checkUint32(options.cqEntries, 'cqEntries');
       if (cqWanted < 1) throw new RangeError('cqEntries must be at least 1');
+      // The kernel's own rules (io_uring_create), checked here so both memory
+      // modes refuse alike and before any memory is set aside.
+      if (cqWanted > KERN_MAX_CQ_ENTRIES && !(userFlags & IORING_SETUP_CLAMP)) {
+        throw new RangeError(`cqEntries must be at most ${KERN_MAX_CQ_ENTRIES} (got ${cqWanted}); IORING_SETUP_CLAMP clamps instead`);
+      }
+      const sq = roundupPow2(Math.min(entries, KERN_MAX_ENTRIES));
+      if (roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES)) < sq) throw new RangeError(`cqEntries (${cqWanted}) must be at least the SQ size (${sq})`);
       flagsBase |= IORING_SETUP_CQSIZE;
     }
     if (options.wqFd !== undefined) flagsBase |= IORING_SETUP_ATTACH_WQ;
