@@ -7,7 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { IoUring, prepNop, type Cqe } from '../lib/index.ts';
+import { IoUring, prepNop, sqeSetData64, type Cqe } from '../lib/index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +33,7 @@ function round(): number {
   for (let i = 0; i < batch; i++) {
     const sqe = ring.getSqe()!;
     prepNop(sqe);
-    sqe.userData = i;
+    sqeSetData64(sqe, i); // io_uring_sqe_set_data64, as the C does sqe->user_data = i
   }
   ring.submitAndWait(batch);
   const n = ring.forEachCqe(check);

@@ -6,7 +6,7 @@
 
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { IoUring, allocAligned, prepRead, type Cqe } from '../lib/index.ts';
+import { IoUring, allocAligned, prepRead, sqeSetData64, type Cqe } from '../lib/index.ts';
 import { ensureFile } from './make-file.ts';
 
 const { values } = parseArgs({
@@ -48,7 +48,7 @@ async function ring(): Promise<number> {
     for (let i = 0; i < qd; i++) {
       const sqe = r.getSqe()!;
       prepRead(sqe, fd, bufs[i]!, 4096, nextBlock() * 4096);
-      sqe.userData = i;
+      sqeSetData64(sqe, i);
     }
     r.submitAndWait(qd);
     const n = r.forEachCqe(check);

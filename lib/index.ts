@@ -5,7 +5,7 @@
 
 export { IoUring } from './ring/io-uring.ts';
 export type { IoUringOptions, SharedRing, Timeout } from './ring/io-uring.ts';
-export { Sqe } from './ring/sqe.ts';
+export { Sqe, sqeSetData64 } from './ring/sqe.ts';
 export { Cqe } from './ring/cqe.ts';
 export { IoUringError } from './errors.ts';
 export { errnoName } from './errno.ts';

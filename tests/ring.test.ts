@@ -804,8 +804,17 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
       expect(got).toEqual(Array.from({ length: 12 }, (_, i) => i));
     });
 
+    it('a new ring registers its fd by default, unless asked not to', () => {
+      using dflt = new IoUring(4, opts());
+      expect(dflt.registeredRingIndex).toBeGreaterThanOrEqual(0);
+      expect(runOne(dflt, prepNop, 1).res).toBe(0);
+      using plain = new IoUring(4, opts({ registerRingFd: false }));
+      expect(plain.registeredRingIndex).toBe(-1);
+      expect(runOne(plain, prepNop, 1).res).toBe(0);
+    });
+
     it('registerRingFd: NOPs still work; a second registration throws; unregisterRingFd works once', () => {
-      using ring = new IoUring(4, opts());
+      using ring = new IoUring(4, opts({ registerRingFd: false }));
       expect(ring.registerRingFd()).toBeGreaterThanOrEqual(0);
       expect(runOne(ring, prepNop, 1)).toEqual({ res: 0, flags: 0, userData: 1 });
       expect(ring.waitCqeTimeout(1)).toBeNull(); // EXT_ARG enter through the registered index

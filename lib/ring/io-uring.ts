@@ -101,6 +101,13 @@ export interface IoUringOptions {
    * or 'auto' (default): shared where the kernel takes it, mmap otherwise.
    */
   memory?: 'auto' | 'shared' | 'mmap';
+  /**
+   * Register the ring fd (io_uring_register_ring_fd) so each enter skips the
+   * fd lookup, which costs more in a multi-threaded process like Node's.
+   * Default true; skipped quietly where the kernel refuses (before 5.18, or
+   * past its 16 registered rings per thread).
+   */
+  registerRingFd?: boolean;
 }
 
 // A module-private option: the ring of another thread, to attach to.
@@ -459,6 +466,7 @@ export class IoUring implements Disposable {
     this.arg[2] = 8; // sigmask_sz: _NSIG / 8, as liburing passes
     if (attach === undefined) {
       dropped.register(this, this.res, this);
+      if (options.registerRingFd !== false && !regOnly) this.tryRegisterRingFd();
     } else {
       // Pick up where the other thread's SQ and CQ are.
       this.sqeHead = this.sqeTail = this.sqHeadSeen = Atomics.load(this.ringU32, this.sqTail);
@@ -900,15 +908,28 @@ export class IoUring implements Disposable {
   /**
    * io_uring_register_ring_fd(3): register the ring fd with the kernel so
    * every enter (and register, with IORING_FEAT_REG_REG_RING) skips the fd
-   * lookup (Linux 5.18). Returns the registered index.
+   * lookup (Linux 5.18). Returns the registered index. New rings do this
+   * themselves unless made with `registerRingFd: false`.
    */
   registerRingFd(): number {
     this.checkOpen();
     if (this.enterFlags & IORING_ENTER_REGISTERED_RING) throw new IoUringError(EBUSY, 'io_uring_register', 'the ring fd is already registered');
+    const r = this.tryRegisterRingFd();
+    if (r < 0) throw new IoUringError(r, 'io_uring_register', 'ring fd');
+    return r;
+  }
+
+  /** The ring fd's registered index, or -1 when it is not registered. */
+  get registeredRingIndex(): number {
+    return this.enterFlags & IORING_ENTER_REGISTERED_RING ? this.enterFd : -1;
+  }
+
+  private tryRegisterRingFd(): number {
     const upd = new Uint32Array(4);
     upd[0] = 0xffffffff; // offset -1: let the kernel pick a slot
     upd[2] = this.res.fd;
-    check(ffi.ioUringRegister(this.res.fd, IORING_REGISTER_RING_FDS, ffi.addressOf(upd), 1), 'io_uring_register', 'ring fd');
+    const r = ffi.ioUringRegister(this.res.fd, IORING_REGISTER_RING_FDS, ffi.addressOf(upd), 1);
+    if (r < 0) return r;
     this.enterFd = upd[0]!;
     this.res.regIndex = upd[0]!;
     this.enterFlags |= IORING_ENTER_REGISTERED_RING;

@@ -36,6 +36,12 @@ export function getU64Big(u32: Uint32Array, w: number): bigint {
   return (BigInt(u32[w + 1]!) << 32n) | BigInt(u32[w]!);
 }
 
+function setUserDataWide(u32: Uint32Array, w: number, v: number): void {
+  checkUserData(v);
+  u32[w + 8] = v >>> 0;
+  u32[w + 9] = (v * INV_TWO32) >>> 0;
+}
+
 /** Throws unless `v` is an integer user_data that a number carries exactly. */
 export function checkUserData(v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) {
@@ -138,14 +144,13 @@ export class Sqe {
     return hi * TWO32 + this.u32[this.w + 8]!;
   }
   set userData(v: number) {
+    // Small enough to inline: the common case (a 32-bit value) is two stores.
     if ((v >>> 0) === v) {
       this.u32[this.w + 8] = v;
       this.u32[this.w + 9] = 0;
-      return;
+    } else {
+      setUserDataWide(this.u32, this.w, v);
     }
-    checkUserData(v);
-    this.u32[this.w + 8] = v >>> 0;
-    this.u32[this.w + 9] = (v * INV_TWO32) >>> 0;
   }
   /** `user_data` as a full 64-bit value. */
   get userDataBig(): bigint { return getU64Big(this.u32, this.w + 8); }
@@ -181,5 +186,19 @@ export class Sqe {
    */
   get cmd(): Uint8Array {
     return new Uint8Array(this.u8.buffer, this.u8.byteOffset + this.w * 4 + 48, this.size - 48);
+  }
+}
+
+/**
+ * io_uring_sqe_set_data64(3): sets `user_data`, like `sqe.userData = v` (an
+ * integer up to 2^53-1). A plain function, so the JIT inlines it where it may
+ * not inline the setter.
+ */
+export function sqeSetData64(sqe: Sqe, v: number): void {
+  if ((v >>> 0) === v) {
+    sqe.u32[sqe.w + 8] = v;
+    sqe.u32[sqe.w + 9] = 0;
+  } else {
+    setUserDataWide(sqe.u32, sqe.w, v);
   }
 }
