@@ -39,7 +39,7 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   d[h + 5] = 0; // buf_index, personality, splice_fd_in / file_index
   d[h + 6] = 0; // addr3
   d[h + 7] = 0; // __pad2[0]
-  if (sqe.keeps.pending > 0) sqe.keeps.reset(sqe.index);
+  if (sqe.kept !== 0) sqe.forget();
 }
 
 /**
@@ -62,7 +62,7 @@ export function prepNop(sqe: Sqe): void {
   d[h + 5] = 0; // buf_index, personality, file_index
   d[h + 6] = 0; // addr3
   d[h + 7] = 0; // __pad2[0]
-  if (sqe.keeps.pending > 0) sqe.keeps.reset(sqe.index);
+  if (sqe.kept !== 0) sqe.forget();
 }
 
 /**
@@ -80,7 +80,7 @@ export function prepRead(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: num
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
   prepRw(IORING_OP_READ, sqe, fd, addr, nbytes, offset);
-  sqe.keeps.add(sqe.index, buf);
+  sqe.keep(buf);
 }
 
 /**
@@ -97,7 +97,7 @@ export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: nu
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
   prepRw(IORING_OP_WRITE, sqe, fd, addr, nbytes, offset);
-  sqe.keeps.add(sqe.index, buf);
+  sqe.keep(buf);
 }
 
 /**
@@ -125,8 +125,8 @@ function prepVec(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferVie
   checkOffset(offset);
   const v = makeIovecs(bufs);
   prepRw(op, sqe, fd, addressFor(v, 0, 'iovecs'), bufs.length, offset);
-  sqe.keeps.add(sqe.index, v);
-  sqe.keeps.add(sqe.index, bufs);
+  sqe.keep(v);
+  sqe.keep(bufs);
 }
 
 /**

@@ -54,5 +54,5 @@ export function prepTimeout(sqe: Sqe, ts: Timeout | Uint8Array, count = 0, flags
   const addr = addressFor(spec, __kernel_timespec.sizeof, 'ts');
   prepRw(IORING_OP_TIMEOUT, sqe, -1, addr, 1, count);
   sqe.u32[sqe.w + 7] = flags; // timeout_flags
-  sqe.keeps.add(sqe.index, spec);
+  sqe.keep(spec);
 }

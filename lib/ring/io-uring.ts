@@ -533,7 +533,7 @@ export class IoUring implements Disposable {
     const tail = this.sqeTail;
     const from = this.sqeHead;
     if (from !== tail) {
-      if (this.keeps.pending > 0) this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask);
+      if (this.keeps.pending > 0) this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs);
       this.res.used = true;
       this.sqeHead = tail;
       if (this.flags & IORING_SETUP_SQ_REWIND) {
@@ -1081,7 +1081,7 @@ export class IoUring implements Disposable {
     u[w] = op | (sqeFlags << 8);
     u[w + 1] = fd;
     u[w + 7] = opFlags;
-    this.keeps.reset(sqe.index);
+    if (sqe.kept !== 0) sqe.forget();
   }
 
   [Symbol.dispose](): void {

@@ -84,7 +84,7 @@ export class KeepTable {
    * Moves what the entries in SQ positions [from, to) named under their
    * user_data (read from the entry words; `words` per entry).
    */
-  publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number): void {
+  publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number, entries: { kept: number }[]): void {
     for (let t = from; t !== to && this.pending > 0; t = (t + 1) >>> 0) {
       const idx = t & mask;
       const n = this.slotN[idx]!;
@@ -110,6 +110,7 @@ export class KeepTable {
       }
       if (n > 1) more!.length = 0;
       this.slotN[idx] = 0;
+      entries[idx]!.kept = 0;
       this.pending--;
     }
   }
