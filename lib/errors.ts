@@ -54,11 +54,15 @@ export class IoUringError extends Error {
   readonly code: string;
   readonly syscall: string;
 
-  /** `errno` is positive (EINVAL) or negative (-EINVAL, as the ring returns it). */
-  constructor(errno: number, syscall: string, detail?: string) {
+  /**
+   * `errno` is positive (EINVAL) or negative (-EINVAL, as the ring returns
+   * it); `detail` names what was being done; `cause` replaces the usual
+   * explanation of the errno where the caller knows better.
+   */
+  constructor(errno: number, syscall: string, detail?: string, cause?: string) {
     const e = Math.abs(errno);
     const code = errnoName(e);
-    const cause = CAUSES[syscall]?.[code];
+    cause ??= CAUSES[syscall]?.[code];
     super(`${syscall}${detail ? ` (${detail})` : ''} failed: ${code}${cause ? `: ${cause}` : ''}`);
     this.name = 'IoUringError';
     // Node's system errors carry a negative errno.

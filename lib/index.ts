@@ -11,5 +11,7 @@ export { IoUringError } from './errors.ts';
 export { errnoName } from './errno.ts';
 export { allocAligned } from './ring/memory.ts';
 export * from './prep/index.ts';
+export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode } from './register/probe.ts';
+export { OPCODES, opcodeInfo, type OpcodeInfo } from './uapi/opcodes.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';

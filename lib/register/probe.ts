@@ -1,0 +1,82 @@
+// IORING_REGISTER_PROBE: which opcodes the running kernel supports.
+
+import { release } from 'node:os';
+import { IoUringError } from '../errors.ts';
+import { IoUring } from '../ring/io-uring.ts';
+import { IO_URING_OP_SUPPORTED, IORING_REGISTER_PROBE } from '../uapi/constants.ts';
+import { io_uring_probe, io_uring_probe_op } from '../uapi/layout.ts';
+import { opcodeInfo } from '../uapi/opcodes.ts';
+
+// The probe's op array has a u8 length: 256 entries cover every opcode there
+// can be.
+const PROBE_OPS = 256;
+
+/** A liburing `struct io_uring_probe`, decoded. */
+export class Probe {
+  /** The highest opcode the kernel knows (`last_op`). */
+  readonly lastOp: number;
+  /** IO_URING_OP_* flags per opcode (0 past lastOp). */
+  readonly flags: Uint16Array;
+
+  /** @internal */
+  constructor(lastOp: number, flags: Uint16Array) {
+    this.lastOp = lastOp;
+    this.flags = flags;
+  }
+
+  /** io_uring_opcode_supported(3). */
+  supported(op: number): boolean {
+    return op >= 0 && op <= this.lastOp && (this.flags[op]! & IO_URING_OP_SUPPORTED) !== 0;
+  }
+}
+
+/** io_uring_get_probe_ring(3): the opcodes `ring`'s kernel supports (Linux 5.6). */
+export function getProbeRing(ring: IoUring): Probe {
+  const buf = new Uint8Array(io_uring_probe.sizeof + PROBE_OPS * io_uring_probe_op.sizeof);
+  ring.registerRaw(IORING_REGISTER_PROBE, buf, PROBE_OPS);
+  const dv = new DataView(buf.buffer);
+  const lastOp = buf[io_uring_probe.last_op]!;
+  const opsLen = buf[io_uring_probe.ops_len]!;
+  const flags = new Uint16Array(PROBE_OPS);
+  for (let i = 0; i < opsLen; i++) {
+    const at = io_uring_probe.ops + i * io_uring_probe_op.sizeof;
+    flags[buf[at + io_uring_probe_op.op]!] = dv.getUint16(at + io_uring_probe_op.flags, true);
+  }
+  return new Probe(lastOp, flags);
+}
+
+let cached: Probe | null = null;
+
+/**
+ * io_uring_get_probe(3): the running kernel's probe, from a small ring made
+ * for the purpose (once per process; the kernel does not change under us).
+ */
+export function getProbe(): Probe {
+  if (cached !== null) return cached;
+  const ring = new IoUring(2, { registerRingFd: false });
+  try {
+    cached = getProbeRing(ring);
+  } finally {
+    ring.close();
+  }
+  return cached;
+}
+
+/** io_uring_opcode_supported(3), against the running kernel (or a given probe). */
+export function opcodeSupported(op: number, probe: Probe = getProbe()): boolean {
+  return probe.supported(op);
+}
+
+/**
+ * Throws unless the running kernel supports `op`: an IoUringError (EOPNOTSUPP)
+ * naming the operation and the Linux release that added it, before anything
+ * is submitted.
+ */
+export function requireOpcode(op: number, probe: Probe = getProbe()): void {
+  if (probe.supported(op)) return;
+  const info = opcodeInfo(op);
+  const why = info
+    ? `IORING_OP_${info.name} needs Linux ${info.since} or newer, and this kernel (${release()}) does not support it; see ${info.man}`
+    : `opcode ${op} is not supported by this kernel (${release()})`;
+  throw new IoUringError(95 /* EOPNOTSUPP */, 'io_uring_enter', undefined, why);
+}
