@@ -2,7 +2,7 @@
 // entry through the ring and hand back its CQE fields, count open fds.
 
 import { readdirSync } from 'node:fs';
-import { IoUring, IoUringError, type IoUringOptions, type Sqe } from '../lib/index.ts';
+import { IoUring, IoUringError, getProbeRing, requireOpcode, type IoUringOptions, type Sqe } from '../lib/index.ts';
 
 /** A ring, or the reason one can't be made here (for `it.skipIf`). */
 export function tryRing(entries = 8, options: IoUringOptions = {}): IoUring | string {
@@ -64,4 +64,21 @@ export function forceGc(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc');
   gc();
+}
+
+/**
+ * Why the running kernel can't run opcode `op` ('' when it can): for
+ * `it.skipIf(...)` with the reason, which names the Linux release that added it.
+ */
+export function opcodeMissing(op: number): string {
+  const r = tryRing(2);
+  if (typeof r === 'string') return r;
+  try {
+    requireOpcode(op, getProbeRing(r));
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    r.close();
+  }
 }
