@@ -75,12 +75,7 @@ export function prepNop(sqe: Sqe): void {
  * @see io_uring_prep_read(3)
  */
 export function prepRead(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number = buf?.byteLength, offset = 0): void {
-  checkFd(fd);
-  const addr = addressFor(buf, nbytes, 'buf');
-  checkLength(nbytes, 'nbytes');
-  checkOffset(offset);
-  prepRw(IORING_OP_READ, sqe, fd, addr, nbytes, offset);
-  sqe.keep(buf);
+  prepRwBuffer(IORING_OP_READ, sqe, fd, buf, nbytes, offset);
 }
 
 /**
@@ -92,11 +87,20 @@ export function prepRead(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: num
  * @see io_uring_prep_write(3)
  */
 export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number = buf?.byteLength, offset = 0): void {
+  prepRwBuffer(IORING_OP_WRITE, sqe, fd, buf, nbytes, offset);
+}
+
+/**
+ * prepRw for an operation on `nbytes` of one buffer at a file offset (READ,
+ * WRITE, SEND-like ops without an offset pass 0): checks the fd, the buffer
+ * and the length before writing anything, and keeps the buffer.
+ */
+export function prepRwBuffer(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number, offset: number): void {
   checkFd(fd);
   const addr = addressFor(buf, nbytes, 'buf');
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
-  prepRw(IORING_OP_WRITE, sqe, fd, addr, nbytes, offset);
+  prepRw(op, sqe, fd, addr, nbytes, offset);
   sqe.keep(buf);
 }
 
