@@ -27,21 +27,22 @@ import { IoUringError, check } from '../errors.ts';
 import {
   IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
   IORING_CQE_F_MORE, IORING_CQ_EVENTFD_DISABLED,
-  IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS, IORING_ENTER_REGISTERED_RING, IORING_ENTER_SQ_WAIT, IORING_ENTER_SQ_WAKEUP,
+  IORING_ENTER_EXT_ARG, IORING_ENTER_EXT_ARG_REG, IORING_ENTER_GETEVENTS, IORING_ENTER_REGISTERED_RING, IORING_ENTER_SQ_WAIT, IORING_ENTER_SQ_WAKEUP,
   IORING_FEAT_EXT_ARG, IORING_FEAT_MIN_TIMEOUT, IORING_FEAT_REG_REG_RING, IORING_FEAT_SINGLE_MMAP,
   IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING,
   IORING_OP_ASYNC_CANCEL, IORING_OP_NOP,
-  IORING_REGISTER_ENABLE_RINGS, IORING_REGISTER_RING_FDS, IORING_REGISTER_USE_REGISTERED_RING, IORING_UNREGISTER_RING_FDS,
+  IORING_MEM_REGION_REG_WAIT_ARG, IORING_MEM_REGION_TYPE_USER, IORING_REG_WAIT_TS,
+  IORING_REGISTER_ENABLE_RINGS, IORING_REGISTER_MEM_REGION, IORING_REGISTER_RESIZE_RINGS, IORING_REGISTER_RING_FDS, IORING_REGISTER_USE_REGISTERED_RING, IORING_UNREGISTER_RING_FDS,
   IORING_SETUP_ATTACH_WQ, IORING_SETUP_CLAMP, IORING_SETUP_CQE32, IORING_SETUP_CQE_MIXED, IORING_SETUP_CQSIZE,
   IORING_SETUP_IOPOLL, IORING_SETUP_NO_MMAP, IORING_SETUP_NO_SQARRAY, IORING_SETUP_R_DISABLED,
   IORING_SETUP_REGISTERED_FD_ONLY, IORING_SETUP_SQE128, IORING_SETUP_SQE_MIXED, IORING_SETUP_SQPOLL, IORING_SETUP_SQ_REWIND,
   IORING_SQ_CQ_OVERFLOW, IORING_SQ_NEED_WAKEUP, IORING_SQ_TASKRUN,
   IOSQE_IO_DRAIN,
 } from '../uapi/constants.ts';
-import { io_cqring_offsets, io_sqring_offsets, io_uring_params } from '../uapi/layout.ts';
+import { io_cqring_offsets, io_sqring_offsets, io_uring_mem_region_reg, io_uring_params, io_uring_reg_wait, io_uring_region_desc } from '../uapi/layout.ts';
 import { Cqe } from './cqe.ts';
 import { KeepTable } from './keep.ts';
-import { addressFor, bury } from './memory.ts';
+import { addressFor, allocAligned, bury } from './memory.ts';
 import { Sqe } from './sqe.ts';
 
 const PAGE = 4096;
@@ -181,6 +182,21 @@ function checkUint32(v: number | undefined, what: string): number {
 }
 
 
+// Memory for a ring the kernel will use in place (IORING_SETUP_NO_MMAP), in
+// liburing's io_uring_alloc_huge layout: the SQEs first, page-rounded, then
+// the rings, in one SharedArrayBuffer aligned to a page. Writes the two
+// user_addr fields of the io_uring_params in `pv`.
+function allocShared(sq: number, cq: number, flags: number, pv: DataView): { sab: SharedArrayBuffer; sabBase: number } {
+  const sqesBytes = pageRound(sq * ((flags & IORING_SETUP_SQE128) ? 128 : 64));
+  const ringBytes = KRING_SIZE + cq * ((flags & IORING_SETUP_CQE32) ? 32 : 16) + ((flags & IORING_SETUP_NO_SQARRAY) ? 0 : sq * 4);
+  const sab = new SharedArrayBuffer(sqesBytes + pageRound(ringBytes) + 2 * PAGE);
+  const addr = ffi.addressOf(new Uint8Array(sab));
+  const sabBase = pageRound(addr) - addr;
+  pv.setBigUint64(io_uring_params.sq_off + io_sqring_offsets.user_addr, BigInt(addr + sabBase), true);
+  pv.setBigUint64(io_uring_params.cq_off + io_cqring_offsets.user_addr, BigInt(addr + sabBase + sqesBytes), true);
+  return { sab, sabBase };
+}
+
 interface SetupResult {
   fd: number;
   flags: number;
@@ -219,18 +235,9 @@ function setup(entries: number, options: IoUringOptions, userFlags: number, flag
     let sab: SharedArrayBuffer | null = null;
     let sabBase = 0;
     if (flags & IORING_SETUP_NO_MMAP) {
-      // liburing's io_uring_alloc_huge layout: the SQEs first, page-rounded,
-      // then the rings, in one SharedArrayBuffer aligned to a page.
       const sq = roundupPow2(Math.min(entries, KERN_MAX_ENTRIES));
-      let cq = 2 * sq;
-      if (cqWanted) cq = roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES));
-      const sqesBytes = pageRound(sq * ((flags & IORING_SETUP_SQE128) ? 128 : 64));
-      const ringBytes = KRING_SIZE + cq * ((flags & IORING_SETUP_CQE32) ? 32 : 16) + ((flags & IORING_SETUP_NO_SQARRAY) ? 0 : sq * 4);
-      sab = new SharedArrayBuffer(sqesBytes + pageRound(ringBytes) + 2 * PAGE);
-      const addr = ffi.addressOf(new Uint8Array(sab));
-      sabBase = pageRound(addr) - addr;
-      pv.setBigUint64(io_uring_params.sq_off + io_sqring_offsets.user_addr, BigInt(addr + sabBase), true);
-      pv.setBigUint64(io_uring_params.cq_off + io_cqring_offsets.user_addr, BigInt(addr + sabBase + sqesBytes), true);
+      const cq = cqWanted ? roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES)) : 2 * sq;
+      ({ sab, sabBase } = allocShared(sq, cq, flags, pv));
     }
     const fd = ffi.ioUringSetup(entries, ffi.addressOf(params));
     if (fd >= 0) {
@@ -254,10 +261,6 @@ export class IoUring implements Disposable {
   readonly flags: number;
   /** IORING_FEAT_* bits the kernel reported. */
   readonly features: number;
-  /** SQ size, as the kernel rounded it. */
-  readonly sqEntries: number;
-  /** CQ size, as the kernel rounded it. */
-  readonly cqEntries: number;
   /** Where the rings live: 'shared' (a SharedArrayBuffer) or 'mmap'. */
   readonly memory: 'shared' | 'mmap';
   /** Setup flags the library tried for speed and the kernel refused (by name). */
@@ -265,30 +268,32 @@ export class IoUring implements Disposable {
 
   // Ring memory views. ringU32 covers the SQ and CQ rings (one region with
   // IORING_FEAT_SINGLE_MMAP), sqeU32 the SQE array.
-  private ringU32: Uint32Array;
-  private readonly cqU32: Uint32Array;
-  private sqeU32: Uint32Array;
+  private ringU32!: Uint32Array;
+  private cqU32!: Uint32Array;
+  private sqeU32!: Uint32Array;
   // Word indices of the ring fields (from io_sqring_offsets/io_cqring_offsets).
-  private readonly sqHead: number;
-  private readonly sqTail: number;
-  private readonly sqFlags: number;
-  private readonly sqDropped: number;
-  private readonly cqHead: number;
-  private readonly cqTail: number;
-  private readonly cqOverflow: number;
-  private readonly cqFlags: number;
-  private readonly cqes: number;
-  private readonly sqMask: number;
-  private readonly cqMask: number;
-  private readonly sqeWords: number;
-  private readonly cqeWords: number;
+  private sqHead = 0;
+  private sqTail = 0;
+  private sqFlags = 0;
+  private sqDropped = 0;
+  private cqHead = 0;
+  private cqTail = 0;
+  private cqOverflow = 0;
+  private cqFlags = 0;
+  private cqes = 0;
+  private sqMask = 0;
+  private cqMask = 0;
+  private sqeWords = 16;
+  private cqeWords = 4;
+  private sqEntriesN = 0;
+  private cqEntriesN = 0;
   // liburing's sqe_head / sqe_tail: entries handed out but not yet published.
   private sqeHead = 0;
   private sqeTail = 0;
   // The kernel's SQ head as last read: only ever behind the real one.
   private sqHeadSeen = 0;
-  private readonly sqeObjs: Sqe[];
-  private readonly cqeObjs: Cqe[];
+  private sqeObjs: Sqe[] = [];
+  private cqeObjs: Cqe[] = [];
   private readonly keeps: KeepTable;
   private readonly res: Resources;
   // io_uring_enter's fd and the flags every enter carries (REGISTERED_RING).
@@ -299,15 +304,18 @@ export class IoUring implements Disposable {
   private readonly cqEnter: boolean;
   private closed = false;
   // sqEntries while open, 0 once closed: getSqe's one comparison covers both.
-  private sqLimit: number;
+  private sqLimit = 0;
   private enabled: boolean;
   // The EXT_ARG argument (io_uring_getevents_arg at 0, its timespec at 32),
   // allocated once so waits with a timeout allocate nothing.
   private readonly arg: Uint32Array;
   private readonly argAddr: number;
-  private readonly sab: SharedArrayBuffer | null;
-  private readonly sabBase: number;
-  private readonly paramsBytes: Uint8Array;
+  private sab: SharedArrayBuffer | null;
+  private sabBase: number;
+  private paramsBytes: Uint8Array;
+  // IORING_REGISTER_MEM_REGION memory for registered wait arguments.
+  private waitRegion: Uint32Array | null = null;
+  private waitSlots = 0;
 
   /**
    * io_uring_queue_init_params(3): a ring of `entries` SQEs (rounded up to a
@@ -356,28 +364,61 @@ export class IoUring implements Disposable {
     } else {
       ({ fd, flags, sab, sabBase, params, dropped: this.droppedFlags } = setup(entries, options, userFlags, flagsBase, cqWanted));
     }
-    const pv = new DataView(params.buffer, params.byteOffset, params.byteLength);
-    // With NO_MMAP the SQEs sit at the start of the memory, the rings after them.
-    const sqesOff = sab === null ? 0 : Number(pv.getBigUint64(io_uring_params.cq_off + io_cqring_offsets.user_addr, true) - pv.getBigUint64(io_uring_params.sq_off + io_sqring_offsets.user_addr, true));
+    const regOnly = (flags & IORING_SETUP_REGISTERED_FD_ONLY) !== 0;
+    this.res = { fd: regOnly ? -1 : fd, regIndex: regOnly ? fd : -1, ownsFd: attach === undefined, used: false, closed: false, memory: sab, maps: [], keeps: null! };
+    this.fd = regOnly ? -1 : fd;
+    this.enterFd = fd;
+    this.flags = flags;
+    this.features = new DataView(params.buffer, params.byteOffset).getUint32(io_uring_params.features, true);
+    if (regOnly) {
+      this.enterFlags = IORING_ENTER_REGISTERED_RING;
+      if (this.features & IORING_FEAT_REG_REG_RING) this.registerFlag = IORING_REGISTER_USE_REGISTERED_RING;
+    }
+    this.memory = sab === null ? 'mmap' : 'shared';
+    this.sab = sab;
+    this.sabBase = sabBase;
+    this.paramsBytes = params;
+    this.cqEnter = (flags & (IORING_SETUP_IOPOLL | IORING_SETUP_SQPOLL)) === IORING_SETUP_IOPOLL;
+    this.enabled = (flags & IORING_SETUP_R_DISABLED) === 0;
+    this.keeps = new KeepTable(0);
+    this.res.keeps = this.keeps;
+    this.mapRings(params, sab, sabBase);
+    this.arg = new Uint32Array(new ArrayBuffer(64));
+    this.argAddr = ffi.addressOf(this.arg);
+    this.arg[2] = 8; // sigmask_sz: _NSIG / 8, as liburing passes
+    if (attach === undefined) {
+      dropped.register(this, this.res, this);
+      if (options.registerRingFd !== false && !regOnly) this.tryRegisterRingFd();
+    } else {
+      // Pick up where the other thread's SQ and CQ are.
+      this.sqeHead = this.sqeTail = this.sqHeadSeen = Atomics.load(this.ringU32, this.sqTail);
+    }
+  }
 
+  // Builds every view of the rings from io_uring_params as the kernel filled
+  // it in: at setup, and again after IORING_REGISTER_RESIZE_RINGS. With a
+  // SharedArrayBuffer the SQEs sit at its start and the rings after them;
+  // otherwise the kernel's pages are mmapped (liburing's io_uring_mmap).
+  private mapRings(params: Uint8Array, sab: SharedArrayBuffer | null, sabBase: number): void {
+    const pv = new DataView(params.buffer, params.byteOffset, params.byteLength);
+    const flags = this.flags;
+    const fd = this.res.fd >= 0 ? this.res.fd : this.enterFd;
     const sqEntries = pv.getUint32(io_uring_params.sq_entries, true);
     const cqEntries = pv.getUint32(io_uring_params.cq_entries, true);
-    const features = pv.getUint32(io_uring_params.features, true);
     const so = (f: number) => pv.getUint32(io_uring_params.sq_off + f, true);
     const co = (f: number) => pv.getUint32(io_uring_params.cq_off + f, true);
     const sqeBytes = (flags & IORING_SETUP_SQE128) ? 128 : 64;
     const cqeBytes = (flags & IORING_SETUP_CQE32) ? 32 : 16;
-    const regOnly = (flags & IORING_SETUP_REGISTERED_FD_ONLY) !== 0;
-    this.res = { fd: regOnly ? -1 : fd, regIndex: regOnly ? fd : -1, ownsFd: attach === undefined, used: false, closed: false, memory: sab, maps: [], keeps: null! };
 
     let ringBuf: ArrayBufferLike;
     let ringOff: number;
     let sqeBuf: ArrayBufferLike;
     let sqeOffset: number;
+    let cqBuf: ArrayBufferLike;
     if (sab !== null) {
-      ringBuf = sab;
+      const sqesOff = Number(pv.getBigUint64(io_uring_params.cq_off + io_cqring_offsets.user_addr, true) - pv.getBigUint64(io_uring_params.sq_off + io_sqring_offsets.user_addr, true));
+      ringBuf = cqBuf = sqeBuf = sab;
       ringOff = sabBase + sqesOff;
-      sqeBuf = sab;
       sqeOffset = sabBase;
       // The kernel's layout must fit in what it was given (it pinned that much).
       const need = Math.max(co(io_cqring_offsets.cqes) + cqEntries * cqeBytes, (flags & IORING_SETUP_NO_SQARRAY) ? 0 : so(io_sqring_offsets.array) + sqEntries * 4);
@@ -386,53 +427,42 @@ export class IoUring implements Disposable {
         releaseDropped(this.res);
         throw new IoUringError(EINVAL, 'io_uring_setup', `the kernel's ring layout (${need} bytes) is larger than the memory computed for it`);
       }
-      this.memory = 'shared';
     } else {
-      // mmap the kernel's rings (liburing's io_uring_mmap).
       let sqRingSz = so(io_sqring_offsets.array) + sqEntries * 4;
       let cqRingSz = co(io_cqring_offsets.cqes) + cqEntries * cqeBytes;
-      const single = (features & IORING_FEAT_SINGLE_MMAP) !== 0;
+      const single = (this.features & IORING_FEAT_SINGLE_MMAP) !== 0;
       if (single) sqRingSz = cqRingSz = Math.max(sqRingSz, cqRingSz);
+      const maps: { addr: number; len: number }[] = [];
       const mapOrFail = (len: number, off: number): number => {
         const a = ffi.mmap(0, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off);
         if (a < 0) {
-          releaseDropped(this.res);
+          for (const m of maps) ffi.munmap(m.addr, m.len);
+          if (this.res.maps.length === 0) releaseDropped(this.res);
           throw new IoUringError(a, 'mmap', `ring region at 0x${off.toString(16)}`);
         }
         // Keep the rings out of a fork()ed child (liburing's io_uring_ring_dontfork).
         ffi.madvise(a, len, MADV_DONTFORK);
-        this.res.maps.push({ addr: a, len });
+        maps.push({ addr: a, len });
         return a;
       };
       const sqRing = mapOrFail(sqRingSz, IORING_OFF_SQ_RING);
-      if (!single) mapOrFail(cqRingSz, IORING_OFF_CQ_RING);
+      const cqRing = single ? sqRing : mapOrFail(cqRingSz, IORING_OFF_CQ_RING);
       const sqes = mapOrFail(sqEntries * sqeBytes, IORING_OFF_SQES);
+      if (this.res.maps.length > 0) this.retireMappings();
+      this.res.maps = maps;
       ringBuf = ffi.view(sqRing, sqRingSz);
+      cqBuf = single ? ringBuf : ffi.view(cqRing, cqRingSz);
       ringOff = 0;
       sqeBuf = ffi.view(sqes, sqEntries * sqeBytes);
       sqeOffset = 0;
-      this.memory = 'mmap';
     }
-    this.sab = sab;
-    this.sabBase = sabBase;
-    this.paramsBytes = params;
 
-    // Without SINGLE_MMAP (pre-5.4) the CQ ring is its own mapping.
-    const cqBuf = this.memory === 'mmap' && this.res.maps.length === 3 ? ffi.view(this.res.maps[1]!.addr, this.res.maps[1]!.len) : ringBuf;
     this.ringU32 = new Uint32Array(ringBuf, ringOff, (ringBuf.byteLength - ringOff) >>> 2);
     this.cqU32 = cqBuf === ringBuf ? this.ringU32 : new Uint32Array(cqBuf);
     this.sqeU32 = new Uint32Array(sqeBuf, sqeOffset, (sqEntries * sqeBytes) >>> 2);
-    this.fd = regOnly ? -1 : fd;
-    this.enterFd = fd;
-    if (regOnly) {
-      this.enterFlags = IORING_ENTER_REGISTERED_RING;
-      if (features & IORING_FEAT_REG_REG_RING) this.registerFlag = IORING_REGISTER_USE_REGISTERED_RING;
-    }
-    this.flags = flags;
-    this.features = features;
-    this.sqEntries = sqEntries;
-    this.sqLimit = sqEntries;
-    this.cqEntries = cqEntries;
+    this.sqEntriesN = sqEntries;
+    this.sqLimit = this.closed ? 0 : sqEntries;
+    this.cqEntriesN = cqEntries;
     this.sqHead = so(io_sqring_offsets.head) >>> 2;
     this.sqTail = so(io_sqring_offsets.tail) >>> 2;
     this.sqFlags = so(io_sqring_offsets.flags) >>> 2;
@@ -446,31 +476,45 @@ export class IoUring implements Disposable {
     this.cqMask = this.cqU32[co(io_cqring_offsets.ring_mask) >>> 2]!;
     this.sqeWords = sqeBytes >>> 2;
     this.cqeWords = cqeBytes >>> 2;
-    this.cqEnter = (flags & (IORING_SETUP_IOPOLL | IORING_SETUP_SQPOLL)) === IORING_SETUP_IOPOLL;
-    this.enabled = (flags & IORING_SETUP_R_DISABLED) === 0;
+    this.sqHeadSeen = Atomics.load(this.ringU32, this.sqHead);
 
     // Directly map SQ slots to SQEs, as liburing does.
     if (!(flags & IORING_SETUP_NO_SQARRAY)) {
       const arr = so(io_sqring_offsets.array) >>> 2;
       for (let i = 0; i < sqEntries; i++) this.ringU32[arr + i] = i;
     }
-    this.keeps = new KeepTable(sqEntries);
-    this.res.keeps = this.keeps;
+    this.keeps.resizeSlots(sqEntries);
     const u8 = new Uint8Array(this.sqeU32.buffer, this.sqeU32.byteOffset, this.sqeU32.byteLength);
     const u16 = new Uint16Array(this.sqeU32.buffer, this.sqeU32.byteOffset, this.sqeU32.byteLength >>> 1);
     this.sqeObjs = Array.from({ length: sqEntries }, (_, i) => new Sqe(this, this.sqeU32, u8, u16, i, this.sqeWords, this.keeps));
     this.cqeObjs = new Array(cqEntries);
     for (let i = 0; i < cqEntries; i++) this.cqeObjs[i] = new Cqe(this, this.cqU32, this.cqes + i * this.cqeWords, cqeBytes);
-    this.arg = new Uint32Array(new ArrayBuffer(64));
-    this.argAddr = ffi.addressOf(this.arg);
-    this.arg[2] = 8; // sigmask_sz: _NSIG / 8, as liburing passes
-    if (attach === undefined) {
-      dropped.register(this, this.res, this);
-      if (options.registerRingFd !== false && !regOnly) this.tryRegisterRingFd();
-    } else {
-      // Pick up where the other thread's SQ and CQ are.
-      this.sqeHead = this.sqeTail = this.sqHeadSeen = Atomics.load(this.ringU32, this.sqTail);
+  }
+
+  // Replace our mapping of the kernel's pages with anonymous memory, so an
+  // Sqe or Cqe still held somewhere writes into harmless pages rather than
+  // faulting; the pages go once the views over them are collected.
+  private retireMappings(): void {
+    const maps = this.res.maps;
+    for (const m of maps) {
+      ffi.mmap(m.addr, m.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     }
+    if (maps.length > 0) {
+      unmapLater.register(this.ringU32.buffer, maps[0]!);
+      if (maps.length === 3) unmapLater.register(this.cqU32.buffer, maps[1]!);
+      unmapLater.register(this.sqeU32.buffer, maps[maps.length - 1]!);
+    }
+    this.res.maps = [];
+  }
+
+  /** SQ size, as the kernel rounded it. */
+  get sqEntries(): number {
+    return this.sqEntriesN;
+  }
+
+  /** CQ size, as the kernel rounded it. */
+  get cqEntries(): number {
+    return this.cqEntriesN;
   }
 
   // ---------------------------------------------------------------- SQ side
@@ -514,7 +558,7 @@ export class IoUring implements Disposable {
   /** io_uring_sq_space_left(3). */
   sqSpaceLeft(): number {
     this.checkOpen();
-    return this.sqEntries - this.sqReady();
+    return this.sqEntriesN - this.sqReady();
   }
 
   /**
@@ -643,7 +687,7 @@ export class IoUring implements Disposable {
 
   // liburing's _io_uring_get_cqe. Throws on an enter failure; returns null on
   // EAGAIN (nothing to reap without waiting) and ETIME (timed out).
-  private getCqe(submit: number, waitNr: number, getFlags: number, hasTs: boolean): Cqe | null {
+  private getCqe(submit: number, waitNr: number, getFlags: number, hasTs: boolean, arg = this.argAddr, argSize = 24): Cqe | null {
     let looped = false;
     for (;;) {
       let needEnter = false;
@@ -666,7 +710,7 @@ export class IoUring implements Disposable {
       if (!needEnter) return cqe;
       if (looped && hasTs) return cqe;
       const r = hasTs
-        ? ffi.ioUringEnter(this.enterFd, submit, waitNr, flags | this.enterFlags, this.argAddr, 24)
+        ? ffi.ioUringEnter(this.enterFd, submit, waitNr, flags | this.enterFlags, arg, argSize)
         : this.enter(submit, waitNr, flags, 0, 0);
       if (r < 0) {
         if (r === -ETIME) return cqe;
@@ -956,6 +1000,116 @@ export class IoUring implements Disposable {
     this.enabled = true;
   }
 
+  /**
+   * io_uring_resize_rings(3): give the ring a new SQ of `entries` and a CQ of
+   * `cqEntries` (default twice the SQ), keeping what is in flight: prepared
+   * entries are published first, and the kernel copies pending SQEs and CQEs
+   * across (IORING_REGISTER_RESIZE_RINGS, Linux 6.13; the kernel allows it on
+   * IORING_SETUP_DEFER_TASKRUN rings without SQPOLL). Every view is rebuilt;
+   * Sqe and Cqe objects taken before are stale (writes to them are harmless).
+   */
+  resizeRings(entries: number, options: { cqEntries?: number } = {}): void {
+    this.checkOpen();
+    if (!Number.isInteger(entries) || entries < 1 || entries > KERN_MAX_ENTRIES) throw new RangeError(`entries must be an integer from 1 to ${KERN_MAX_ENTRIES} (got ${entries})`);
+    const cqWanted = checkUint32(options.cqEntries, 'cqEntries');
+    const sq = roundupPow2(entries);
+    const cq = cqWanted ? roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES)) : 2 * sq;
+    if (cq < sq) throw new RangeError(`cqEntries (${cqWanted}) must be at least the SQ size (${sq})`);
+    this.flushSq();
+    const params = new Uint8Array(io_uring_params.sizeof);
+    const pv = new DataView(params.buffer);
+    pv.setUint32(io_uring_params.sq_entries, sq, true);
+    pv.setUint32(io_uring_params.cq_entries, cq, true);
+    pv.setUint32(io_uring_params.flags, IORING_SETUP_CQSIZE, true);
+    let sab: SharedArrayBuffer | null = null;
+    let sabBase = 0;
+    // The kernel carries NO_MMAP, NO_SQARRAY, SQE128 and CQE32 over itself;
+    // a NO_MMAP ring needs new memory of ours for the new size.
+    if (this.sab !== null) ({ sab, sabBase } = allocShared(sq, cq, this.flags, pv));
+    this.registerRaw(IORING_REGISTER_RESIZE_RINGS, params, 1);
+    const old = this.sab;
+    this.sab = sab;
+    this.sabBase = sabBase;
+    this.res.memory = sab;
+    this.paramsBytes = params;
+    // The old SharedArrayBuffer: the kernel has let go of its pages. It stays
+    // alive while stale Sqe/Cqe objects refer to it, as any JS memory does.
+    void old;
+    this.mapRings(params, sab, sabBase);
+  }
+
+  /**
+   * Registers memory for `count` registered wait arguments (struct
+   * io_uring_reg_wait; IORING_REGISTER_MEM_REGION with
+   * IORING_MEM_REGION_REG_WAIT_ARG, Linux 6.13). The kernel takes it only
+   * while the ring is still disabled (IORING_SETUP_R_DISABLED): call before
+   * enableRings(). Then `setRegWait(i, ...)` fills slot i and
+   * `submitAndWaitReg(n, i)` waits with it, the kernel reading the argument
+   * from the region instead of copying it in on every wait.
+   */
+  registerWaitRegion(count: number): void {
+    this.checkOpen();
+    if (!Number.isInteger(count) || count < 1 || count * io_uring_reg_wait.sizeof > 1 << 20) throw new RangeError(`count must be an integer from 1 to ${(1 << 20) / io_uring_reg_wait.sizeof}`);
+    if (this.waitRegion !== null) throw new IoUringError(EBUSY, 'io_uring_register', 'a wait region is already registered');
+    const mem = allocAligned(pageRound(count * io_uring_reg_wait.sizeof));
+    const desc = new Uint8Array(new ArrayBuffer(io_uring_region_desc.sizeof));
+    const dd = new DataView(desc.buffer);
+    dd.setBigUint64(io_uring_region_desc.user_addr, BigInt(addressFor(mem, mem.length, 'region')), true);
+    dd.setBigUint64(io_uring_region_desc.size, BigInt(mem.length), true);
+    dd.setUint32(io_uring_region_desc.flags, IORING_MEM_REGION_TYPE_USER, true);
+    const reg = new Uint8Array(new ArrayBuffer(io_uring_mem_region_reg.sizeof));
+    const rd = new DataView(reg.buffer);
+    rd.setBigUint64(io_uring_mem_region_reg.region_uptr, BigInt(addressFor(desc, desc.length, 'desc')), true);
+    rd.setBigUint64(io_uring_mem_region_reg.flags, BigInt(IORING_MEM_REGION_REG_WAIT_ARG), true);
+    this.registerRaw(IORING_REGISTER_MEM_REGION, reg, 1);
+    // The kernel keeps the pages pinned until the ring goes: so do we.
+    this.waitRegion = new Uint32Array(mem.buffer, mem.byteOffset, mem.length >>> 2);
+    this.waitSlots = count;
+  }
+
+  /**
+   * Fills registered wait slot `index`: a timeout (milliseconds or { sec,
+   * nsec }; omit for none) and, with IORING_FEAT_MIN_TIMEOUT, `minWaitUsec`.
+   */
+  setRegWait(index: number, timeout?: Timeout, minWaitUsec = 0): void {
+    const region = this.waitRegion;
+    if (region === null) throw new TypeError('no wait region: call registerWaitRegion() first');
+    const slots = this.waitSlots;
+    if (!Number.isInteger(index) || index < 0 || index >= slots) throw new RangeError(`index must be an integer from 0 to ${slots - 1}`);
+    const w = (index * io_uring_reg_wait.sizeof) >>> 2;
+    region.fill(0, w, w + (io_uring_reg_wait.sizeof >>> 2));
+    if (timeout !== undefined) {
+      this.writeTimeout(timeout, 0);
+      // ts (struct __kernel_timespec) at 0, from the EXT_ARG scratch timespec.
+      region[w] = this.arg[8]!;
+      region[w + 1] = this.arg[9]!;
+      region[w + 2] = this.arg[10]!;
+      region[w + 3] = this.arg[11]!;
+      region[w + (io_uring_reg_wait.flags >>> 2)] = IORING_REG_WAIT_TS;
+    }
+    region[w + (io_uring_reg_wait.min_wait_usec >>> 2)] = checkUint32(minWaitUsec, 'minWaitUsec');
+  }
+
+  /**
+   * io_uring_submit_and_wait_reg(3): submit, then wait for `waitNr` CQEs with
+   * the registered wait argument in slot `index` (IORING_ENTER_EXT_ARG_REG).
+   * Returns the first CQE, or null when the slot's timeout passed first.
+   */
+  submitAndWaitReg(waitNr: number, index: number): Cqe | null {
+    this.checkOpen();
+    if (this.waitRegion === null) throw new TypeError('no wait region: call registerWaitRegion() first');
+    const slots = this.waitSlots;
+    if (!Number.isInteger(index) || index < 0 || index >= slots) throw new RangeError(`index must be an integer from 0 to ${slots - 1}`);
+    let submit = this.flushSq();
+    for (;;) {
+      const cqe = this.getCqe(submit, waitNr >>> 0, IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG, true, index * io_uring_reg_wait.sizeof, io_uring_reg_wait.sizeof);
+      if (cqe !== this.interrupted) return cqe;
+      // A signal: the kernel's timeout is relative to each wait, so waiting
+      // again restarts it; that is the documented behaviour of reg waits.
+      submit = this.flushSq();
+    }
+  }
+
   // ------------------------------------------------------------- sharing
 
   /**
@@ -1014,19 +1168,10 @@ export class IoUring implements Disposable {
     dropped.unregister(this);
     if (!res.ownsFd) return;
     if (drained) this.keeps.clear();
-    else bury(res.memory, ...this.keeps.all());
+    else bury(res.memory, this.waitRegion, ...this.keeps.all());
     if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
     if (res.fd >= 0) ffi.close(res.fd);
-    // Replace our mapping of the kernel's pages with anonymous memory, so an
-    // Sqe or Cqe still held somewhere writes into harmless pages rather than
-    // faulting; the pages go once the views are collected.
-    for (const m of res.maps) {
-      ffi.mmap(m.addr, m.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    }
-    if (res.maps.length > 0) {
-      unmapLater.register(this.ringU32.buffer, res.maps[0]!);
-      for (let i = 1; i < res.maps.length; i++) unmapLater.register(i === res.maps.length - 1 ? this.sqeU32.buffer : this.cqU32.buffer, res.maps[i]!);
-    }
+    this.retireMappings();
   }
 
   // Cancel everything, then wait for an IOSQE_IO_DRAIN NOP: it starts only

@@ -26,9 +26,9 @@ const EMPTY = -1; // user_data keys are >= 0
 
 export class KeepTable {
   // Per SQ slot, before publication: the first object, and any further ones.
-  private readonly slotFirst: unknown[];
-  private readonly slotMore: (unknown[] | undefined)[];
-  private readonly slotN: Int32Array;
+  private slotFirst: unknown[] = [];
+  private slotMore: (unknown[] | undefined)[] = [];
+  private slotN = new Int32Array(0);
   /** Slots holding objects not yet published. */
   pending = 0;
 
@@ -43,15 +43,21 @@ export class KeepTable {
   private readonly big = new Map<bigint, { n: number; items: unknown[] }>();
 
   constructor(slots: number) {
-    this.slotFirst = new Array(slots).fill(undefined);
-    this.slotMore = new Array(slots).fill(undefined);
-    this.slotN = new Int32Array(slots);
+    this.resizeSlots(slots);
     const cap = 64;
     this.keys = new Float64Array(cap).fill(EMPTY);
     this.counts = new Int32Array(cap);
     this.multi = new Uint8Array(cap);
     this.objs = new Array(cap).fill(undefined);
     this.mask = cap - 1;
+  }
+
+  /** Sizes the per-slot side for an SQ of `slots` (at setup, and after a resize, with nothing pending). */
+  resizeSlots(slots: number): void {
+    if (this.pending > 0) throw new Error('internal: resizing the keep table with unpublished entries');
+    this.slotFirst = new Array(slots).fill(undefined);
+    this.slotMore = new Array(slots).fill(undefined);
+    this.slotN = new Int32Array(slots);
   }
 
   /** Distinct user_data values holding memory (a field: read per reap). */
