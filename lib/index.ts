@@ -13,5 +13,6 @@ export { allocAligned } from './ring/memory.ts';
 export * from './prep/index.ts';
 export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode } from './register/probe.ts';
 export { OPCODES, opcodeInfo, type OpcodeInfo } from './uapi/opcodes.ts';
+export { featureNames } from './register/features.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';
