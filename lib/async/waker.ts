@@ -1,0 +1,195 @@
+// How completions wake Node's event loop, with no helper thread and no busy
+// loop (FIELD-NOTES.md, "Waiting for completions"):
+//
+//  - 'poll': libuv itself watches the ring fd (a uv_poll through koffi's
+//    `node.poll`). The ring fd is readable while the CQ holds entries, so a
+//    completion wakes the loop in about 4 us; an idle watcher costs nothing.
+//    A DEFER_TASKRUN ring posts its CQEs only when its task enters the
+//    kernel, so its fd never turns readable by itself (measured on 6.18);
+//    there an eventfd registered with the ring (IORING_REGISTER_EVENTFD),
+//    which the kernel signals when task work is queued, is watched instead,
+//    and the wake handler must call getEvents() to have the CQEs posted.
+//  - 'doorbell', the fallback where that API is missing or fails: a POLL_ADD
+//    on the ring fd, linked to a one-byte WRITE into a pipe whose read end a
+//    net.Socket watches. About 9 us a wake and two SQEs per arming; not for
+//    DEFER_TASKRUN or COOP_TASKRUN rings, whose completions need the waiting
+//    task to run them.
+//
+// Either way the watcher is ref'd (keeps the process alive) only while
+// something is in flight: `arm()` when work starts, `disarm()` when none is
+// left, so a process with nothing pending exits by itself.
+
+import { readSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { IoUringError } from '../errors.ts';
+import * as ffi from '../../ffi/index.ts';
+import type { IoUring } from '../ring/io-uring.ts';
+import type { Sqe } from '../ring/sqe.ts';
+import { prepRw } from '../prep/rw.ts';
+import { addressFor } from '../ring/memory.ts';
+import {
+  IORING_OP_POLL_ADD, IORING_OP_WRITE, IORING_REGISTER_EVENTFD, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_DEFER_TASKRUN,
+  IORING_UNREGISTER_EVENTFD, IOSQE_IO_LINK,
+} from '../uapi/constants.ts';
+
+const POLLIN = 0x1;
+const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+
+/** The user_data the doorbell's own two entries carry (its CQEs are not the caller's). */
+export const DOORBELL_POLL_DATA = 2 ** 53 - 1;
+export const DOORBELL_WRITE_DATA = 2 ** 53 - 2;
+
+export interface Waker {
+  readonly kind: 'poll' | 'doorbell';
+  /**
+   * Something is in flight: keep the process alive and call `onWake` when
+   * the CQ has entries. Call again after each wake while work remains (the
+   * doorbell re-arms its POLL_ADD; the poll watcher needs nothing).
+   */
+  arm(): void;
+  /** Nothing is in flight: let the process exit. */
+  disarm(): void;
+  close(): void;
+}
+
+class PollWaker implements Waker {
+  readonly kind = 'poll';
+  private readonly handle: ffi.PollHandle;
+  private armed = true;
+  private readonly ring: IoUring;
+  private readonly efd: number;
+
+  constructor(ring: IoUring, onWake: () => void, poll: ffi.PollFn, efd: number) {
+    this.ring = ring;
+    this.efd = efd;
+    const counter = Buffer.alloc(8);
+    // koffi calls back as (status, events); status < 0 is a libuv error,
+    // which for a ring fd means it was closed under us: nothing to reap.
+    this.handle = poll(efd >= 0 ? efd : ring.fd, { readable: true }, (status: unknown) => {
+      if (typeof status === 'number' && status < 0) return;
+      if (efd >= 0) {
+        try {
+          readSync(efd, counter, 0, 8, null); // reset the eventfd's count
+        } catch {
+          // EAGAIN: already read
+        }
+      }
+      onWake();
+    });
+    this.disarm();
+  }
+
+  arm(): void {
+    if (!this.armed) {
+      this.handle.ref?.();
+      this.armed = true;
+    }
+  }
+
+  disarm(): void {
+    if (this.armed) {
+      this.handle.unref?.();
+      this.armed = false;
+    }
+  }
+
+  close(): void {
+    this.handle.stop?.();
+    this.handle.close?.();
+    if (this.efd >= 0) {
+      if (!this.ring.isClosed) this.ring.registerRaw(IORING_UNREGISTER_EVENTFD, null, 0);
+      ffi.close(this.efd);
+    }
+  }
+}
+
+class DoorbellWaker implements Waker {
+  readonly kind = 'doorbell';
+  private readonly ring: IoUring;
+  private readonly socket: Socket;
+  private readonly writeFd: number;
+  private readonly byte = new Uint8Array(new ArrayBuffer(1));
+  private readonly byteAddr = addressFor(this.byte, 1, 'doorbell byte');
+  private pending = false; // a POLL_ADD is armed in the kernel
+  private refd = false;
+
+  constructor(ring: IoUring, onWake: () => void, fds: [number, number]) {
+    this.ring = ring;
+    this.writeFd = fds[1];
+    this.socket = new Socket({ fd: fds[0], readable: true, writable: false });
+    this.socket.on('data', () => {
+      this.pending = false;
+      onWake();
+    });
+    this.socket.on('error', () => {});
+    this.socket.unref();
+  }
+
+  /** Arms the doorbell if it isn't; the caller submits (the entries go with its next submit). */
+  arm(): void {
+    if (!this.refd) {
+      this.socket.ref();
+      this.refd = true;
+    }
+    if (this.pending) return;
+    const poll = this.ring.getSqe();
+    const write = poll === null ? null : this.ring.getSqe();
+    if (poll === null || write === null) return; // SQ full: the caller's submit will make room and arm again
+    ringPollAdd(poll, this.ring.fd);
+    poll.userData = DOORBELL_POLL_DATA;
+    prepRw(IORING_OP_WRITE, write, this.writeFd, this.byteAddr, 1, -1);
+    write.keep(this.byte);
+    write.userData = DOORBELL_WRITE_DATA;
+    this.pending = true;
+  }
+
+  disarm(): void {
+    if (this.refd) {
+      this.socket.unref();
+      this.refd = false;
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+    ffi.close(this.writeFd);
+  }
+}
+
+function ringPollAdd(sqe: Sqe, fd: number): void {
+  prepRw(IORING_OP_POLL_ADD, sqe, fd, 0, 0, 0);
+  sqe.rwFlags = POLLIN; // poll32_events
+  sqe.flags = IOSQE_IO_LINK;
+}
+
+/**
+ * A waker for `ring`: the uv_poll watcher where koffi has it (or `prefer` is
+ * 'poll'), the doorbell otherwise (or when `prefer` is 'doorbell'). Throws
+ * when the doorbell is asked of a ring that can't use it.
+ */
+export function createWaker(ring: IoUring, onWake: () => void, prefer: 'poll' | 'doorbell' | 'auto' = 'auto'): Waker {
+  const poll = ffi.pollFunction();
+  if (prefer !== 'doorbell' && poll !== undefined && ring.fd >= 0) {
+    let efd = -1;
+    try {
+      if (ring.flags & IORING_SETUP_DEFER_TASKRUN) {
+        efd = ffi.eventfd(0, O_CLOEXEC | O_NONBLOCK); // EFD_CLOEXEC and EFD_NONBLOCK share O_'s values
+        if (efd < 0) throw new IoUringError(efd, 'eventfd');
+        ring.registerRaw(IORING_REGISTER_EVENTFD, new Int32Array([efd]), 1);
+      }
+      return new PollWaker(ring, onWake, poll, efd);
+    } catch (err) {
+      if (efd >= 0) ffi.close(efd);
+      if (prefer === 'poll') throw err;
+    }
+  } else if (prefer === 'poll') {
+    throw new TypeError("this koffi has no node.poll, or the ring has no fd: the 'poll' waker can't be used");
+  }
+  if (ring.flags & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN)) {
+    throw new TypeError('the doorbell waker needs a ring without DEFER_TASKRUN or COOP_TASKRUN: their completions run only when the ring is waited on');
+  }
+  const fds = ffi.pipe(O_CLOEXEC | O_NONBLOCK);
+  if (typeof fds === 'number') throw new Error(`pipe2 failed: ${fds}`);
+  return new DoorbellWaker(ring, onWake, fds);
+}

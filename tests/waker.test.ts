@@ -1,0 +1,92 @@
+// The event-loop wakers (lib/async/waker.ts): completions wake Node through
+// libuv's poll of the ring fd, or through the pipe doorbell, without a thread
+// or a busy loop, and the process lives exactly as long as work is pending.
+
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { IoUring, prepTimeout, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER } from '../lib/index.ts';
+import { createWaker, DOORBELL_POLL_DATA, DOORBELL_WRITE_DATA, type Waker } from '../lib/async/waker.ts';
+import { pollFunction } from '../ffi/index.ts';
+
+const child = new URL('./fixtures/waker-child.ts', import.meta.url).pathname;
+const runChild = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', child, ...args], { encoding: 'utf8', timeout: 20_000 });
+
+// Resolves with the caller's CQEs (doorbell ones skipped) once `want` have come.
+function reapOnWake(ring: IoUring, want: number, kind: 'poll' | 'doorbell'): { waker: Waker; done: Promise<{ userData: number; res: number }[]> } {
+  const got: { userData: number; res: number }[] = [];
+  let resolve!: (v: typeof got) => void;
+  const done = new Promise<typeof got>((r) => (resolve = r));
+  const deferred = (ring.flags & IORING_SETUP_DEFER_TASKRUN) !== 0;
+  const waker: Waker = createWaker(ring, () => {
+    // A DEFER_TASKRUN ring posts completions only when its task enters the
+    // kernel to wait: the wake says there is work, getEvents runs it.
+    if (deferred) ring.getEvents();
+    for (let cqe = ring.peekCqe(); cqe !== null; cqe = ring.peekCqe()) {
+      const ud = cqe.userData;
+      if (ud !== DOORBELL_POLL_DATA && ud !== DOORBELL_WRITE_DATA) got.push({ userData: ud, res: cqe.res });
+      ring.cqeSeen(cqe);
+    }
+    if (got.length >= want) {
+      waker.disarm();
+      resolve(got);
+    } else {
+      waker.arm();
+      ring.submit();
+    }
+  }, kind);
+  return { waker, done };
+}
+
+const kinds = ['poll', 'doorbell'] as const;
+const noPoll = pollFunction() === undefined ? 'this koffi has no node.poll' : '';
+
+describe.each(kinds)('%s waker', (kind) => {
+  const skip = kind === 'poll' ? noPoll : '';
+  it.skipIf(skip !== '')(`wakes the loop for a completion that comes later, and the loop runs meanwhile${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+    using ring = new IoUring(8);
+    const { waker, done } = reapOnWake(ring, 2, kind);
+    for (const [ud, ms] of [[1, 10], [2, 30]] as const) {
+      const sqe = ring.getSqe()!;
+      prepTimeout(sqe, ms);
+      sqe.userData = ud;
+    }
+    waker.arm();
+    ring.submit();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const got = await done;
+    clearInterval(timer);
+    waker.close();
+    expect(got).toEqual([{ userData: 1, res: -62 }, { userData: 2, res: -62 }]);
+    expect(ticks).toBeGreaterThan(0); // the event loop was never blocked
+  });
+
+  it.skipIf(skip !== '')('lets the process exit with nothing in flight', () => {
+    expect(runChild(kind, 'idle')).toBe(`${kind} idle\nexit\n`);
+  });
+
+  it.skipIf(skip !== '')('keeps the process alive until the pending operation completes', () => {
+    expect(runChild(kind, 'pending')).toBe(`${kind} pending\ncompleted 1 -62\nexit\n`);
+  });
+});
+
+describe('DEFER_TASKRUN rings', () => {
+  const flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+
+  it.skipIf(noPoll !== '')('the poll waker wakes for them', async () => {
+    using ring = new IoUring(8, { flags });
+    const { waker, done } = reapOnWake(ring, 1, 'poll');
+    const sqe = ring.getSqe()!;
+    prepTimeout(sqe, 10);
+    sqe.userData = 7;
+    waker.arm();
+    ring.submit();
+    expect(await done).toEqual([{ userData: 7, res: -62 }]);
+    waker.close();
+  });
+
+  it('the doorbell refuses them with the reason', () => {
+    using ring = new IoUring(8, { flags });
+    expect(() => createWaker(ring, () => {}, 'doorbell')).toThrow(/DEFER_TASKRUN/);
+  });
+});
