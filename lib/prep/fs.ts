@@ -1,0 +1,635 @@
+// File-system encoders: the *at() path operations, statx, advice,
+// allocation and truncation, sync_file_range, and readv2/writev2 with
+// per-call RWF_* flags, each `prepRw` plus the fields liburing.h writes.
+// Opening and closing (and direct descriptors) are in open.ts, extended
+// attributes in xattr.ts, splice, tee and pipes in splice.ts.
+//
+// The flag values below are not io_uring's: they come from the syscalls'
+// own UAPI headers (named beside each group), which lib/uapi does not cover.
+
+import {
+  IORING_FILE_INDEX_ALLOC,
+  IORING_OP_FADVISE, IORING_OP_FALLOCATE, IORING_OP_FTRUNCATE, IORING_OP_LINKAT, IORING_OP_MADVISE, IORING_OP_MKDIRAT,
+  IORING_OP_READV, IORING_OP_RENAMEAT, IORING_OP_STATX, IORING_OP_SYMLINKAT, IORING_OP_SYNC_FILE_RANGE,
+  IORING_OP_UNLINKAT, IORING_OP_WRITEV,
+} from '../uapi/constants.ts';
+import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
+import type { Sqe } from '../ring/sqe.ts';
+import { cString } from './path.ts';
+import { makeIovecs, prepRw } from './rw.ts';
+
+// ------------------------------------------------------------------ constants
+
+// include/uapi/linux/fcntl.h
+/** The `dfd` that means "relative to the current directory". */
+export const AT_FDCWD = -100;
+/** statx, linkat (as the absence of AT_SYMLINK_FOLLOW): don't follow a final symlink. */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+/** unlinkat: remove a directory (rmdir) instead of a file. */
+export const AT_REMOVEDIR = 0x200;
+/** linkat: follow a final symlink in the old path. */
+export const AT_SYMLINK_FOLLOW = 0x400;
+/** statx: don't trigger an automount at the final component. */
+export const AT_NO_AUTOMOUNT = 0x800;
+/** statx, linkat: an empty path means `dfd` itself. */
+export const AT_EMPTY_PATH = 0x1000;
+/** statx: do whatever stat(2) does about remote attributes (the default). */
+export const AT_STATX_SYNC_AS_STAT = 0x0000;
+/** statx: force a sync with the server (network file systems). */
+export const AT_STATX_FORCE_SYNC = 0x2000;
+/** statx: don't sync; use what is cached. */
+export const AT_STATX_DONT_SYNC = 0x4000;
+
+// include/uapi/linux/fs.h: per-call flags of preadv2/pwritev2 (rw_flags).
+/** High-priority (polled) I/O: only on an IORING_SETUP_IOPOLL ring; elsewhere the CQE is -EINVAL. */
+export const RWF_HIPRI = 0x1;
+/** This write is O_DSYNC. */
+export const RWF_DSYNC = 0x2;
+/** This write is O_SYNC. */
+export const RWF_SYNC = 0x4;
+/** Don't wait for data or locks: complete with -EAGAIN instead (not retried by io_uring). */
+export const RWF_NOWAIT = 0x8;
+/** This write appends, whatever the offset (O_APPEND for one call). */
+export const RWF_APPEND = 0x10;
+/** This write goes to the offset even on an O_APPEND file (Linux 6.9). */
+export const RWF_NOAPPEND = 0x20;
+/** This write is atomic: all or nothing on a crash (Linux 6.11; O_DIRECT, within statx's atomic-write limits). */
+export const RWF_ATOMIC = 0x40;
+/** Buffered I/O that drops the page cache afterwards (Linux 6.14). */
+export const RWF_DONTCACHE = 0x80;
+
+// include/uapi/linux/falloc.h
+/** fallocate: don't change the file size (allocate past EOF). */
+export const FALLOC_FL_KEEP_SIZE = 0x01;
+/** fallocate: deallocate the range (with KEEP_SIZE). */
+export const FALLOC_FL_PUNCH_HOLE = 0x02;
+/** fallocate: remove the range and shift the rest down. */
+export const FALLOC_FL_COLLAPSE_RANGE = 0x08;
+/** fallocate: zero the range. */
+export const FALLOC_FL_ZERO_RANGE = 0x10;
+/** fallocate: insert a hole, shifting the rest up. */
+export const FALLOC_FL_INSERT_RANGE = 0x20;
+
+// include/uapi/linux/fadvise.h (x86_64 and arm64 values)
+export const POSIX_FADV_NORMAL = 0;
+export const POSIX_FADV_RANDOM = 1;
+export const POSIX_FADV_SEQUENTIAL = 2;
+export const POSIX_FADV_WILLNEED = 3;
+export const POSIX_FADV_DONTNEED = 4;
+export const POSIX_FADV_NOREUSE = 5;
+
+// include/uapi/asm-generic/mman-common.h: madvise advice (a few of them).
+export const MADV_NORMAL = 0;
+export const MADV_RANDOM = 1;
+export const MADV_SEQUENTIAL = 2;
+export const MADV_WILLNEED = 3;
+/** Drop the pages: a private anonymous mapping reads back zeroes. */
+export const MADV_DONTNEED = 4;
+/** Free the pages lazily, when memory is short. */
+export const MADV_FREE = 8;
+
+// include/uapi/linux/fs.h
+/** sync_file_range: wait for writeback already under way on the range. */
+export const SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+/** sync_file_range: start writeback of the range's dirty pages. */
+export const SYNC_FILE_RANGE_WRITE = 2;
+/** sync_file_range: wait for the writeback to finish. */
+export const SYNC_FILE_RANGE_WAIT_AFTER = 4;
+/** renameat2: fail with -EEXIST rather than replace the target. */
+export const RENAME_NOREPLACE = 1;
+/** renameat2: swap the two paths. */
+export const RENAME_EXCHANGE = 2;
+/** renameat2: leave a whiteout behind (overlay file systems). */
+export const RENAME_WHITEOUT = 4;
+
+// include/uapi/linux/stat.h: statx request and result mask bits.
+export const STATX_TYPE = 0x1;
+export const STATX_MODE = 0x2;
+export const STATX_NLINK = 0x4;
+export const STATX_UID = 0x8;
+export const STATX_GID = 0x10;
+export const STATX_ATIME = 0x20;
+export const STATX_MTIME = 0x40;
+export const STATX_CTIME = 0x80;
+export const STATX_INO = 0x100;
+export const STATX_SIZE = 0x200;
+export const STATX_BLOCKS = 0x400;
+/** Everything stat(2) gives. */
+export const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BTIME = 0x800;
+export const STATX_MNT_ID = 0x1000; // Linux 5.8
+export const STATX_DIOALIGN = 0x2000; // Linux 6.1
+export const STATX_MNT_ID_UNIQUE = 0x4000; // Linux 6.8
+export const STATX_SUBVOL = 0x8000; // Linux 6.10
+export const STATX_WRITE_ATOMIC = 0x10000; // Linux 6.11
+export const STATX_DIO_READ_ALIGN = 0x20000; // Linux 6.14
+
+/**
+ * `struct statx` (256 bytes), from include/uapi/linux/stat.h. Offsets as in
+ * lib/uapi/layout.ts: one key per field, the `stx_` names of the header.
+ */
+export const statx = Object.freeze({
+  sizeof: 256,
+  stx_mask: 0, // __u32
+  stx_blksize: 4, // __u32
+  stx_attributes: 8, // __u64
+  stx_nlink: 16, // __u32
+  stx_uid: 20, // __u32
+  stx_gid: 24, // __u32
+  stx_mode: 28, // __u16
+  stx_ino: 32, // __u64
+  stx_size: 40, // __u64
+  stx_blocks: 48, // __u64
+  stx_attributes_mask: 56, // __u64
+  stx_atime: 64, // struct statx_timestamp
+  stx_btime: 80,
+  stx_ctime: 96,
+  stx_mtime: 112,
+  stx_rdev_major: 128, // __u32
+  stx_rdev_minor: 132,
+  stx_dev_major: 136,
+  stx_dev_minor: 140,
+  stx_mnt_id: 144, // __u64
+  stx_dio_mem_align: 152, // __u32
+  stx_dio_offset_align: 156, // __u32
+  stx_subvol: 160, // __u64
+  stx_atomic_write_unit_min: 168, // __u32
+  stx_atomic_write_unit_max: 172,
+  stx_atomic_write_segments_max: 176,
+  stx_dio_read_offset_align: 180,
+  stx_atomic_write_unit_max_opt: 184,
+} as const);
+
+/** `struct statx_timestamp` (16 bytes), from include/uapi/linux/stat.h. */
+export const statx_timestamp = Object.freeze({
+  sizeof: 16,
+  tv_sec: 0, // __s64
+  tv_nsec: 8, // __u32
+} as const);
+
+// -------------------------------------------------------------- shared checks
+
+/** @internal Checks a directory fd of an *at() call: a file descriptor, or AT_FDCWD. */
+export function checkDirFd(dfd: number, what = 'dfd'): void {
+  if (dfd !== AT_FDCWD) checkFd(dfd, what);
+}
+
+/** @internal Checks `n` is an integer from 0 to 2^53-1: a 64-bit length or offset. */
+export function checkLength64(n: number, what: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be an integer from 0 to 2^53-1 (got ${n})`);
+}
+
+/**
+ * @internal The `file_index` word for a direct descriptor slot: the slot + 1 (0 means
+ * "not direct"), or IORING_FILE_INDEX_ALLOC unchanged (the kernel picks a
+ * free slot and returns it as the result) when `allowAlloc`.
+ */
+export function fileIndexWord(fileIndex: number, allowAlloc: boolean): number {
+  if (fileIndex === IORING_FILE_INDEX_ALLOC) {
+    if (allowAlloc) return IORING_FILE_INDEX_ALLOC;
+  } else if ((fileIndex >>> 0) === fileIndex && fileIndex < IORING_FILE_INDEX_ALLOC - 1) {
+    return fileIndex + 1;
+  }
+  throw new RangeError(`fileIndex must be a direct descriptor slot from 0 to 2^32-3${allowAlloc ? ', or IORING_FILE_INDEX_ALLOC' : ''} (got ${fileIndex})`);
+}
+
+// --------------------------------------------------------------------- statx
+
+/**
+ * Prepare an `IORING_OP_STATX`: statx(2) of `path` relative to `dfd`
+ * (AT_FDCWD, or a directory fd; with AT_EMPTY_PATH and path '' the file `dfd`
+ * itself). `flags` are AT_* (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH,
+ * AT_STATX_*); `mask` the STATX_* fields wanted (default the basic stats and
+ * the birth time). Fills `statxbuf` (at least 256 bytes), or a new buffer,
+ * and returns it: read it with `decodeStatx` once the CQE's res is 0.
+ *
+ * Lifetime: the path and the buffer are kept referenced until the CQE is
+ * consumed (the kernel writes the buffer at completion).
+ * @since Linux 5.6
+ * @see io_uring_prep_statx(3)
+ */
+export function prepStatx<T extends ArrayBufferView = Uint8Array>(
+  sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0, mask = STATX_BASIC_STATS | STATX_BTIME, statxbuf?: T,
+): T {
+  checkDirFd(dfd);
+  const p = cString(path, 'path');
+  const buf = statxbuf ?? (new Uint8Array(new ArrayBuffer(statx.sizeof)) as unknown as T);
+  const bufAddr = addressFor(buf, statx.sizeof, 'statxbuf');
+  const pathAddr = addressFor(p, p.length, 'path');
+  prepRw(IORING_OP_STATX, sqe, dfd, pathAddr, mask, bufAddr); // off is addr2: the statx buffer
+  sqe.u32[sqe.w + 7] = flags; // statx_flags
+  sqe.keep(p);
+  sqe.keep(buf);
+  return buf;
+}
+
+/** A `struct statx_timestamp`. */
+export interface StatxTimestamp {
+  sec: number;
+  nsec: number;
+}
+
+/**
+ * A decoded `struct statx`, with the header's field names minus `stx_`.
+ * Fields not in the result `mask` are 0. The 64-bit fields are numbers:
+ * exact up to 2^53 (inode numbers and sizes above that lose precision; the
+ * raw buffer still holds them).
+ */
+export interface Statx {
+  mask: number;
+  blksize: number;
+  attributes: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  mode: number;
+  ino: number;
+  size: number;
+  blocks: number;
+  attributes_mask: number;
+  atime: StatxTimestamp;
+  btime: StatxTimestamp;
+  ctime: StatxTimestamp;
+  mtime: StatxTimestamp;
+  rdev_major: number;
+  rdev_minor: number;
+  dev_major: number;
+  dev_minor: number;
+  mnt_id: number;
+  dio_mem_align: number;
+  dio_offset_align: number;
+  subvol: number;
+  atomic_write_unit_min: number;
+  atomic_write_unit_max: number;
+  atomic_write_segments_max: number;
+  dio_read_offset_align: number;
+  atomic_write_unit_max_opt: number;
+}
+
+/** Decodes the `struct statx` a STATX filled (little-endian, as on x86_64 and arm64). */
+export function decodeStatx(buf: ArrayBufferView): Statx {
+  if (!ArrayBuffer.isView(buf)) throw new TypeError('buf must be a Buffer, TypedArray or DataView');
+  if (buf.byteLength < statx.sizeof) throw new RangeError(`buf holds ${buf.byteLength} bytes; a struct statx is ${statx.sizeof}`);
+  const dv = new DataView(buf.buffer, buf.byteOffset, statx.sizeof);
+  const u32 = (at: number) => dv.getUint32(at, true);
+  const u64 = (at: number) => Number(dv.getBigUint64(at, true));
+  const ts = (at: number): StatxTimestamp => ({
+    sec: Number(dv.getBigInt64(at + statx_timestamp.tv_sec, true)),
+    nsec: dv.getUint32(at + statx_timestamp.tv_nsec, true),
+  });
+  return {
+    mask: u32(statx.stx_mask),
+    blksize: u32(statx.stx_blksize),
+    attributes: u64(statx.stx_attributes),
+    nlink: u32(statx.stx_nlink),
+    uid: u32(statx.stx_uid),
+    gid: u32(statx.stx_gid),
+    mode: dv.getUint16(statx.stx_mode, true),
+    ino: u64(statx.stx_ino),
+    size: u64(statx.stx_size),
+    blocks: u64(statx.stx_blocks),
+    attributes_mask: u64(statx.stx_attributes_mask),
+    atime: ts(statx.stx_atime),
+    btime: ts(statx.stx_btime),
+    ctime: ts(statx.stx_ctime),
+    mtime: ts(statx.stx_mtime),
+    rdev_major: u32(statx.stx_rdev_major),
+    rdev_minor: u32(statx.stx_rdev_minor),
+    dev_major: u32(statx.stx_dev_major),
+    dev_minor: u32(statx.stx_dev_minor),
+    mnt_id: u64(statx.stx_mnt_id),
+    dio_mem_align: u32(statx.stx_dio_mem_align),
+    dio_offset_align: u32(statx.stx_dio_offset_align),
+    subvol: u64(statx.stx_subvol),
+    atomic_write_unit_min: u32(statx.stx_atomic_write_unit_min),
+    atomic_write_unit_max: u32(statx.stx_atomic_write_unit_max),
+    atomic_write_segments_max: u32(statx.stx_atomic_write_segments_max),
+    dio_read_offset_align: u32(statx.stx_dio_read_offset_align),
+    atomic_write_unit_max_opt: u32(statx.stx_atomic_write_unit_max_opt),
+  };
+}
+
+// -------------------------------------------------------------------- advice
+
+/**
+ * Prepare an `IORING_OP_FADVISE`: posix_fadvise(2) of `len` bytes (0: to
+ * the end of the file) of `fd` from `offset`, with POSIX_FADV_* `advice`.
+ * The CQE's res is 0 or -errno.
+ * @since Linux 5.6
+ * @see io_uring_prep_fadvise(3)
+ */
+export function prepFadvise(sqe: Sqe, fd: number, offset: number, len: number, advice: number): void {
+  checkFd(fd);
+  checkLength64(offset, 'offset');
+  checkLength(len, 'len');
+  prepRw(IORING_OP_FADVISE, sqe, fd, 0, len, offset);
+  sqe.u32[sqe.w + 7] = advice; // fadvise_advice
+}
+
+/**
+ * Prepare an `IORING_OP_FADVISE` with a 64-bit length: as prepFadvise, the
+ * length carried in `addr` instead of `len` (which stays 0).
+ * @since Linux 6.11 (earlier kernels complete it with -EINVAL)
+ * @see io_uring_prep_fadvise64(3)
+ */
+export function prepFadvise64(sqe: Sqe, fd: number, offset: number, len: number, advice: number): void {
+  checkFd(fd);
+  checkLength64(offset, 'offset');
+  checkLength64(len, 'len');
+  prepRw(IORING_OP_FADVISE, sqe, fd, len, 0, offset); // addr: the 64-bit length
+  sqe.u32[sqe.w + 7] = advice; // fadvise_advice
+}
+
+// The address of a madvise range: a view of memory (checked against
+// `length`) or a raw address the caller owns.
+function adviseAddress(addr: ArrayBufferView | number, length: number): number {
+  if (typeof addr === 'number') {
+    if (!Number.isSafeInteger(addr) || addr < 0) throw new TypeError(`addr must be a buffer or an address from 0 to 2^53-1 (got ${addr})`);
+    return addr;
+  }
+  return addressFor(addr, length, 'addr');
+}
+
+/**
+ * Prepare an `IORING_OP_MADVISE`: madvise(2) of `length` bytes at `addr`
+ * with MADV_* `advice`. `addr` is a view of the memory (usually of an mmap,
+ * see ffi.view: the range must be page-aligned, and the view at least
+ * `length` bytes), or a raw address you own, which is not checked. Advice
+ * such as MADV_DONTNEED discards the contents: never give it memory the JS
+ * heap owns. The CQE's res is 0 or -errno.
+ *
+ * Lifetime: a view is kept referenced until the CQE is consumed.
+ * @since Linux 5.6
+ * @see io_uring_prep_madvise(3)
+ */
+export function prepMadvise(sqe: Sqe, addr: ArrayBufferView | number, length: number, advice: number): void {
+  checkLength(length, 'length');
+  const a = adviseAddress(addr, length);
+  prepRw(IORING_OP_MADVISE, sqe, -1, a, length, 0);
+  sqe.u32[sqe.w + 7] = advice; // fadvise_advice
+  if (typeof addr !== 'number') sqe.keep(addr);
+}
+
+/**
+ * Prepare an `IORING_OP_MADVISE` with a 64-bit length: as prepMadvise, the
+ * length carried in `off` instead of `len` (which stays 0).
+ *
+ * Lifetime: as prepMadvise.
+ * @since Linux 6.11 (earlier kernels complete it with -EINVAL)
+ * @see io_uring_prep_madvise64(3)
+ */
+export function prepMadvise64(sqe: Sqe, addr: ArrayBufferView | number, length: number, advice: number): void {
+  checkLength64(length, 'length');
+  const a = adviseAddress(addr, length);
+  prepRw(IORING_OP_MADVISE, sqe, -1, a, 0, length); // off: the 64-bit length
+  sqe.u32[sqe.w + 7] = advice; // fadvise_advice
+  if (typeof addr !== 'number') sqe.keep(addr);
+}
+
+// ------------------------------------------------------- allocation and sync
+
+/**
+ * Prepare an `IORING_OP_FALLOCATE`: fallocate(2) of `len` bytes of `fd` from
+ * `offset`, with FALLOC_FL_* `mode` (0: allocate, growing the file). The
+ * mode travels in `len` and the length in `addr`. The CQE's res is 0 or
+ * -errno.
+ * @since Linux 5.6
+ * @see io_uring_prep_fallocate(3)
+ */
+export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: number, len: number): void {
+  checkFd(fd);
+  checkLength64(offset, 'offset');
+  checkLength64(len, 'len');
+  prepRw(IORING_OP_FALLOCATE, sqe, fd, len, mode, offset); // addr: length; len: mode
+}
+
+/**
+ * Prepare an `IORING_OP_FTRUNCATE`: ftruncate(2) of `fd` to `len` bytes (in
+ * `off`). The CQE's res is 0 or -errno.
+ * @since Linux 6.9
+ * @see io_uring_prep_ftruncate(3)
+ */
+export function prepFtruncate(sqe: Sqe, fd: number, len: number): void {
+  checkFd(fd);
+  checkLength64(len, 'len');
+  prepRw(IORING_OP_FTRUNCATE, sqe, fd, 0, 0, len);
+}
+
+/**
+ * Prepare an `IORING_OP_SYNC_FILE_RANGE`: sync_file_range(2) of `len` bytes
+ * (0: to the end of the file) of `fd` from `offset`, with
+ * SYNC_FILE_RANGE_* `flags`. The CQE's res is 0 or -errno.
+ * @since Linux 5.2
+ * @see io_uring_prep_sync_file_range(3)
+ */
+export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: number, flags = 0): void {
+  checkFd(fd);
+  checkLength(len, 'len');
+  checkLength64(offset, 'offset');
+  prepRw(IORING_OP_SYNC_FILE_RANGE, sqe, fd, 0, len, offset);
+  sqe.u32[sqe.w + 7] = flags; // sync_range_flags
+}
+
+// ---------------------------------------------------------- path operations
+
+/**
+ * Prepare an `IORING_OP_UNLINKAT`: unlinkat(2) of `path` relative to `dfd`
+ * (AT_FDCWD or a directory fd); with AT_REMOVEDIR in `flags`, rmdir. The
+ * CQE's res is 0 or -errno.
+ *
+ * Lifetime: the path is kept referenced until the CQE is consumed.
+ * @since Linux 5.11
+ * @see io_uring_prep_unlinkat(3)
+ */
+export function prepUnlinkat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0): void {
+  checkDirFd(dfd);
+  const p = cString(path, 'path');
+  prepRw(IORING_OP_UNLINKAT, sqe, dfd, addressFor(p, p.length, 'path'), 0, 0);
+  sqe.u32[sqe.w + 7] = flags; // unlink_flags
+  sqe.keep(p);
+}
+
+/**
+ * Prepare an `IORING_OP_UNLINKAT` relative to the current directory:
+ * unlink(2), or rmdir(2) with AT_REMOVEDIR.
+ *
+ * Lifetime: as prepUnlinkat.
+ * @since Linux 5.11
+ * @see io_uring_prep_unlink(3)
+ */
+export function prepUnlink(sqe: Sqe, path: string | Uint8Array, flags = 0): void {
+  prepUnlinkat(sqe, AT_FDCWD, path, flags);
+}
+
+/**
+ * Prepare an `IORING_OP_RENAMEAT`: renameat2(2) of `oldpath` (relative to
+ * `olddfd`) to `newpath` (relative to `newdfd`), with RENAME_* `flags`. The
+ * new directory fd travels in `len`, the new path in `off` (addr2). The
+ * CQE's res is 0 or -errno.
+ *
+ * Lifetime: both paths are kept referenced until the CQE is consumed.
+ * @since Linux 5.11
+ * @see io_uring_prep_renameat(3)
+ */
+export function prepRenameat(
+  sqe: Sqe, olddfd: number, oldpath: string | Uint8Array, newdfd: number, newpath: string | Uint8Array, flags = 0,
+): void {
+  checkDirFd(olddfd, 'olddfd');
+  checkDirFd(newdfd, 'newdfd');
+  const o = cString(oldpath, 'oldpath');
+  const n = cString(newpath, 'newpath');
+  const oAddr = addressFor(o, o.length, 'oldpath');
+  const nAddr = addressFor(n, n.length, 'newpath');
+  prepRw(IORING_OP_RENAMEAT, sqe, olddfd, oAddr, newdfd, nAddr);
+  sqe.u32[sqe.w + 7] = flags; // rename_flags
+  sqe.keep(o);
+  sqe.keep(n);
+}
+
+/**
+ * Prepare an `IORING_OP_RENAMEAT` relative to the current directory:
+ * rename(2).
+ *
+ * Lifetime: as prepRenameat.
+ * @since Linux 5.11
+ * @see io_uring_prep_rename(3)
+ */
+export function prepRename(sqe: Sqe, oldpath: string | Uint8Array, newpath: string | Uint8Array): void {
+  prepRenameat(sqe, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+}
+
+/**
+ * Prepare an `IORING_OP_MKDIRAT`: mkdirat(2) of `path` relative to `dfd`,
+ * with permission bits `mode` (default 0o777, less the umask; in `len`). The
+ * CQE's res is 0 or -errno.
+ *
+ * Lifetime: the path is kept referenced until the CQE is consumed.
+ * @since Linux 5.15
+ * @see io_uring_prep_mkdirat(3)
+ */
+export function prepMkdirat(sqe: Sqe, dfd: number, path: string | Uint8Array, mode = 0o777): void {
+  checkDirFd(dfd);
+  const p = cString(path, 'path');
+  prepRw(IORING_OP_MKDIRAT, sqe, dfd, addressFor(p, p.length, 'path'), mode, 0);
+  sqe.keep(p);
+}
+
+/**
+ * Prepare an `IORING_OP_MKDIRAT` relative to the current directory: mkdir(2).
+ *
+ * Lifetime: as prepMkdirat.
+ * @since Linux 5.15
+ * @see io_uring_prep_mkdir(3)
+ */
+export function prepMkdir(sqe: Sqe, path: string | Uint8Array, mode = 0o777): void {
+  prepMkdirat(sqe, AT_FDCWD, path, mode);
+}
+
+/**
+ * Prepare an `IORING_OP_SYMLINKAT`: symlinkat(2), a symlink at `linkpath`
+ * (relative to `newdirfd`, in `off`) holding `target` (in `addr`; stored as
+ * given, not resolved). The CQE's res is 0 or -errno.
+ *
+ * Lifetime: both strings are kept referenced until the CQE is consumed.
+ * @since Linux 5.15
+ * @see io_uring_prep_symlinkat(3)
+ */
+export function prepSymlinkat(sqe: Sqe, target: string | Uint8Array, newdirfd: number, linkpath: string | Uint8Array): void {
+  checkDirFd(newdirfd, 'newdirfd');
+  const t = cString(target, 'target');
+  const l = cString(linkpath, 'linkpath');
+  const tAddr = addressFor(t, t.length, 'target');
+  const lAddr = addressFor(l, l.length, 'linkpath');
+  prepRw(IORING_OP_SYMLINKAT, sqe, newdirfd, tAddr, 0, lAddr);
+  sqe.keep(t);
+  sqe.keep(l);
+}
+
+/**
+ * Prepare an `IORING_OP_SYMLINKAT` relative to the current directory:
+ * symlink(2).
+ *
+ * Lifetime: as prepSymlinkat.
+ * @since Linux 5.15
+ * @see io_uring_prep_symlink(3)
+ */
+export function prepSymlink(sqe: Sqe, target: string | Uint8Array, linkpath: string | Uint8Array): void {
+  prepSymlinkat(sqe, target, AT_FDCWD, linkpath);
+}
+
+/**
+ * Prepare an `IORING_OP_LINKAT`: linkat(2), a hard link `newpath` (relative
+ * to `newdfd`, which travels in `len`; the path in `off`) to `oldpath`
+ * (relative to `olddfd`), with AT_SYMLINK_FOLLOW / AT_EMPTY_PATH `flags`.
+ * The CQE's res is 0 or -errno.
+ *
+ * Lifetime: both paths are kept referenced until the CQE is consumed.
+ * @since Linux 5.15
+ * @see io_uring_prep_linkat(3)
+ */
+export function prepLinkat(
+  sqe: Sqe, olddfd: number, oldpath: string | Uint8Array, newdfd: number, newpath: string | Uint8Array, flags = 0,
+): void {
+  checkDirFd(olddfd, 'olddfd');
+  checkDirFd(newdfd, 'newdfd');
+  const o = cString(oldpath, 'oldpath');
+  const n = cString(newpath, 'newpath');
+  const oAddr = addressFor(o, o.length, 'oldpath');
+  const nAddr = addressFor(n, n.length, 'newpath');
+  prepRw(IORING_OP_LINKAT, sqe, olddfd, oAddr, newdfd, nAddr);
+  sqe.u32[sqe.w + 7] = flags; // hardlink_flags
+  sqe.keep(o);
+  sqe.keep(n);
+}
+
+/**
+ * Prepare an `IORING_OP_LINKAT` relative to the current directory: link(2).
+ *
+ * Lifetime: as prepLinkat.
+ * @since Linux 5.15
+ * @see io_uring_prep_link(3)
+ */
+export function prepLink(sqe: Sqe, oldpath: string | Uint8Array, newpath: string | Uint8Array, flags = 0): void {
+  prepLinkat(sqe, AT_FDCWD, oldpath, AT_FDCWD, newpath, flags);
+}
+
+// ------------------------------------------------- vectored I/O with RWF_*
+
+function prepVec2(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset: number, flags: number): void {
+  checkFd(fd);
+  checkOffset(offset);
+  const v = makeIovecs(bufs);
+  prepRw(op, sqe, fd, addressFor(v, 0, 'iovecs'), bufs.length, offset);
+  sqe.u32[sqe.w + 7] = flags; // rw_flags
+  sqe.keep(v);
+  sqe.keep(bufs);
+}
+
+/**
+ * Prepare an `IORING_OP_READV` with per-call flags: preadv2(2) into `bufs`
+ * at `offset` (-1: the file position), with RWF_* `flags` (RWF_NOWAIT:
+ * -EAGAIN instead of waiting for data; RWF_HIPRI: only on an IOPOLL ring,
+ * elsewhere -EINVAL). The CQE's res is the byte count or -errno.
+ *
+ * Lifetime: the buffers and the iovec array built for them are kept
+ * referenced until the CQE is consumed.
+ * @since Linux 5.1 (each RWF_* flag from its own release: see the constants)
+ * @see io_uring_prep_readv2(3)
+ */
+export function prepReadv2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0, flags = 0): void {
+  prepVec2(IORING_OP_READV, sqe, fd, bufs, offset, flags);
+}
+
+/**
+ * Prepare an `IORING_OP_WRITEV` with per-call flags: pwritev2(2) from
+ * `bufs` at `offset` (-1: the file position), with RWF_* `flags`
+ * (RWF_APPEND, RWF_DSYNC, RWF_NOWAIT, ...). The CQE's res is the byte count
+ * or -errno.
+ *
+ * Lifetime: as prepReadv2.
+ * @since Linux 5.1 (each RWF_* flag from its own release: see the constants)
+ * @see io_uring_prep_writev2(3)
+ */
+export function prepWritev2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0, flags = 0): void {
+  prepVec2(IORING_OP_WRITEV, sqe, fd, bufs, offset, flags);
+}

@@ -1,0 +1,98 @@
+// Pipes and moving data through them without a copy to user space: splice,
+// tee, and pipe creation (into normal fds or the ring's file table).
+
+import { IORING_OP_PIPE, IORING_OP_SPLICE, IORING_OP_TEE } from '../uapi/constants.ts';
+import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
+import { setU64, type Sqe } from '../ring/sqe.ts';
+import { fileIndexWord } from './fs.ts';
+import { prepRw } from './rw.ts';
+
+// include/uapi/linux/splice.h (SPLICE_F_FD_IN_FIXED, io_uring's own, is in
+// lib/uapi/constants.ts).
+/** Move pages instead of copying, where the kernel can (a hint). */
+export const SPLICE_F_MOVE = 0x01;
+/** Don't block on the pipe (the files may still block). */
+export const SPLICE_F_NONBLOCK = 0x02;
+/** More data will follow (a hint for sockets). */
+export const SPLICE_F_MORE = 0x04;
+/** vmsplice: the pages are a gift. */
+export const SPLICE_F_GIFT = 0x08;
+
+/**
+ * Prepare an `IORING_OP_SPLICE`: splice(2) of up to `nbytes` from `fdIn` at
+ * `offIn` to `fdOut` at `offOut`; one of them must be a pipe, whose offset
+ * must be -1 (a file's -1 means its file position). With
+ * SPLICE_F_FD_IN_FIXED in `spliceFlags`, `fdIn` is a registered file slot
+ * (IOSQE_FIXED_FILE on the entry does the same for `fdOut`). `fdIn` travels
+ * in `splice_fd_in`, `offIn` in `splice_off_in` (addr). The CQE's res is
+ * the byte count (0 at end of input) or -errno.
+ * @since Linux 5.7
+ * @see io_uring_prep_splice(3)
+ */
+export function prepSplice(
+  sqe: Sqe, fdIn: number, offIn: number, fdOut: number, offOut: number, nbytes: number, spliceFlags = 0,
+): void {
+  checkFd(fdIn, 'fdIn');
+  checkFd(fdOut, 'fdOut');
+  checkOffset(offIn, 'offIn');
+  checkOffset(offOut, 'offOut');
+  checkLength(nbytes, 'nbytes');
+  prepRw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
+  setU64(sqe.u32, sqe.w + 4, offIn); // splice_off_in
+  sqe.u32[sqe.w + 7] = spliceFlags; // splice_flags
+  sqe.u32[sqe.w + 11] = fdIn; // splice_fd_in
+}
+
+/**
+ * Prepare an `IORING_OP_TEE`: tee(2), duplicating up to `nbytes` from pipe
+ * `fdIn` into pipe `fdOut` without consuming them. SPLICE_F_FD_IN_FIXED in
+ * `spliceFlags` makes `fdIn` a registered file slot. The CQE's res is the
+ * byte count or -errno.
+ * @since Linux 5.8
+ * @see io_uring_prep_tee(3)
+ */
+export function prepTee(sqe: Sqe, fdIn: number, fdOut: number, nbytes: number, spliceFlags = 0): void {
+  checkFd(fdIn, 'fdIn');
+  checkFd(fdOut, 'fdOut');
+  checkLength(nbytes, 'nbytes');
+  prepRw(IORING_OP_TEE, sqe, fdOut, 0, nbytes, 0);
+  sqe.u32[sqe.w + 7] = spliceFlags; // splice_flags
+  sqe.u32[sqe.w + 11] = fdIn; // splice_fd_in
+}
+
+function checkPipeFds(fds: Int32Array): number {
+  if (!(fds instanceof Int32Array)) throw new TypeError('fds must be an Int32Array(2)');
+  return addressFor(fds, 8, 'fds');
+}
+
+/**
+ * Prepare an `IORING_OP_PIPE`: pipe2(2) with O_CLOEXEC / O_NONBLOCK /
+ * O_DIRECT `pipeFlags`. On success the kernel writes the read end to
+ * `fds[0]` and the write end to `fds[1]`; the CQE's res is 0 or -errno.
+ *
+ * Lifetime: `fds` is kept referenced until the CQE is consumed.
+ * @since Linux 6.16
+ * @see io_uring_prep_pipe(3)
+ */
+export function prepPipe(sqe: Sqe, fds: Int32Array, pipeFlags = 0): void {
+  const addr = checkPipeFds(fds);
+  prepRw(IORING_OP_PIPE, sqe, 0, addr, 0, 0);
+  sqe.u32[sqe.w + 7] = pipeFlags; // pipe_flags
+  sqe.keep(fds);
+}
+
+/**
+ * Prepare an `IORING_OP_PIPE` into the ring's file table: the read end goes
+ * to direct descriptor slot `fileIndex` and the write end to the next one
+ * (both must be free), or to any free slots with IORING_FILE_INDEX_ALLOC.
+ * The kernel writes the two slots to `fds`.
+ *
+ * Lifetime: as prepPipe.
+ * @since Linux 6.16
+ * @see io_uring_prep_pipe_direct(3)
+ */
+export function prepPipeDirect(sqe: Sqe, fds: Int32Array, pipeFlags: number, fileIndex: number): void {
+  const slot = fileIndexWord(fileIndex, true);
+  prepPipe(sqe, fds, pipeFlags);
+  sqe.u32[sqe.w + 11] = slot; // file_index
+}
