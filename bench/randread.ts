@@ -2,11 +2,17 @@
 // the C anchor (../shared/anchors/randread.c): QD reads, submit_and_wait(QD),
 // reap all. Warms the file first and refuses tmpfs. Prints `iops N`.
 //
-//   npx tsx bench/randread.ts --file F --qd 32 --seconds 5 --api ring
+//   npx tsx bench/randread.ts --file F --qd 32 --seconds 5 --api ring|async|node-fs
+//
+// --api ring is the C anchor's loop on the raw ring; async and node-fs keep
+// QD reads in flight through AsyncRing and through node:fs/promises
+// FileHandle.read, each read awaited by one of QD workers.
 
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { open } from 'node:fs/promises';
 import { IoUring, allocAligned, prepRead, sqeSetData64, type Cqe } from '../lib/index.ts';
+import { AsyncRing } from '../lib/async/async-ring.ts';
 import { ensureFile } from './make-file.ts';
 
 const { values } = parseArgs({
@@ -68,7 +74,51 @@ async function ring(): Promise<number> {
   return iops;
 }
 
-const apis: Record<string, () => Promise<number>> = { ring };
+// qd workers, each awaiting one read at a time: qd reads always in flight.
+async function workers(read: (buf: Buffer, offset: number) => Promise<number>): Promise<number> {
+  const slab = allocAligned(qd * 4096);
+  let done = 0;
+  let bad = 0;
+  let running = true;
+  const worker = async (i: number): Promise<void> => {
+    const buf = slab.subarray(i * 4096, (i + 1) * 4096);
+    while (running) {
+      if ((await read(buf, nextBlock() * 4096)) !== 4096) bad++;
+      done++;
+    }
+  };
+  const warmup = Date.now() + 300;
+  const all = Array.from({ length: qd }, (_, i) => worker(i));
+  while (Date.now() < warmup) await new Promise((r) => setTimeout(r, 50));
+  const d0 = done;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const iops = (done - d0) / ((performance.now() - t0) / 1000);
+  running = false;
+  await Promise.all(all);
+  if (bad) throw new Error(`${bad} reads came back short or failed`);
+  return iops;
+}
+
+async function asyncRing(): Promise<number> {
+  const io = new AsyncRing({ entries: 256 });
+  try {
+    return await workers((buf, off) => io.read(fd, buf, off));
+  } finally {
+    await io.close();
+  }
+}
+
+async function nodeFs(): Promise<number> {
+  const fh = await open(file, 'r');
+  try {
+    return await workers(async (buf, off) => (await fh.read(buf, 0, 4096, off)).bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+const apis: Record<string, () => Promise<number>> = { ring, async: asyncRing, 'node-fs': nodeFs };
 const run = apis[values.api!];
 if (!run) throw new Error(`--api must be one of ${Object.keys(apis).join(', ')}`);
 const iops = await run();

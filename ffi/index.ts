@@ -29,6 +29,7 @@ interface Bindings {
   close: (fd: number) => number;
   pipe2: (fds: Int32Array, flags: number) => number;
   eventfd: (initval: number, flags: number) => number;
+  epoll_create1: (flags: number) => number;
   getrlimit: (resource: number, out: BigUint64Array) => number;
   setrlimit: (resource: number, lim: BigUint64Array) => number;
   errno: () => number;
@@ -78,6 +79,7 @@ function load(): Bindings | null {
       close: libc.func('int close(int fd)'),
       pipe2: libc.func('int pipe2(void *fds, int flags)'),
       eventfd: libc.func('int eventfd(unsigned int initval, int flags)'),
+      epoll_create1: libc.func('int epoll_create1(int flags)'),
       getrlimit: libc.func('int getrlimit(int resource, void *rlim)'),
       setrlimit: libc.func('int setrlimit(int resource, void *rlim)'),
       errno: () => koffi.errno(),
@@ -164,6 +166,11 @@ export function pipe(flags = 0): [number, number] | number {
 /** eventfd(2): an fd, or -errno. */
 export function eventfd(initval: number, flags: number): number {
   return sysret(b().eventfd(initval, flags));
+}
+
+/** epoll_create1(2): an epoll fd, or -errno. */
+export function epollCreate1(flags: number): number {
+  return sysret(b().epoll_create1(flags));
 }
 
 /** getrlimit(2): [soft, hard] as bigints (RLIM_INFINITY is 2^64-1), or -errno. */

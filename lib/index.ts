@@ -14,5 +14,21 @@ export * from './prep/index.ts';
 export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode } from './register/probe.ts';
 export { OPCODES, opcodeInfo, type OpcodeInfo } from './uapi/opcodes.ts';
 export { featureNames } from './register/features.ts';
+export {
+  registerBuffers, registerBuffersTags, registerBuffersSparse, registerBuffersUpdateTag, unregisterBuffers, registeredBuffers,
+  cloneBuffers, cloneBuffersOffset, type BufferSlot,
+} from './register/buffers.ts';
+export { registerFiles, registerFilesTags, registerFilesSparse, registerFilesUpdate, registerFilesUpdateTag, unregisterFiles } from './register/files.ts';
+export {
+  CLOCK_MONOTONIC, CLOCK_BOOTTIME, registerEventfd, registerEventfdAsync, unregisterEventfd, registerPersonality, unregisterPersonality,
+  registerRestrictions, enableRings, registerIowqAff, unregisterIowqAff, registerIowqMaxWorkers, registerSyncCancel, registerFileAllocRange,
+  registerNapi, unregisterNapi, registerClock, registerSyncMsg, registerQuery, queryOpcodes, queryZcrx, queryScq,
+  type Restriction, type SyncCancel, type Napi, type QueryOpcodes, type QueryZcrx, type QueryScq,
+} from './register/misc.ts';
+export {
+  BufRing, setupBufRing, unregisterBufRing, freeBufRing, bufRingMask, bufRingInit, bufRingAdd, bufRingAdvance, bufRingCqAdvance, bufRingHead,
+  bufRingAvailable,
+} from './register/buf-ring.ts';
+export { AsyncRing, type AsyncRingOptions, type OpOptions } from './async/async-ring.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';

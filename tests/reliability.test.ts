@@ -418,7 +418,7 @@ describe('20. a ring dropped with a TIMEOUT in flight', () => {
         const before = openFds();
         dropRingWithTimeout({ memory });
         expect(openFds()).toBe(before + 1);
-        for (let i = 0; i < 20 && openFds() > before; i++) {
+        for (let i = 0; i < 200 && openFds() > before; i++) {
           forceGc();
           await sleep(10);
         }

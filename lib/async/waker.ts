@@ -45,9 +45,10 @@ export interface Waker {
   /**
    * Something is in flight: keep the process alive and call `onWake` when
    * the CQ has entries. Call again after each wake while work remains (the
-   * doorbell re-arms its POLL_ADD; the poll watcher needs nothing).
+   * doorbell re-arms its POLL_ADD; the poll watcher needs nothing). Returns
+   * how many SQEs it queued (each posts a CQE): the doorbell's two, or 0.
    */
-  arm(): void;
+  arm(): number;
   /** Nothing is in flight: let the process exit. */
   disarm(): void;
   close(): void;
@@ -80,11 +81,12 @@ class PollWaker implements Waker {
     this.disarm();
   }
 
-  arm(): void {
+  arm(): number {
     if (!this.armed) {
       this.handle.ref?.();
       this.armed = true;
     }
+    return 0;
   }
 
   disarm(): void {
@@ -127,21 +129,22 @@ class DoorbellWaker implements Waker {
   }
 
   /** Arms the doorbell if it isn't; the caller submits (the entries go with its next submit). */
-  arm(): void {
+  arm(): number {
     if (!this.refd) {
       this.socket.ref();
       this.refd = true;
     }
-    if (this.pending) return;
-    const poll = this.ring.getSqe();
-    const write = poll === null ? null : this.ring.getSqe();
-    if (poll === null || write === null) return; // SQ full: the caller's submit will make room and arm again
+    if (this.pending) return 0;
+    if (this.ring.sqSpaceLeft() < 2) return 0; // the caller's submit makes room; it arms again after
+    const poll = this.ring.getSqe()!;
+    const write = this.ring.getSqe()!;
     ringPollAdd(poll, this.ring.fd);
     poll.userData = DOORBELL_POLL_DATA;
     prepRw(IORING_OP_WRITE, write, this.writeFd, this.byteAddr, 1, -1);
     write.keep(this.byte);
     write.userData = DOORBELL_WRITE_DATA;
     this.pending = true;
+    return 2;
   }
 
   disarm(): void {

@@ -135,6 +135,8 @@ interface Resources {
   memory: SharedArrayBuffer | null;
   maps: { addr: number; len: number }[];
   keeps: KeepTable;
+  // Per-ring state of other modules (see held.ts): registered buffers, buffer rings.
+  held: Map<symbol, unknown>;
 }
 
 function releaseDropped(res: Resources): void {
@@ -143,7 +145,7 @@ function releaseDropped(res: Resources): void {
   // Nothing can tell what is still in flight now: if the ring was ever used,
   // its memory and everything its operations named are kept for good.
   if (res.used) {
-    bury(res.memory, ...res.keeps.all());
+    bury(res.memory, ...res.keeps.all(), ...res.held.values());
     process.emitWarning('an IoUring with submitted work was garbage-collected without close(); its memory is kept for the life of the process', 'TsuringWarning');
   }
   if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
@@ -365,7 +367,7 @@ export class IoUring implements Disposable {
       ({ fd, flags, sab, sabBase, params, dropped: this.droppedFlags } = setup(entries, options, userFlags, flagsBase, cqWanted));
     }
     const regOnly = (flags & IORING_SETUP_REGISTERED_FD_ONLY) !== 0;
-    this.res = { fd: regOnly ? -1 : fd, regIndex: regOnly ? fd : -1, ownsFd: attach === undefined, used: false, closed: false, memory: sab, maps: [], keeps: null! };
+    this.res = { fd: regOnly ? -1 : fd, regIndex: regOnly ? fd : -1, ownsFd: attach === undefined, used: false, closed: false, memory: sab, maps: [], keeps: null!, held: new Map() };
     this.fd = regOnly ? -1 : fd;
     this.enterFd = fd;
     this.flags = flags;
@@ -1136,6 +1138,11 @@ export class IoUring implements Disposable {
 
   // -------------------------------------------------------------- lifecycle
 
+  /** @internal Per-ring state of other modules (lib/ring/held.ts). */
+  heldState(): Map<symbol, unknown> {
+    return this.res.held;
+  }
+
   /** True once close() has run. */
   get isClosed(): boolean {
     return this.closed;
@@ -1167,8 +1174,12 @@ export class IoUring implements Disposable {
     res.closed = true;
     dropped.unregister(this);
     if (!res.ownsFd) return;
-    if (drained) this.keeps.clear();
-    else bury(res.memory, this.waitRegion, ...this.keeps.all());
+    if (drained) {
+      this.keeps.clear();
+      res.held.clear();
+    } else {
+      bury(res.memory, this.waitRegion, ...this.keeps.all(), ...res.held.values());
+    }
     if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
     if (res.fd >= 0) ffi.close(res.fd);
     this.retireMappings();
@@ -1201,18 +1212,25 @@ export class IoUring implements Disposable {
         const left = deadline - performance.now();
         if (left <= 0) return false;
         const cqe = this.waitTimed(submit, 1, left, 0);
-        submit = 0;
+        // What the kernel did not take (a restricted ring stops at an entry
+        // it refuses) is offered again.
+        submit = this.flushSq();
         if (cqe === null) continue;
         // Reap everything ready at once, looking for the drain NOP.
         const u = this.cqU32;
         const n = this.cqReady();
         let done = false;
+        let failed = false;
         for (let i = 0; i < n; i++) {
           const w = this.cqeAt(i)!.w;
-          if (u[w + 1] === 0xffffffff && u[w] === marker) done = true;
+          if (u[w + 1] === 0xffffffff && u[w] === marker) {
+            // A drain NOP the kernel refused (restrictions, -EACCES) proves nothing.
+            if ((u[w + 2]! | 0) < 0) failed = true;
+            done = true;
+          }
         }
         this.cqAdvance(n);
-        if (done) return true;
+        if (done) return !failed;
       }
     } catch {
       return false;

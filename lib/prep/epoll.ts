@@ -1,0 +1,112 @@
+// epoll encoders: epoll_ctl(2) and epoll_wait(2) on an epoll fd, for event
+// loops that still keep some fds in an epoll set.
+
+import { IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT } from '../uapi/constants.ts';
+import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import type { Sqe } from '../ring/sqe.ts';
+import { checkBits32, checkU64 } from './helpers.ts';
+import { prepRw } from './rw.ts';
+
+// epoll_ctl(2) operations and event bits, include/uapi/linux/eventpoll.h.
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 0x00000001;
+export const EPOLLPRI = 0x00000002;
+export const EPOLLOUT = 0x00000004;
+export const EPOLLERR = 0x00000008;
+export const EPOLLHUP = 0x00000010;
+export const EPOLLNVAL = 0x00000020;
+export const EPOLLRDNORM = 0x00000040;
+export const EPOLLRDBAND = 0x00000080;
+export const EPOLLWRNORM = 0x00000100;
+export const EPOLLWRBAND = 0x00000200;
+export const EPOLLMSG = 0x00000400;
+export const EPOLLRDHUP = 0x00002000;
+export const EPOLLEXCLUSIVE = 0x10000000;
+export const EPOLLWAKEUP = 0x20000000;
+export const EPOLLONESHOT = 0x40000000;
+/** Bit 31. `EPOLLIN | EPOLLET` is negative in JS; encoders take it as the same 32 bits. */
+export const EPOLLET = 0x80000000;
+
+/**
+ * `struct epoll_event` (include/uapi/linux/eventpoll.h): { __poll_t events;
+ * __u64 data; }, packed to 12 bytes on x86_64 (EPOLL_PACKED) and naturally
+ * aligned to 16 elsewhere.
+ */
+export const epoll_event = Object.freeze(process.arch === 'x64'
+  ? { sizeof: 12, events: 0, data: 4 } as const
+  : { sizeof: 16, events: 0, data: 8 } as const);
+
+/** An epoll_event as JS values: `data` is the u64 the kernel hands back (an fd, an id). */
+export interface EpollEvent {
+  events: number;
+  data: number | bigint;
+}
+
+/** A `struct epoll_event` holding `ev`, as bytes. */
+export function makeEpollEvent(ev: EpollEvent): Uint8Array {
+  if (ev === null || typeof ev !== 'object') throw new TypeError('an epoll event must be { events, data }');
+  checkBits32(ev.events, 'events');
+  checkU64(ev.data, 'data');
+  const out = new Uint8Array(new ArrayBuffer(epoll_event.sizeof));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(epoll_event.events, ev.events >>> 0, true);
+  dv.setBigUint64(epoll_event.data, BigInt(ev.data), true);
+  return out;
+}
+
+/** Event `i` of a buffer EPOLL_WAIT filled; `data` as a bigint, exactly. */
+export function readEpollEvent(events: ArrayBufferView, i: number): { events: number; data: bigint } {
+  checkLength(i, 'i');
+  const at = i * epoll_event.sizeof;
+  if (at + epoll_event.sizeof > events.byteLength) throw new RangeError(`events holds ${Math.floor(events.byteLength / epoll_event.sizeof)} epoll_events; no event ${i}`);
+  const dv = new DataView(events.buffer, events.byteOffset + at, epoll_event.sizeof);
+  return { events: dv.getUint32(epoll_event.events, true), data: dv.getBigUint64(epoll_event.data, true) };
+}
+
+/**
+ * Prepare an `IORING_OP_EPOLL_CTL`: epoll_ctl(2) on the epoll fd `epfd`:
+ * `op` (EPOLL_CTL_ADD, MOD, DEL) for `fd`, with `ev` as { events, data }, or
+ * a `struct epoll_event` you built (then nothing is allocated), or null for
+ * EPOLL_CTL_DEL. res is 0 or -errno (-EINVAL when `epfd` is not an epoll fd).
+ *
+ * Lifetime: the epoll_event is kept referenced until the CQE is consumed
+ * (the kernel copies it when the entry is submitted).
+ * @since Linux 5.6
+ * @see io_uring_prep_epoll_ctl(3)
+ */
+export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev: EpollEvent | Uint8Array | null): void {
+  checkFd(epfd, 'epfd');
+  checkFd(fd);
+  checkLength(op, 'op');
+  let bytes: Uint8Array | null = null;
+  let addr = 0;
+  if (ev instanceof Uint8Array) bytes = ev;
+  else if (ev !== null && ev !== undefined) bytes = makeEpollEvent(ev);
+  else if (op !== EPOLL_CTL_DEL) throw new TypeError('epoll_ctl needs an event unless op is EPOLL_CTL_DEL');
+  if (bytes !== null) addr = addressFor(bytes, epoll_event.sizeof, 'ev');
+  prepRw(IORING_OP_EPOLL_CTL, sqe, epfd, addr, op, fd); // len: op; off: fd
+  if (bytes !== null) sqe.keep(bytes);
+}
+
+/**
+ * Prepare an `IORING_OP_EPOLL_WAIT`: epoll_wait(2) on `fd` into `events`, at
+ * most `maxevents` of them (default: as many as fit). Waits for at least one
+ * event (no timeout argument: link a prepLinkTimeout); res is the number of
+ * events written, or -errno. Decode them with readEpollEvent. `flags` must be
+ * 0.
+ *
+ * Lifetime: `events` is kept referenced until the CQE is consumed.
+ * @since Linux 6.15
+ * @see io_uring_prep_epoll_wait(3)
+ */
+export function prepEpollWait(sqe: Sqe, fd: number, events: ArrayBufferView, maxevents: number = Math.floor((events?.byteLength ?? 0) / epoll_event.sizeof), flags = 0): void {
+  checkFd(fd);
+  checkLength(maxevents, 'maxevents');
+  if (maxevents > 0x7fffffff) throw new RangeError(`maxevents must be at most 2^31-1 (got ${maxevents})`);
+  const addr = addressFor(events, maxevents * epoll_event.sizeof, 'events');
+  prepRw(IORING_OP_EPOLL_WAIT, sqe, fd, addr, maxevents, 0);
+  sqe.u32[sqe.w + 7] = flags; // rw_flags
+  sqe.keep(events);
+}

@@ -1,0 +1,662 @@
+// Encoders for sockets: socket, bind, listen, accept, connect, the send and
+// receive families, shutdown, socket commands (URING_CMD on a socket) and the
+// zero-copy receive. Each is prepRw plus the fields liburing.h writes; each
+// checks every argument that could let the kernel touch memory it shouldn't
+// before writing a byte of the entry, and keeps the memory it names until
+// the final CQE. Socket addresses are built by ./sockaddr.ts, messages by
+// ./msg.ts.
+
+import {
+  IORING_ACCEPT_MULTISHOT, IORING_FILE_INDEX_ALLOC,
+  IORING_OP_ACCEPT, IORING_OP_BIND, IORING_OP_CONNECT, IORING_OP_LISTEN, IORING_OP_RECV, IORING_OP_RECVMSG,
+  IORING_OP_RECV_ZC, IORING_OP_SEND, IORING_OP_SENDMSG, IORING_OP_SENDMSG_ZC, IORING_OP_SEND_ZC, IORING_OP_SHUTDOWN,
+  IORING_OP_SOCKET, IORING_OP_URING_CMD,
+  IORING_RECVSEND_BUNDLE, IORING_RECVSEND_FIXED_BUF, IORING_RECV_MULTISHOT, SOCKET_URING_OP_GETSOCKNAME,
+} from '../uapi/constants.ts';
+import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import type { Sqe } from '../ring/sqe.ts';
+import { makeMsghdr, msghdr, Msghdr, type MsghdrInit } from './msg.ts';
+import { prepRw } from './rw.ts';
+import { makeSockaddr, SOCKADDR_STORAGE_SIZE, type SockaddrInit } from './sockaddr.ts';
+
+// Socket types and flags for prepSocket (include/linux/net.h,
+// include/uapi/asm-generic/fcntl.h on x86_64).
+/** SOCK_STREAM: a byte stream (TCP, unix stream). */
+export const SOCK_STREAM = 1;
+/** SOCK_DGRAM: datagrams (UDP, unix datagram). */
+export const SOCK_DGRAM = 2;
+/** SOCK_SEQPACKET: ordered, reliable datagrams. */
+export const SOCK_SEQPACKET = 5;
+/** SOCK_NONBLOCK (= O_NONBLOCK), or'ed into a socket type or accept flags. */
+export const SOCK_NONBLOCK = 0o4000;
+/** SOCK_CLOEXEC (= O_CLOEXEC), or'ed into a socket type or accept flags; refused with direct descriptors. */
+export const SOCK_CLOEXEC = 0o2000000;
+
+// shutdown(2) `how` (include/linux/net.h).
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+
+// Protocols (include/uapi/linux/in.h).
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+// Socket options at SOL_SOCKET (include/uapi/asm-generic/socket.h), for the
+// GETSOCKOPT / SETSOCKOPT socket commands.
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+/** SO_TIMESTAMP (the 'old' one, struct timeval; x86_64): each datagram carries a receive time. */
+export const SO_TIMESTAMP_OLD = 29;
+/** SO_RXQ_OVFL: each datagram carries the socket's drop count (a u32 control message). */
+export const SO_RXQ_OVFL = 40;
+
+// send/recv flags (include/linux/socket.h).
+export const MSG_PEEK = 0x2;
+export const MSG_CTRUNC = 0x8;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_WAITALL = 0x100;
+export const MSG_NOSIGNAL = 0x4000;
+
+// 2^-32: multiplying by it takes the high word of a u64 exactly.
+const INV_TWO32 = 1 / 4294967296;
+
+/** Writes an address (a number below 2^53) into the u64 at word `i`. */
+function putU64(u: Uint32Array, i: number, v: number): void {
+  u[i] = v >>> 0;
+  u[i + 1] = (v * INV_TWO32) >>> 0;
+}
+
+/** ioprio |= bits: the send/recv/accept flag space (IORING_RECVSEND_*, IORING_ACCEPT_*). */
+function orIoprio(sqe: Sqe, bits: number): void {
+  const i = sqe.w * 2 + 1; // ioprio (u16 at byte 2)
+  sqe.u16[i] = sqe.u16[i]! | bits;
+}
+
+/** Checks an int argument the kernel takes as-is (a domain, a type, a level). */
+function checkInt(v: number, what: string): void {
+  if ((v | 0) !== v || v < 0) throw new RangeError(`${what} must be an integer from 0 to 2^31-1 (got ${v})`);
+}
+
+/** Checks a direct-descriptor slot: 0 to 2^32-2, or IORING_FILE_INDEX_ALLOC. */
+function checkFileIndex(i: number): void {
+  if ((i >>> 0) !== i) throw new RangeError(`fileIndex must be a slot from 0 to 2^32-2 or IORING_FILE_INDEX_ALLOC (got ${i})`);
+}
+
+/**
+ * file_index as the kernel reads it: slot + 1 (0 means "not direct"), and
+ * IORING_FILE_INDEX_ALLOC stays itself, as liburing's
+ * __io_uring_set_target_fixed_file arranges.
+ */
+function fileSlot(i: number): number {
+  return i === IORING_FILE_INDEX_ALLOC ? IORING_FILE_INDEX_ALLOC : i + 1;
+}
+
+// ------------------------------------------------------------------ socket
+
+function prepSocketBase(sqe: Sqe, domain: number, type: number, protocol: number, flags: number): void {
+  prepRw(IORING_OP_SOCKET, sqe, domain, 0, protocol, type);
+  sqe.u32[sqe.w + 7] = flags; // rw_flags
+}
+
+function checkSocketArgs(domain: number, type: number, protocol: number, flags: number): void {
+  checkInt(domain, 'domain');
+  checkInt(type, 'type');
+  checkInt(protocol, 'protocol');
+  checkLength(flags, 'flags');
+}
+
+/**
+ * Prepare an `IORING_OP_SOCKET`: socket(2). The CQE's res is the new fd.
+ * `type` may carry SOCK_NONBLOCK and SOCK_CLOEXEC; `flags` is unused and
+ * must be 0 (the kernel refuses others with -EINVAL).
+ * @since Linux 5.19
+ * @see io_uring_prep_socket(3)
+ */
+export function prepSocket(sqe: Sqe, domain: number, type: number, protocol: number, flags = 0): void {
+  checkSocketArgs(domain, type, protocol, flags);
+  prepSocketBase(sqe, domain, type, protocol, flags);
+}
+
+/**
+ * Prepare an `IORING_OP_SOCKET`: socket(2) into slot `fileIndex` of the
+ * registered file table (a direct descriptor; whatever the slot held is
+ * closed). res is 0, or with IORING_FILE_INDEX_ALLOC the slot chosen
+ * (-ENFILE when none is free). SOCK_CLOEXEC is refused (-EINVAL).
+ * @since Linux 5.19
+ * @see io_uring_prep_socket_direct(3)
+ */
+export function prepSocketDirect(sqe: Sqe, domain: number, type: number, protocol: number, fileIndex: number, flags = 0): void {
+  checkSocketArgs(domain, type, protocol, flags);
+  checkFileIndex(fileIndex);
+  prepSocketBase(sqe, domain, type, protocol, flags);
+  sqe.u32[sqe.w + 11] = fileSlot(fileIndex); // file_index
+}
+
+/**
+ * Prepare an `IORING_OP_SOCKET`: socket(2) into a free slot of the registered
+ * file table, which the CQE's res names (-ENFILE when none is free).
+ * @since Linux 5.19
+ * @see io_uring_prep_socket_direct_alloc(3)
+ */
+export function prepSocketDirectAlloc(sqe: Sqe, domain: number, type: number, protocol: number, flags = 0): void {
+  checkSocketArgs(domain, type, protocol, flags);
+  prepSocketBase(sqe, domain, type, protocol, flags);
+  sqe.u32[sqe.w + 11] = IORING_FILE_INDEX_ALLOC; // file_index
+}
+
+// ------------------------------------------------- bind, listen, connect
+
+// An address the kernel reads (connect, bind): built, checked against the
+// length given, pointed at by addr with the length in off.
+function prepAddrIn(op: number, sqe: Sqe, fd: number, addr: SockaddrInit, addrlen: number | undefined): void {
+  checkFd(fd);
+  const sa = makeSockaddr(addr);
+  const len = addrlen ?? sa.byteLength;
+  checkLength(len, 'addrlen');
+  const a = addressFor(sa, len, 'addr');
+  prepRw(op, sqe, fd, a, 0, len);
+  sqe.keep(sa);
+}
+
+/**
+ * Prepare an `IORING_OP_CONNECT`: connect(2) to `addr` (`{ address, port }`,
+ * `{ path }`, or the raw struct; `addrlen` defaults to its length). res is 0
+ * or -errno.
+ *
+ * Lifetime: the address struct is kept referenced until the CQE is consumed.
+ * @since Linux 5.5
+ * @see io_uring_prep_connect(3)
+ */
+export function prepConnect(sqe: Sqe, fd: number, addr: SockaddrInit, addrlen?: number): void {
+  prepAddrIn(IORING_OP_CONNECT, sqe, fd, addr, addrlen);
+}
+
+/**
+ * Prepare an `IORING_OP_BIND`: bind(2) to `addr`, as prepConnect takes it.
+ *
+ * Lifetime: the address struct is kept referenced until the CQE is consumed.
+ * @since Linux 6.11
+ * @see io_uring_prep_bind(3)
+ */
+export function prepBind(sqe: Sqe, fd: number, addr: SockaddrInit, addrlen?: number): void {
+  prepAddrIn(IORING_OP_BIND, sqe, fd, addr, addrlen);
+}
+
+/**
+ * Prepare an `IORING_OP_LISTEN`: listen(2) with a queue of `backlog`.
+ * @since Linux 6.11
+ * @see io_uring_prep_listen(3)
+ */
+export function prepListen(sqe: Sqe, fd: number, backlog: number): void {
+  checkFd(fd);
+  checkLength(backlog, 'backlog');
+  prepRw(IORING_OP_LISTEN, sqe, fd, 0, backlog, 0);
+}
+
+// ------------------------------------------------------------------ accept
+
+type AddrLenCell = Uint32Array | Int32Array;
+
+// accept's peer address: `addr` receives it, the socklen_t at `addrlen` says
+// the room (the kernel reads it) and gets the real length back. The room is
+// always written here from addr's own length, so the kernel can't be told of
+// more room than there is.
+function prepAcceptBase(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: AddrLenCell | null, flags: number, multishot: boolean): void {
+  checkFd(fd);
+  checkLength(flags, 'flags');
+  let a = 0;
+  let l = 0;
+  let cell: AddrLenCell | null = null;
+  if (addr !== null && addr !== undefined) {
+    if (!(addr instanceof Uint8Array)) throw new TypeError('addr must be a Uint8Array (room for the peer address) or null');
+    // A multishot accept writes the address once per connection, each time
+    // reading the room from *addrlen, where the previous one stored the full
+    // address length even when it truncated (move_addr_to_user,
+    // net/socket.c). Room for the largest address keeps every write inside
+    // the buffer.
+    if (multishot && addr.byteLength < SOCKADDR_STORAGE_SIZE) {
+      throw new RangeError(`a multishot accept's addr needs ${SOCKADDR_STORAGE_SIZE} bytes (sockaddr_storage), got ${addr.byteLength}`);
+    }
+    a = addressFor(addr, 0, 'addr');
+    if (addrlen === null || addrlen === undefined) {
+      cell = new Uint32Array(1);
+    } else {
+      if (!(addrlen instanceof Uint32Array || addrlen instanceof Int32Array)) throw new TypeError('addrlen must be a Uint32Array or Int32Array (a socklen_t) or null');
+      cell = addrlen;
+    }
+    l = addressFor(cell, 4, 'addrlen');
+  }
+  prepRw(IORING_OP_ACCEPT, sqe, fd, a, 0, l);
+  sqe.u32[sqe.w + 7] = flags; // accept_flags
+  if (cell !== null) {
+    cell[0] = Math.min(addr!.byteLength, 0x7fffffff);
+    sqe.keep(addr);
+    sqe.keep(cell);
+  }
+}
+
+/**
+ * Prepare an `IORING_OP_ACCEPT`: accept4(2). res is the new fd. `addr`, if
+ * given, receives the peer's address; `addrlen` (a one-element Uint32Array
+ * or Int32Array, made if omitted) is set to addr's length before submission
+ * and holds the address's real length after. `flags`: SOCK_NONBLOCK,
+ * SOCK_CLOEXEC. The entry's ioprio takes IORING_ACCEPT_DONTWAIT and
+ * IORING_ACCEPT_POLL_FIRST (Linux 6.10).
+ *
+ * Lifetime: `addr` and `addrlen` are kept referenced until the CQE is
+ * consumed.
+ * @since Linux 5.5
+ * @see io_uring_prep_accept(3)
+ */
+export function prepAccept(sqe: Sqe, fd: number, addr: Uint8Array | null = null, addrlen: AddrLenCell | null = null, flags = 0): void {
+  prepAcceptBase(sqe, fd, addr, addrlen, flags, false);
+}
+
+/**
+ * Prepare an `IORING_OP_ACCEPT`: accept4(2) into slot `fileIndex` of the
+ * registered file table. res is 0, or with IORING_FILE_INDEX_ALLOC the slot
+ * chosen (-ENFILE when none is free). SOCK_CLOEXEC is refused (-EINVAL).
+ *
+ * Lifetime: as prepAccept.
+ * @since Linux 5.15 (IORING_FILE_INDEX_ALLOC: 5.19)
+ * @see io_uring_prep_accept_direct(3)
+ */
+export function prepAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: AddrLenCell | null, flags: number, fileIndex: number): void {
+  checkFileIndex(fileIndex);
+  prepAcceptBase(sqe, fd, addr, addrlen, flags, false);
+  sqe.u32[sqe.w + 11] = fileSlot(fileIndex); // file_index
+}
+
+/**
+ * Prepare an `IORING_OP_ACCEPT` with IORING_ACCEPT_MULTISHOT: one CQE per
+ * connection (res the new fd) with IORING_CQE_F_MORE while it stays armed;
+ * the last CQE (an error, or -ECANCELED after a cancel) lacks F_MORE. Every
+ * connection's address lands in the same `addr`, which must have room for
+ * any address (SOCKADDR_STORAGE_SIZE bytes).
+ *
+ * Lifetime: `addr` and `addrlen` are kept referenced until the CQE without
+ * IORING_CQE_F_MORE is consumed.
+ * @since Linux 5.19
+ * @see io_uring_prep_multishot_accept(3)
+ */
+export function prepMultishotAccept(sqe: Sqe, fd: number, addr: Uint8Array | null = null, addrlen: AddrLenCell | null = null, flags = 0): void {
+  prepAcceptBase(sqe, fd, addr, addrlen, flags, true);
+  orIoprio(sqe, IORING_ACCEPT_MULTISHOT);
+}
+
+/**
+ * Prepare an `IORING_OP_ACCEPT` with IORING_ACCEPT_MULTISHOT into the
+ * registered file table: as prepMultishotAccept, each res the slot chosen.
+ *
+ * Lifetime: as prepMultishotAccept.
+ * @since Linux 5.19
+ * @see io_uring_prep_multishot_accept_direct(3)
+ */
+export function prepMultishotAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array | null = null, addrlen: AddrLenCell | null = null, flags = 0): void {
+  prepAcceptBase(sqe, fd, addr, addrlen, flags, true);
+  orIoprio(sqe, IORING_ACCEPT_MULTISHOT);
+  sqe.u32[sqe.w + 11] = IORING_FILE_INDEX_ALLOC; // file_index
+}
+
+// ------------------------------------------------------------------- send
+
+// A send or receive on one buffer, or on none (null: a provided buffer is
+// picked with IOSQE_BUFFER_SELECT, or a registered one is named by index).
+function prepBuf(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView | null, len: number, flags: number): void {
+  checkFd(fd);
+  checkLength(len, 'len');
+  checkLength(flags, 'flags');
+  const a = buf === null || buf === undefined ? 0 : addressFor(buf, len, 'buf');
+  prepRw(op, sqe, fd, a, len, 0);
+  sqe.u32[sqe.w + 7] = flags; // msg_flags
+  if (buf !== null && buf !== undefined) sqe.keep(buf);
+}
+
+/**
+ * Prepare an `IORING_OP_SEND`: send(2) of `len` bytes (default all) of `buf`
+ * with MSG_* `flags`. res is the bytes sent; a short send is not an error
+ * (MSG_WAITALL makes it one, which links need). `buf` may be null with
+ * IOSQE_BUFFER_SELECT and a buffer group set on the entry (Linux 6.10).
+ *
+ * Lifetime: `buf` is kept referenced until the CQE is consumed.
+ * @since Linux 5.6
+ * @see io_uring_prep_send(3)
+ */
+export function prepSend(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, len: number = buf?.byteLength ?? 0, flags = 0): void {
+  prepBuf(IORING_OP_SEND, sqe, sockfd, buf, len, flags);
+}
+
+/**
+ * Prepare an `IORING_OP_SEND` with IORING_RECVSEND_BUNDLE: sends from as many
+ * buffers of a buffer ring as are ready, in ring order. Set
+ * IOSQE_BUFFER_SELECT and the group in `sqe.bufIndex` (buf_group); the group
+ * must be a buffer ring, and `len` must be 0 (-EINVAL otherwise). res is the
+ * bytes sent; the first buffer's id is in cqe.flags >> IORING_CQE_BUFFER_SHIFT.
+ * @since Linux 6.10
+ * @see io_uring_prep_send_bundle(3)
+ */
+export function prepSendBundle(sqe: Sqe, sockfd: number, len = 0, flags = 0): void {
+  prepBuf(IORING_OP_SEND, sqe, sockfd, null, len, flags);
+  orIoprio(sqe, IORING_RECVSEND_BUNDLE);
+}
+
+/**
+ * Sets the destination of an entry already prepared by prepSend or
+ * prepSendZc, turning it into sendto(2): addr2 points at the address,
+ * addr_len holds its length (at most 65535, default the struct's length).
+ * Call it after the encoder, which would forget the address.
+ *
+ * Lifetime: the address struct is kept referenced until the entry's final
+ * CQE is consumed.
+ * @since Linux 6.0 on SEND_ZC; 6.1 on SEND
+ * @see io_uring_prep_send_set_addr(3)
+ */
+export function prepSendSetAddr(sqe: Sqe, destAddr: SockaddrInit, addrLen?: number): void {
+  const sa = makeSockaddr(destAddr);
+  const len = addrLen ?? sa.byteLength;
+  if (!Number.isInteger(len) || len < 0 || len > 0xffff) throw new RangeError(`addrLen must be an integer from 0 to 65535 (got ${len})`);
+  const a = addressFor(sa, len, 'destAddr');
+  putU64(sqe.u32, sqe.w + 2, a); // addr2
+  sqe.u16[sqe.w * 2 + 22] = len; // addr_len
+  sqe.keep(sa);
+}
+
+/**
+ * Prepare an `IORING_OP_SEND` to `addr`: sendto(2) (prepSend then
+ * prepSendSetAddr).
+ *
+ * Lifetime: `buf` and the address struct are kept referenced until the CQE
+ * is consumed.
+ * @since Linux 6.1
+ * @see io_uring_prep_sendto(3)
+ */
+export function prepSendto(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, len: number, flags: number, addr: SockaddrInit, addrlen?: number): void {
+  // Build and check the address before the send writes anything.
+  const sa = makeSockaddr(addr);
+  const alen = addrlen ?? sa.byteLength;
+  if (!Number.isInteger(alen) || alen < 0 || alen > 0xffff) throw new RangeError(`addrlen must be an integer from 0 to 65535 (got ${alen})`);
+  addressFor(sa, alen, 'addr');
+  prepBuf(IORING_OP_SEND, sqe, sockfd, buf, len, flags);
+  prepSendSetAddr(sqe, sa, alen);
+}
+
+/**
+ * Prepare an `IORING_OP_SEND_ZC`: send(2) without copying `buf`. Posts two
+ * CQEs: the send's result with IORING_CQE_F_MORE, then a notification
+ * (IORING_CQE_F_NOTIF, res 0) once the kernel no longer reads `buf`; a
+ * failed send posts only the first, without F_MORE. `zcFlags` go to ioprio
+ * (IORING_RECVSEND_POLL_FIRST, IORING_SEND_ZC_REPORT_USAGE: the
+ * notification's res then has IORING_NOTIF_USAGE_ZC_COPIED if the data was
+ * copied after all, as it always is over loopback).
+ *
+ * Lifetime: `buf` is kept referenced until the notification is consumed.
+ * @since Linux 6.0
+ * @see io_uring_prep_send_zc(3)
+ */
+export function prepSendZc(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, len: number = buf?.byteLength ?? 0, flags = 0, zcFlags = 0): void {
+  if ((zcFlags & 0xffff) !== zcFlags) throw new RangeError(`zcFlags must fit ioprio's 16 bits (got ${zcFlags})`);
+  prepBuf(IORING_OP_SEND_ZC, sqe, sockfd, buf, len, flags);
+  sqe.u16[sqe.w * 2 + 1] = zcFlags; // ioprio
+}
+
+/**
+ * Prepare an `IORING_OP_SEND_ZC` from registered buffer `bufIndex`: `buf`
+ * must lie within that buffer (the kernel checks: -EFAULT otherwise). CQEs
+ * as prepSendZc.
+ *
+ * Lifetime: as prepSendZc (the registration itself keeps nothing alive on
+ * the JS side: keep the registered memory until it is unregistered).
+ * @since Linux 6.0
+ * @see io_uring_prep_send_zc_fixed(3)
+ */
+export function prepSendZcFixed(sqe: Sqe, sockfd: number, buf: ArrayBufferView, len: number, flags: number, zcFlags: number, bufIndex: number): void {
+  if ((bufIndex & 0xffff) !== bufIndex) throw new RangeError(`bufIndex must be an integer from 0 to 65535 (got ${bufIndex})`);
+  prepSendZc(sqe, sockfd, buf, len, flags, zcFlags);
+  orIoprio(sqe, IORING_RECVSEND_FIXED_BUF);
+  sqe.u16[sqe.w * 2 + 20] = bufIndex; // buf_index
+}
+
+// ---------------------------------------------------------------- sendmsg
+
+function toMsghdr(msg: Msghdr | MsghdrInit): Msghdr {
+  return msg instanceof Msghdr ? msg : makeMsghdr(msg);
+}
+
+function prepMsg(op: number, sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags: number, reset: boolean): Msghdr {
+  checkFd(fd);
+  checkLength(flags, 'flags');
+  const m = toMsghdr(msg);
+  const a = addressFor(m.bytes, msghdr.sizeof, 'msg');
+  if (reset) m.reset();
+  prepRw(op, sqe, fd, a, 1, 0);
+  sqe.u32[sqe.w + 7] = flags; // msg_flags
+  sqe.keep(m);
+  return m;
+}
+
+/**
+ * Prepare an `IORING_OP_SENDMSG`: sendmsg(2) of `msg`, a Msghdr or
+ * `{ name?, iov, control?, flags? }` (built here). res is the bytes sent.
+ *
+ * Lifetime: the msghdr and everything it points at (name, buffers, iovecs,
+ * control) are kept referenced until the CQE is consumed.
+ * @since Linux 5.3
+ * @see io_uring_prep_sendmsg(3)
+ */
+export function prepSendmsg(sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags = 0): void {
+  prepMsg(IORING_OP_SENDMSG, sqe, fd, msg, flags, false);
+}
+
+/**
+ * Prepare an `IORING_OP_SENDMSG_ZC`: sendmsg(2) without copying the buffers.
+ * CQEs as prepSendZc.
+ *
+ * Lifetime: as prepSendmsg, until the notification is consumed.
+ * @since Linux 6.1
+ * @see io_uring_prep_sendmsg_zc(3)
+ */
+export function prepSendmsgZc(sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags = 0): void {
+  prepMsg(IORING_OP_SENDMSG_ZC, sqe, fd, msg, flags, false);
+}
+
+/**
+ * Prepare an `IORING_OP_SENDMSG_ZC` from registered buffer `bufIndex`: every
+ * iov buffer must lie within it (-EFAULT otherwise). CQEs as prepSendZc.
+ *
+ * Lifetime: as prepSendmsgZc.
+ * @since Linux 6.15 (IORING_RECVSEND_FIXED_BUF on SENDMSG_ZC)
+ * @see io_uring_prep_sendmsg_zc_fixed(3)
+ */
+export function prepSendmsgZcFixed(sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags: number, bufIndex: number): void {
+  if ((bufIndex & 0xffff) !== bufIndex) throw new RangeError(`bufIndex must be an integer from 0 to 65535 (got ${bufIndex})`);
+  prepMsg(IORING_OP_SENDMSG_ZC, sqe, fd, msg, flags, false);
+  orIoprio(sqe, IORING_RECVSEND_FIXED_BUF);
+  sqe.u16[sqe.w * 2 + 20] = bufIndex; // buf_index
+}
+
+// ------------------------------------------------------------------- recv
+
+/**
+ * Prepare an `IORING_OP_RECV`: recv(2) of up to `len` bytes (default the
+ * whole buffer) into `buf`. res is the bytes received, 0 at end of stream.
+ * With IOSQE_BUFFER_SELECT and a group in `sqe.bufIndex`, `buf` is null and
+ * the kernel picks a provided buffer (its id in cqe.flags >>
+ * IORING_CQE_BUFFER_SHIFT, with IORING_CQE_F_BUFFER).
+ *
+ * Lifetime: `buf` is kept referenced until the CQE is consumed.
+ * @since Linux 5.6
+ * @see io_uring_prep_recv(3)
+ */
+export function prepRecv(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, len: number = buf?.byteLength ?? 0, flags = 0): void {
+  prepBuf(IORING_OP_RECV, sqe, sockfd, buf, len, flags);
+}
+
+/**
+ * Prepare an `IORING_OP_RECV` with IORING_RECV_MULTISHOT: one CQE per
+ * receive, each in a provided buffer (set IOSQE_BUFFER_SELECT and the group
+ * in `sqe.bufIndex`; `buf` null, `len` 0 or a cap per receive; no
+ * MSG_WAITALL). Each CQE has IORING_CQE_F_MORE while it stays armed; it ends
+ * with a CQE without it: end of stream (res 0), -ENOBUFS when the group runs
+ * dry, -ECANCELED, or another error.
+ *
+ * Lifetime: `buf`, if any, is kept referenced until the CQE without
+ * IORING_CQE_F_MORE is consumed.
+ * @since Linux 6.0
+ * @see io_uring_prep_recv_multishot(3)
+ */
+export function prepRecvMultishot(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null = null, len: number = buf?.byteLength ?? 0, flags = 0): void {
+  prepBuf(IORING_OP_RECV, sqe, sockfd, buf, len, flags);
+  orIoprio(sqe, IORING_RECV_MULTISHOT);
+}
+
+/**
+ * Prepare an `IORING_OP_RECVMSG`: recvmsg(2) into `msg`, a Msghdr or
+ * `{ name?, iov, control?, flags? }` (built here). res is the bytes
+ * received. A Msghdr passed in is reset() first (its name and control room
+ * restored); after the CQE its `namelen`, `controllen` and `flags` are what
+ * the kernel reported.
+ *
+ * Lifetime: the msghdr and everything it points at are kept referenced
+ * until the CQE is consumed.
+ * @since Linux 5.3
+ * @see io_uring_prep_recvmsg(3)
+ */
+export function prepRecvmsg(sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags = 0): void {
+  prepMsg(IORING_OP_RECVMSG, sqe, fd, msg, flags, true);
+}
+
+/**
+ * Prepare an `IORING_OP_RECVMSG` with IORING_RECV_MULTISHOT: one CQE per
+ * message, each in a provided buffer (IOSQE_BUFFER_SELECT and a group in
+ * `sqe.bufIndex`; at most one iov, usually none; no MSG_WAITALL) laid out
+ * as a struct io_uring_recvmsg_out, then msg.namelen bytes of name room,
+ * msg.controllen bytes of control room, then the payload: read it with
+ * recvmsgValidate and friends, passing the same `msg`. F_MORE and the end
+ * of the stream as prepRecvMultishot.
+ *
+ * Lifetime: the msghdr and what it points at are kept referenced until the
+ * CQE without IORING_CQE_F_MORE is consumed.
+ * @since Linux 6.0
+ * @see io_uring_prep_recvmsg_multishot(3)
+ */
+export function prepRecvmsgMultishot(sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags = 0): void {
+  prepMsg(IORING_OP_RECVMSG, sqe, fd, msg, flags, true);
+  orIoprio(sqe, IORING_RECV_MULTISHOT);
+}
+
+/**
+ * Prepare an `IORING_OP_RECV_ZC`: zero-copy receive into the area of a
+ * registered zcrx interface queue (IORING_REGISTER_ZCRX_IFQ, id
+ * `zcrxIfqIdx`). Needs a NIC queue with header split bound to that queue, and
+ * a ring made with IORING_SETUP_DEFER_TASKRUN and 32-byte CQEs: each data CQE
+ * carries a struct io_uring_zcrx_cqe (offset of the data in the area) in its
+ * upper half. `len` 0 receives until cancelled, otherwise at most `len` bytes;
+ * `ioprio` takes IORING_RECV_MULTISHOT (default) and
+ * IORING_RECVSEND_POLL_FIRST. liburing has no encoder for it; the field use
+ * is the kernel's io_recvzc_prep (io_uring/net.c): addr, addr2, addr3 and
+ * msg_flags must be 0, zcrx_ifq_idx names the queue.
+ * @since Linux 6.15
+ */
+export function prepRecvZc(sqe: Sqe, fd: number, zcrxIfqIdx: number, len = 0, ioprio = IORING_RECV_MULTISHOT): void {
+  checkFd(fd);
+  checkLength(zcrxIfqIdx, 'zcrxIfqIdx');
+  checkLength(len, 'len');
+  if ((ioprio & 0xffff) !== ioprio) throw new RangeError(`ioprio must fit 16 bits (got ${ioprio})`);
+  prepRw(IORING_OP_RECV_ZC, sqe, fd, 0, len, 0);
+  sqe.u16[sqe.w * 2 + 1] = ioprio; // ioprio
+  sqe.u32[sqe.w + 11] = zcrxIfqIdx; // zcrx_ifq_idx
+}
+
+// ---------------------------------------------------------------- shutdown
+
+/**
+ * Prepare an `IORING_OP_SHUTDOWN`: shutdown(2) with `how` SHUT_RD, SHUT_WR or
+ * SHUT_RDWR. res is 0 or -errno.
+ * @since Linux 5.11
+ * @see io_uring_prep_shutdown(3)
+ */
+export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
+  checkFd(fd);
+  checkLength(how, 'how');
+  prepRw(IORING_OP_SHUTDOWN, sqe, fd, 0, how, 0);
+}
+
+// --------------------------------------------------------- socket commands
+
+/**
+ * Prepare an `IORING_OP_URING_CMD` on a socket: command `cmdOp`
+ * (SOCKET_URING_OP_*), with `level`, `optname` and `optval` / `optlen` as
+ * the command takes them:
+ *  - SIOCINQ / SIOCOUTQ: res is the bytes unread / unsent (Linux 6.7; the
+ *    socket's protocol must implement the ioctl, as TCP and UDP do and unix
+ *    sockets do not: -EOPNOTSUPP);
+ *  - GETSOCKOPT: getsockopt(2) into `optval` at level SOL_SOCKET only; res is
+ *    the option's length (Linux 6.7);
+ *  - SETSOCKOPT: setsockopt(2) from `optval` (Linux 6.7);
+ *  - TX_TIMESTAMP: multishot, one CQE per transmit timestamp from the error
+ *    queue, needs 32-byte CQEs (Linux 6.17).
+ * Fields: cmd_op in the off slot, level and optname in the addr slot,
+ * optlen in file_index's, optval in addr3's. `optlen` defaults to optval's
+ * length and may not exceed it.
+ *
+ * Lifetime: `optval` is kept referenced until the CQE is consumed.
+ * @since Linux 5.19 (URING_CMD); socket commands as listed
+ * @see io_uring_prep_cmd_sock(3)
+ */
+export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, optname: number, optval: ArrayBufferView | null = null, optlen: number = optval?.byteLength ?? 0): void {
+  checkLength(cmdOp, 'cmdOp');
+  checkFd(fd);
+  checkInt(level, 'level');
+  checkInt(optname, 'optname');
+  checkLength(optlen, 'optlen');
+  let v = 0;
+  if (optval !== null && optval !== undefined) v = addressFor(optval, optlen, 'optval');
+  else if (optlen !== 0) throw new RangeError(`optlen is ${optlen} but there is no optval`);
+  prepRw(IORING_OP_URING_CMD, sqe, fd, 0, 0, 0);
+  const u = sqe.u32;
+  const w = sqe.w;
+  u[w + 2] = cmdOp; // cmd_op (__pad1, the next word, stays 0)
+  u[w + 4] = level; // level
+  u[w + 5] = optname; // optname
+  u[w + 11] = optlen; // optlen
+  putU64(u, w + 12, v); // optval
+  if (optval !== null && optval !== undefined) sqe.keep(optval);
+}
+
+/**
+ * Prepare an `IORING_OP_URING_CMD` with SOCKET_URING_OP_GETSOCKNAME:
+ * getsockname(2), or getpeername(2) when `peer` is 1. `sockaddr` receives the
+ * address; `sockaddrLen` (a one-element Uint32Array or Int32Array, made if
+ * omitted) is set to its length before submission and holds the address's
+ * real length after. res is 0 or -errno (-ENOTSUP on a non-socket). Decode
+ * the address with decodeSockaddr.
+ *
+ * Lifetime: `sockaddr` and `sockaddrLen` are kept referenced until the CQE
+ * is consumed.
+ * @since Linux 6.19
+ * @see io_uring_prep_cmd_getsockname(3)
+ */
+export function prepCmdGetsockname(sqe: Sqe, fd: number, sockaddr: Uint8Array, sockaddrLen: AddrLenCell | null = null, peer = 0): void {
+  checkFd(fd);
+  if (!(sockaddr instanceof Uint8Array)) throw new TypeError('sockaddr must be a Uint8Array (room for the address)');
+  if (peer !== 0 && peer !== 1) throw new RangeError(`peer must be 0 (getsockname) or 1 (getpeername) (got ${peer})`);
+  let cell: AddrLenCell;
+  if (sockaddrLen === null || sockaddrLen === undefined) {
+    cell = new Uint32Array(1);
+  } else {
+    if (!(sockaddrLen instanceof Uint32Array || sockaddrLen instanceof Int32Array)) throw new TypeError('sockaddrLen must be a Uint32Array or Int32Array (a socklen_t) or null');
+    cell = sockaddrLen;
+  }
+  const a = addressFor(sockaddr, 0, 'sockaddr');
+  const l = addressFor(cell, 4, 'sockaddrLen');
+  prepRw(IORING_OP_URING_CMD, sqe, fd, a, 0, 0);
+  const u = sqe.u32;
+  const w = sqe.w;
+  u[w + 2] = SOCKET_URING_OP_GETSOCKNAME; // cmd_op
+  u[w + 11] = peer; // optlen: 0 own address, 1 the peer's
+  putU64(u, w + 12, l); // addr3: the socklen_t
+  cell[0] = Math.min(sockaddr.byteLength, 0x7fffffff);
+  sqe.keep(sockaddr);
+  sqe.keep(cell);
+}

@@ -1,0 +1,91 @@
+// Poll encoders: POLL_ADD (one-shot and multishot) and POLL_REMOVE (remove,
+// or update a poll in flight). The event mask goes in the 32-bit
+// `poll32_events` (IORING_FEAT_POLL_32BITS, Linux 5.9); on a little-endian
+// machine that is the same word liburing writes, unswapped. No memory is
+// named, so nothing is kept.
+
+import { IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_POLL_ADD_MULTI } from '../uapi/constants.ts';
+import { checkFd } from '../ring/memory.ts';
+import type { Sqe } from '../ring/sqe.ts';
+import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { prepRw } from './rw.ts';
+
+// poll(2) event bits, include/uapi/asm-generic/poll.h (x86_64 and arm64 use
+// the generic values). The epoll spellings (EPOLLIN, ...) are in epoll.ts;
+// io_uring takes either, and the EPOLL-only bits (EPOLLEXCLUSIVE) too.
+export const POLLIN = 0x0001;
+export const POLLPRI = 0x0002;
+export const POLLOUT = 0x0004;
+export const POLLERR = 0x0008;
+export const POLLHUP = 0x0010;
+export const POLLNVAL = 0x0020;
+export const POLLRDNORM = 0x0040;
+export const POLLRDBAND = 0x0080;
+export const POLLWRNORM = 0x0100;
+export const POLLWRBAND = 0x0200;
+export const POLLMSG = 0x0400;
+export const POLLRDHUP = 0x2000;
+
+/**
+ * Prepare an `IORING_OP_POLL_ADD`: poll(2) of one fd for `pollMask`
+ * (POLLIN, POLLOUT, ...). One-shot: the CQE's res is the mask of events that
+ * fired, or -errno; -ECANCELED when removed or canceled.
+ * @since Linux 5.1
+ * @see io_uring_prep_poll_add(3)
+ */
+export function prepPollAdd(sqe: Sqe, fd: number, pollMask: number): void {
+  checkFd(fd);
+  checkBits32(pollMask, 'pollMask');
+  prepRw(IORING_OP_POLL_ADD, sqe, fd, 0, 0, 0);
+  sqe.u32[sqe.w + 7] = pollMask; // poll32_events
+}
+
+/**
+ * Prepare an `IORING_OP_POLL_ADD` with IORING_POLL_ADD_MULTI: a poll that
+ * stays armed, posting a CQE (res: the events) with IORING_CQE_F_MORE for
+ * each wakeup. It ends with a CQE without F_MORE: -ECANCELED after
+ * prepPollRemove or a cancel, or an error.
+ * @since Linux 5.13
+ * @see io_uring_prep_poll_multishot(3)
+ */
+export function prepPollMultishot(sqe: Sqe, fd: number, pollMask: number): void {
+  prepPollAdd(sqe, fd, pollMask);
+  sqe.u32[sqe.w + 6] = IORING_POLL_ADD_MULTI; // len
+}
+
+/**
+ * Prepare an `IORING_OP_POLL_REMOVE`: removes the poll whose user_data is
+ * `userData` (a number up to 2^53-1 or a bigint). Its own res is 0, or
+ * -ENOENT when no such poll is armed (it already fired); the poll then
+ * completes with -ECANCELED.
+ * @since Linux 5.1
+ * @see io_uring_prep_poll_remove(3)
+ */
+export function prepPollRemove(sqe: Sqe, userData: number | bigint): void {
+  checkU64(userData, 'userData');
+  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, 0, 0);
+  putU64(sqe.u32, sqe.w + 4, userData); // addr: the target's user_data
+}
+
+/**
+ * Prepare an `IORING_OP_POLL_REMOVE` that updates the armed poll
+ * `oldUserData` in place. `flags`: IORING_POLL_UPDATE_EVENTS (the mask
+ * becomes `pollMask`; only its low 16 bits can change),
+ * IORING_POLL_UPDATE_USER_DATA (its user_data becomes `newUserData`), and
+ * IORING_POLL_ADD_MULTI (with UPDATE_EVENTS: make it multishot). Its own res
+ * is 0, -ENOENT (no such poll) or -EALREADY; a poll that can't be re-armed
+ * ends with its own CQE.
+ * @since Linux 5.13
+ * @see io_uring_prep_poll_update(3)
+ */
+export function prepPollUpdate(sqe: Sqe, oldUserData: number | bigint, newUserData: number | bigint, pollMask: number, flags: number): void {
+  checkU64(oldUserData, 'oldUserData');
+  checkU64(newUserData, 'newUserData');
+  checkBits32(pollMask, 'pollMask');
+  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, 0); // len: IORING_POLL_UPDATE_*
+  const u = sqe.u32;
+  const w = sqe.w;
+  putU64(u, w + 2, newUserData); // off (addr2): the new user_data
+  putU64(u, w + 4, oldUserData); // addr: the target's user_data
+  u[w + 7] = pollMask; // poll32_events
+}
