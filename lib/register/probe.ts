@@ -75,8 +75,9 @@ export function opcodeSupported(op: number, probe: Probe = getProbe()): boolean 
 export function requireOpcode(op: number, probe: Probe = getProbe()): void {
   if (probe.supported(op)) return;
   const info = opcodeInfo(op);
-  const why = info
-    ? `IORING_OP_${info.name} needs Linux ${info.since} or newer, and this kernel (${release()}) does not support it; see ${info.man}`
+  const err = new IoUringError(95 /* EOPNOTSUPP */, 'io_uring_register', 'probe');
+  err.message = info
+    ? `IORING_OP_${info.name} is not supported by this kernel (${release()}): it needs Linux ${info.since} or newer; see ${info.man}`
     : `opcode ${op} is not supported by this kernel (${release()})`;
-  throw new IoUringError(95 /* EOPNOTSUPP */, 'io_uring_enter', undefined, why);
+  throw err;
 }
