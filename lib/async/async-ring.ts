@@ -112,16 +112,7 @@ export class AsyncRing implements AsyncDisposable {
       this.ring.close();
       throw err;
     }
-    this.gens.push(0); // slot 0: the library's own entries
-    this.resolves.push(undefined);
-    this.rejects.push(undefined);
-    this.names.push('');
-    this.aborted.push(undefined);
-    this.hasTimeout.push(false);
-    this.chainLens.push(0);
-    this.chainDone.push(0);
-    this.listeners.push(undefined);
-    this.chains.push(undefined);
+    this.newSlot(); // slot 0: the library's own entries
   }
 
   /** Operations started and not yet settled. */

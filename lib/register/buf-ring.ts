@@ -18,6 +18,7 @@
 // writes the tail, so reading it back needs no ordering.
 
 import { RingLocal } from '../ring/held.ts';
+import { mapShared, retireMapping, unmapWhenCollected } from '../ring/mapping.ts';
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
 import type { IoUring } from '../ring/io-uring.ts';
@@ -30,14 +31,6 @@ import { io_uring_buf, io_uring_buf_reg, io_uring_buf_ring, io_uring_buf_status 
 import { registerCall } from './misc.ts';
 
 const PAGE = 4096;
-// <sys/mman.h>
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const MAP_POPULATE = 0x8000;
 
 const TWO32 = 4294967296;
 // The tail: a u16 at byte 14 of the ring (bufs[0].resv), as a u16 index.
@@ -48,11 +41,6 @@ const W_LEN = io_uring_buf.len >>> 2;
 const H_BID = io_uring_buf.bid >>> 1;
 const BUF_WORDS = io_uring_buf.sizeof >>> 2;
 const BUF_HALVES = io_uring_buf.sizeof >>> 1;
-
-// A mapping of kernel memory, unmapped once its last view is collected.
-const unmapLater = new FinalizationRegistry<{ addr: number; len: number }>((m) => {
-  ffi.munmap(m.addr, m.len);
-});
 
 /** A provided-buffer ring registered with a ring (liburing's `struct io_uring_buf_ring *`). */
 export class BufRing {
@@ -138,14 +126,14 @@ export function setupBufRing(ring: IoUring, nentries: number, bgid: number, flag
     // The kernel's ring is at IORING_OFF_PBUF_RING | bgid << IORING_OFF_PBUF_SHIFT
     // in the ring fd's mmap space (an offset above 2^31: added, not OR-ed).
     const off = IORING_OFF_PBUF_RING + bgid * 2 ** IORING_OFF_PBUF_SHIFT;
-    const addr = ffi.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring.fd, off);
+    const addr = mapShared(ring.fd, bytes, off);
     if (addr < 0) {
       unregister(ring, bgid);
       throw new IoUringError(addr, 'mmap', `buffer ring ${bgid} at 0x${off.toString(16)}`);
     }
     const map = { addr, len: bytes };
     const mem = ffi.view(addr, bytes);
-    unmapLater.register(mem, map);
+    unmapWhenCollected(mem, map);
     br = new BufRing(ring, bgid, nentries, flags, mem, 0, null, map);
   } else {
     // The kernel pins whole pages from a page-aligned address.
@@ -172,9 +160,7 @@ function retire(br: BufRing): void {
   const byGroup = rings.get(br.ring);
   if (byGroup?.get(br.bgid) === br) byGroup.delete(br.bgid);
   if (br.map !== null) {
-    // Swap the kernel's pages for anonymous ones, so a view still held
-    // somewhere touches harmless memory; the mapping goes with the views.
-    ffi.mmap(br.map.addr, br.map.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    retireMapping(br.map);
   }
 }
 

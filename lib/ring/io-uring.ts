@@ -44,6 +44,7 @@ import { Cqe } from './cqe.ts';
 import { KeepTable } from './keep.ts';
 import { addressFor, allocAligned, bury } from './memory.ts';
 import { Sqe } from './sqe.ts';
+import { mapShared, retireMapping, unmapWhenCollected } from './mapping.ts';
 
 const PAGE = 4096;
 const KERN_MAX_ENTRIES = 32768;
@@ -59,14 +60,6 @@ const EINVAL = 22;
 const ETIME = 62;
 const EBUSY = 16;
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const MAP_POPULATE = 0x8000;
-const MADV_DONTFORK = 10;
 
 // Every IORING_SETUP_* bit the pinned header defines.
 const KNOWN_SETUP_FLAGS = 0x1fffff;
@@ -156,9 +149,6 @@ function releaseDropped(res: Resources): void {
 }
 
 const dropped = new FinalizationRegistry<Resources>(releaseDropped);
-const unmapLater = new FinalizationRegistry<{ addr: number; len: number }>((m) => {
-  ffi.munmap(m.addr, m.len);
-});
 
 // Drops a registered ring fd. A REGISTERED_FD_ONLY ring has no fd: it names
 // itself by its registered index (IORING_REGISTER_USE_REGISTERED_RING).
@@ -436,14 +426,12 @@ export class IoUring implements Disposable {
       if (single) sqRingSz = cqRingSz = Math.max(sqRingSz, cqRingSz);
       const maps: { addr: number; len: number }[] = [];
       const mapOrFail = (len: number, off: number): number => {
-        const a = ffi.mmap(0, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off);
+        const a = mapShared(fd, len, off);
         if (a < 0) {
           for (const m of maps) ffi.munmap(m.addr, m.len);
           if (this.res.maps.length === 0) releaseDropped(this.res);
           throw new IoUringError(a, 'mmap', `ring region at 0x${off.toString(16)}`);
         }
-        // Keep the rings out of a fork()ed child (liburing's io_uring_ring_dontfork).
-        ffi.madvise(a, len, MADV_DONTFORK);
         maps.push({ addr: a, len });
         return a;
       };
@@ -498,13 +486,11 @@ export class IoUring implements Disposable {
   // faulting; the pages go once the views over them are collected.
   private retireMappings(): void {
     const maps = this.res.maps;
-    for (const m of maps) {
-      ffi.mmap(m.addr, m.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    }
+    for (const m of maps) retireMapping(m);
     if (maps.length > 0) {
-      unmapLater.register(this.ringU32.buffer, maps[0]!);
-      if (maps.length === 3) unmapLater.register(this.cqU32.buffer, maps[1]!);
-      unmapLater.register(this.sqeU32.buffer, maps[maps.length - 1]!);
+      unmapWhenCollected(this.ringU32.buffer as ArrayBuffer, maps[0]!);
+      if (maps.length === 3) unmapWhenCollected(this.cqU32.buffer as ArrayBuffer, maps[1]!);
+      unmapWhenCollected(this.sqeU32.buffer as ArrayBuffer, maps[maps.length - 1]!);
     }
     this.res.maps = [];
   }
