@@ -53,7 +53,7 @@ const ENCODERS: Record<string, readonly string[]> = {
   FGETXATTR: ['prepFgetxattr'],
   GETXATTR: ['prepGetxattr'],
   SOCKET: ['prepSocket', 'prepSocketDirect', 'prepSocketDirectAlloc'],
-  URING_CMD: ['prepUringCmd', 'prepCmdSock', 'prepCmdGetsockname', 'prepCmdDiscard'],
+  URING_CMD: ['prepUringCmd', 'prepCmdSock', 'prepCmdGetsockname', 'prepCmdDiscard', 'prepCmdZoneResetAll'],
   SEND_ZC: ['prepSendZc', 'prepSendZcFixed'],
   SENDMSG_ZC: ['prepSendmsgZc', 'prepSendmsgZcFixed'],
   READ_MULTISHOT: ['prepReadMultishot'],
@@ -85,6 +85,10 @@ describe('opcode coverage', () => {
   it.each(OPCODES.filter((o) => !(o.name in NOT_YET)))('IORING_OP_$name has its encoders', ({ name }) => {
     const missing = ENCODERS[name]!.filter((fn) => typeof (tsuring as Record<string, unknown>)[fn] !== 'function');
     expect(missing).toEqual([]);
+  });
+
+  it('the base encoder is there too (io_uring_prep_rw)', () => {
+    expect(typeof (tsuring as Record<string, unknown>).prepRw).toBe('function');
   });
 
   it('nothing is left on the not-yet list', () => {
