@@ -39,4 +39,3 @@ describe('registerIfq', () => {
     expect(runOne(ring, prepNop, 1).res).toBe(0);
   });
 });
-});
