@@ -1,3 +1,5 @@
+// featureNames: the IORING_FEAT_* bits io_uring_setup reported, by name.
+
 import { describe, expect, it } from 'vitest';
 import { IoUring, IORING_FEAT_EXT_ARG, IORING_FEAT_NODROP, IORING_FEAT_SINGLE_MMAP } from '../lib/index.ts';
 import { featureNames } from '../lib/register/features.ts';
