@@ -1,0 +1,80 @@
+// 1-byte round trips through a `cat` child over two pipes: every reply
+// arrives after the submit has returned, so every round trip needs a wake of
+// the event loop. AsyncRing (--api async) against Node's own streams on the
+// same kind of pipes (--api node). Prints `round_trips_per_sec N`.
+//
+//   npx tsx bench/pingpong.ts --api async|node --seconds 3
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+import * as ffi from '../ffi/index.ts';
+import { AsyncRing } from '../lib/index.ts';
+
+const { values } = parseArgs({ options: { api: { type: 'string', default: 'async' }, seconds: { type: 'string', default: '3' } } });
+const seconds = Number(values.seconds);
+const O_CLOEXEC = 0o2000000;
+
+// Two pipes: we write to `toCat`, cat echoes to `fromCat`.
+function pipes(): { toCat: number; fromCat: number; child: ReturnType<typeof spawn> } {
+  const a = ffi.pipe(O_CLOEXEC) as [number, number];
+  const b = ffi.pipe(O_CLOEXEC) as [number, number];
+  const child = spawn('cat', [], { stdio: [a[0], b[1], 'inherit'] });
+  ffi.close(a[0]);
+  ffi.close(b[1]);
+  return { toCat: a[1], fromCat: b[0], child };
+}
+
+async function timed(roundTrip: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < 500; i++) await roundTrip();
+  let n = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) await roundTrip();
+    n += 100;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function viaAsyncRing(): Promise<number> {
+  const { toCat, fromCat, child } = pipes();
+  const io = new AsyncRing({ entries: 8 });
+  const out = Buffer.from('x');
+  const inb = Buffer.alloc(1);
+  try {
+    return await timed(async () => {
+      await io.write(toCat, out, -1);
+      if ((await io.read(fromCat, inb, -1)) !== 1) throw new Error('cat went away');
+    });
+  } finally {
+    await io.close();
+    ffi.close(toCat);
+    ffi.close(fromCat);
+    child.kill();
+  }
+}
+
+async function viaNode(): Promise<number> {
+  const { toCat, fromCat, child } = pipes();
+  const w = new Socket({ fd: toCat, readable: false, writable: true });
+  const r = new Socket({ fd: fromCat, readable: true, writable: false });
+  const out = Buffer.from('x');
+  try {
+    return await timed(async () => {
+      const got = once(r, 'data');
+      w.write(out);
+      await got;
+    });
+  } finally {
+    w.destroy();
+    r.destroy();
+    child.kill();
+  }
+}
+
+const apis: Record<string, () => Promise<number>> = { async: viaAsyncRing, node: viaNode };
+const run = apis[values.api!];
+if (!run) throw new Error(`--api must be one of ${Object.keys(apis).join(', ')}`);
+console.log(`round_trips_per_sec ${Math.round(await run())}`);
