@@ -56,7 +56,7 @@ describe.each(kinds)('%s waker', (kind) => {
     const timer = setInterval(() => ticks++, 1);
     const got = await done;
     clearInterval(timer);
-    waker.close();
+    await waker.close();
     expect(got).toEqual([{ userData: 1, res: -62 }, { userData: 2, res: -62 }]);
     expect(ticks).toBeGreaterThan(0); // the event loop was never blocked
   });
@@ -82,7 +82,7 @@ describe('DEFER_TASKRUN rings', () => {
     waker.arm();
     ring.submit();
     expect(await done).toEqual([{ userData: 7, res: -62 }]);
-    waker.close();
+    await waker.close();
   });
 
   it('the doorbell refuses them with the reason', () => {

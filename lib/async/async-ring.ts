@@ -103,6 +103,8 @@ export class AsyncRing implements AsyncDisposable {
   private readonly backlog: Waiting[] = [];
   private flushQueued = false;
   private closing: Promise<void> | null = null;
+  // Set the moment close() is called, before it submits its cancels.
+  private closed = false;
   private readonly flushFn = () => this.flush();
 
   constructor(options: AsyncRingOptions = {}) {
@@ -196,7 +198,7 @@ export class AsyncRing implements AsyncDisposable {
   // --------------------------------------------------------------- engine
 
   private start(name: string, preps: Prep[], opts: OpOptions | undefined, isChain = false): Promise<number> {
-    if (this.closing !== null) return Promise.reject(new IoUringError(ECANCELED, name, undefined, 'the AsyncRing is closed'));
+    if (this.closed) return Promise.reject(new IoUringError(ECANCELED, name, undefined, 'the AsyncRing is closed'));
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const slot = this.free.pop() ?? this.newSlot();
@@ -210,13 +212,15 @@ export class AsyncRing implements AsyncDisposable {
       this.resolves[slot] = resolve;
       this.rejects[slot] = reject;
     });
+    // Watch the signal before issuing: an encoder that throws settles the
+    // slot at once, and settle() must find the listener to remove.
+    if (signal !== undefined) this.watch(slot, signal);
     const need = preps.length + (opts?.timeout !== undefined ? 1 : 0);
     if (this.backlog.length > 0 || !this.fits(need)) {
       this.backlog.push({ slot, preps, opts });
     } else {
       this.issue(slot, preps, opts);
     }
-    if (signal !== undefined) this.watch(slot, signal);
     this.scheduleFlush();
     return promise;
   }
@@ -398,7 +402,10 @@ export class AsyncRing implements AsyncDisposable {
       chain[position] = res;
       if (++this.chainDone[slot]! < this.chainLens[slot]!) return;
       this.inflight--;
-      this.settle(slot, chain as unknown as number, null);
+      const aborted = this.aborted[slot];
+      if (aborted !== undefined && chain.includes(-ECANCELED)) this.settle(slot, 0, abortError(aborted));
+      else if (this.closed && chain.includes(-ECANCELED)) this.settle(slot, 0, this.closedError(slot));
+      else this.settle(slot, chain as unknown as number, null);
       return;
     }
     if (flags & IORING_CQE_F_MORE) return; // not final (multishot, zero-copy send)
@@ -410,13 +417,17 @@ export class AsyncRing implements AsyncDisposable {
     const signal = this.aborted[slot];
     if (signal !== undefined && (res === -ECANCELED || res === -4 /* EINTR */)) {
       this.settle(slot, 0, abortError(signal));
-    } else if (res === -ECANCELED && this.closing !== null) {
-      this.settle(slot, 0, new IoUringError(res, this.names[slot]!, undefined, 'the AsyncRing was closed before the operation completed'));
+    } else if (res === -ECANCELED && this.closed) {
+      this.settle(slot, 0, this.closedError(slot));
     } else if (res === -ECANCELED && this.hasTimeout[slot]) {
       this.settle(slot, 0, new IoUringError(-ETIME, this.names[slot]!, undefined, 'the operation was cancelled when its linked timeout expired'));
     } else {
       this.settle(slot, 0, new IoUringError(res, this.names[slot]!));
     }
+  }
+
+  private closedError(slot: number): IoUringError {
+    return new IoUringError(-ECANCELED, this.names[slot]!, undefined, 'the AsyncRing was closed before the operation completed');
   }
 
   private settle(slot: number, value: number, error: unknown): void {
@@ -451,6 +462,7 @@ export class AsyncRing implements AsyncDisposable {
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
+    this.closed = true;
     this.closing = (async () => {
       for (const w of this.backlog.splice(0)) {
         this.settle(w.slot, 0, new IoUringError(ECANCELED, this.names[w.slot]!, undefined, 'the AsyncRing was closed before the operation started'));
@@ -463,7 +475,8 @@ export class AsyncRing implements AsyncDisposable {
         this.flush();
         await done;
       }
-      this.waker.close();
+      // The ring fd may be closed only after libuv let go of its watcher.
+      await this.waker.close();
       this.ring.close();
     })();
     return this.closing;

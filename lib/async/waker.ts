@@ -51,7 +51,31 @@ export interface Waker {
   arm(): number;
   /** Nothing is in flight: let the process exit. */
   disarm(): void;
-  close(): void;
+  /**
+   * Stops watching. Resolves once libuv has finished closing its watcher:
+   * only then may the watched fd be closed (see closeLater).
+   */
+  close(): Promise<void>;
+}
+
+// libuv finishes closing a poll watcher in the closing phase of the loop,
+// after the JS that asked for it, and then drops that fd number from epoll.
+// If the fd was closed meanwhile and its number reused by a new ring, the
+// new ring's watcher silently stops firing (measured: a hang) or the loop
+// touches freed state (a segfault). So a watched fd is closed only after two
+// turns of setImmediate: past at least one closing phase.
+export function afterClosingPhase(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+// Live poll watchers, stopped when the process exits: an event libuv
+// delivers while Node tears the environment down (an eventfd left readable
+// by the last getEvents, say) would call into JS too late, and koffi aborts
+// the process ("napi_throw", exit code 134).
+const livePollers = new Set<PollWaker>();
+let exitHook = false;
+function stopAllPollers(): void {
+  for (const p of livePollers) p.stopForExit();
 }
 
 class PollWaker implements Waker {
@@ -79,6 +103,11 @@ class PollWaker implements Waker {
       onWake();
     });
     this.disarm();
+    livePollers.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', stopAllPollers);
+    }
   }
 
   arm(): number {
@@ -96,13 +125,20 @@ class PollWaker implements Waker {
     }
   }
 
-  close(): void {
+  close(): Promise<void> {
+    if (!livePollers.delete(this)) return Promise.resolve();
     this.handle.stop?.();
     this.handle.close?.();
-    if (this.efd >= 0) {
-      if (!this.ring.isClosed) this.ring.registerRaw(IORING_UNREGISTER_EVENTFD, null, 0);
-      ffi.close(this.efd);
-    }
+    if (this.efd >= 0 && !this.ring.isClosed) this.ring.registerRaw(IORING_UNREGISTER_EVENTFD, null, 0);
+    const efd = this.efd;
+    return afterClosingPhase().then(() => {
+      if (efd >= 0) ffi.close(efd);
+    });
+  }
+
+  // At exit there is no later turn: stop the watcher, leave the fds to the OS.
+  stopForExit(): void {
+    this.handle.stop?.();
   }
 }
 
@@ -154,9 +190,13 @@ class DoorbellWaker implements Waker {
     }
   }
 
-  close(): void {
+  close(): Promise<void> {
+    // The socket closes the pipe's read end; libuv drops it from epoll in
+    // the closing phase, so nothing here may reuse fd numbers before then.
     this.socket.destroy();
-    ffi.close(this.writeFd);
+    return afterClosingPhase().then(() => {
+      ffi.close(this.writeFd);
+    });
   }
 }
 
