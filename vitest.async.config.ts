@@ -1,5 +1,12 @@
 // The async layer's tests, run on demand: `npm run test:async` (see vitest.config.ts).
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.ts';
+import { defineConfig } from 'vitest/config';
 
-export default mergeConfig(base, defineConfig({ test: { exclude: ['node_modules/**'], include: ['tests/async-ring.test.ts', 'tests/waker.test.ts'] } }));
+export default defineConfig({
+  test: {
+    include: ['tests/async-ring.test.ts', 'tests/waker.test.ts'],
+    pool: 'forks',
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
