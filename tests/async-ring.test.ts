@@ -82,11 +82,14 @@ function scratch(): { fd: number; path: string } {
   return { fd, path };
 }
 
-/** An fd number that was just closed (use it in the same synchronous block). */
+/**
+ * An fd number no file has: EBADF, like a closed fd. (A number just closed
+ * would do too, but the operation reaches the kernel a microtask later, and
+ * by then anything may have reused the number; a read of a reused number
+ * once stole bytes from the test runner's own channel.)
+ */
 function closedFd(): number {
-  const fd = openSync(FILE, 'r');
-  closeSync(fd);
-  return fd;
+  return 2 ** 30;
 }
 
 /** A blocking pipe, [read end, write end]: a read of it never completes until written. */
