@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as ffi from '../ffi/index.ts';
-import { AsyncRing } from '../lib/async/async-ring.ts';
+import { AsyncRing } from '../lib/index.ts';
 
 const { values } = parseArgs({ options: { api: { type: 'string', default: 'async' }, seconds: { type: 'string', default: '3' } } });
 const seconds = Number(values.seconds);

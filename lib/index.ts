@@ -30,5 +30,6 @@ export {
   bufRingAvailable,
 } from './register/buf-ring.ts';
 export { registerIfq, type Ifq, type IfqOptions } from './register/zcrx.ts';
+export { AsyncRing, type AsyncRingOptions, type OpOptions } from './async/async-ring.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';

@@ -150,6 +150,12 @@ function releaseDropped(res: Resources): void {
 
 const dropped = new FinalizationRegistry<Resources>(releaseDropped);
 
+// Memory of rings closed in the last few seconds (see close()).
+const HOLD_AFTER_CLOSE_MS = 5000;
+function holdAfterClose(memory: SharedArrayBuffer): void {
+  setTimeout(() => void memory, HOLD_AFTER_CLOSE_MS).unref();
+}
+
 // Drops a registered ring fd. A REGISTERED_FD_ONLY ring has no fd: it names
 // itself by its registered index (IORING_REGISTER_USE_REGISTERED_RING).
 function unregisterRingIndex(index: number, fd: number): void {
@@ -1168,6 +1174,11 @@ export class IoUring implements Disposable {
     }
     if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
     if (res.fd >= 0) ffi.close(res.fd);
+    // The kernel tears a ring down in a worker after the last close, and only
+    // then unpins memory it was given (NO_MMAP); until it has, a
+    // SharedArrayBuffer freed back to malloc and reused could be written by
+    // that teardown. Hold it a while longer than the teardown takes.
+    if (drained && res.memory !== null) holdAfterClose(res.memory);
     this.retireMappings();
   }
 
