@@ -5,9 +5,6 @@
  * ('poll', 'doorbell') and for a SINGLE_ISSUER | DEFER_TASKRUN ring (poll
  * waker only: the doorbell refuses it). RELIABILITY.md cases 11, 15, 16, 19,
  * 23, 24 and 25 at this layer carry their number in the title.
- *
- * Tests marked `it.fails` show a bug in lib/ (see the comment on each): they
- * pass while the bug is there, and start failing once it is fixed.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -147,7 +144,6 @@ const variants = [
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, options, skip }) => {
   const test = it.skipIf(skip !== '');
-  const fails = skip !== '' ? it.skip : it.fails;
   const open = (extra: AsyncRingOptions = {}): AsyncRing => {
     const io = new AsyncRing({ entries: 8, ...options, ...extra });
     rings.push(io);
@@ -579,18 +575,15 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
     // On a DEFER_TASKRUN ring the last getEvents leaves the eventfd readable;
     // the watcher is stopped at exit, or libuv would deliver that event during
     // teardown and koffi would abort the process (napi_throw, exit code 134).
-    const exitTest = test;
-    const bugNote = '';
-
     test('it exits by itself with nothing ever in flight', () => {
       expect(runChild(kind, 'idle')).toBe(`${kind} idle\nexit, pending 0\n`);
     });
 
-    exitTest(`it exits by itself once an operation has come and gone${bugNote}`, () => {
+    test('it exits by itself once an operation has come and gone', () => {
       expect(runChild(kind, 'after-op')).toBe(`${kind} after-op\nnop 0\nexit, pending 0\n`);
     });
 
-    exitTest(`a pending 200 ms timeout keeps it alive until the timeout resolves${bugNote}`, () => {
+    test('a pending 200 ms timeout keeps it alive until the timeout resolves', () => {
       expect(runChild(kind, 'pending')).toBe(`${kind} pending\ntimeout 0\nexit, pending 0\n`);
     });
   });
