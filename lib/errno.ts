@@ -3,7 +3,7 @@
 // the ones libuv maps: it calls 77 "Unknown system error -77" where io_uring
 // means EBADFD (a disabled ring), and 62 where it means ETIME (a timeout).
 
-const NAMES: Record<number, string> = {
+const NAMES = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO',
   7: 'E2BIG', 8: 'ENOEXEC', 9: 'EBADF', 10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM',
   13: 'EACCES', 14: 'EFAULT', 15: 'ENOTBLK', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV',
@@ -26,10 +26,21 @@ const NAMES: Record<number, string> = {
   117: 'EUCLEAN', 118: 'ENOTNAM', 119: 'ENAVAIL', 120: 'EISNAM', 121: 'EREMOTEIO', 122: 'EDQUOT',
   123: 'ENOMEDIUM', 124: 'EMEDIUMTYPE', 125: 'ECANCELED', 126: 'ENOKEY', 127: 'EKEYEXPIRED', 128: 'EKEYREVOKED',
   129: 'EKEYREJECTED', 130: 'EOWNERDEAD', 131: 'ENOTRECOVERABLE', 132: 'ERFKILL', 133: 'EHWPOISON',
-};
+} as const satisfies Record<number, string>;
+
+/** A Linux errno name ('EBADF', 'ECANCELED', ...). */
+export type ErrnoName = (typeof NAMES)[keyof typeof NAMES];
 
 /** The errno's name (`errnoName(22)` and `errnoName(-22)` are 'EINVAL'); `E<n>` for one Linux does not define. */
 export function errnoName(errno: number): string {
   const e = Math.abs(errno);
-  return NAMES[e] ?? `E${e}`;
+  return (NAMES as Record<number, string>)[e] ?? `E${e}`;
 }
+
+/**
+ * The same table the other way round: `ERRNO.EBADF === 9`, to compare with a
+ * CQE's `-res` or an IoUringError's `-errno` by name.
+ */
+export const ERRNO: Readonly<Record<ErrnoName, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(NAMES).map(([n, name]) => [name, Number(n)])) as Record<ErrnoName, number>,
+);

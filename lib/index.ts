@@ -8,7 +8,7 @@ export type { IoUringOptions, SharedRing, Timeout } from './ring/io-uring.ts';
 export { Sqe, sqeSetData64 } from './ring/sqe.ts';
 export { Cqe } from './ring/cqe.ts';
 export { IoUringError } from './errors.ts';
-export { errnoName } from './errno.ts';
+export { errnoName, ERRNO } from './errno.ts';
 export { allocAligned } from './ring/memory.ts';
 export * from './prep/index.ts';
 export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode } from './register/probe.ts';

@@ -17,14 +17,12 @@ import { promisify } from 'node:util';
 import * as ffi from '../ffi/index.ts';
 import {
   AT_FDCWD, IORING_OP_READ, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IoUringError, STATX_BASIC_STATS,
-  decodeStatx, prepFsync, prepNop, prepRead, prepRw, prepStatx, prepWrite,
-} from '../lib/index.ts';
+  decodeStatx, prepFsync, prepNop, prepRead, prepRw, prepStatx, prepWrite, ERRNO } from '../lib/index.ts';
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { addressFor } from '../lib/ring/memory.ts';
 import { forceGc, openFds, ringUnavailable } from './helpers.ts';
 
-const EBADF = 9;
-const ECANCELED = 125;
+const { EBADF, ECANCELED } = ERRNO;
 const DEFER = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
 
 // A file of known content for the reads, and a folder for files the tests write.

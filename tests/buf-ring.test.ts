@@ -1,3 +1,4 @@
+import { ERRNO } from '../lib/errno.ts';
 /**
  * Tests for provided buffers: buffer rings (lib/register/buf-ring.ts), in JS
  * memory and in kernel memory (IOU_PBUF_RING_MMAP), with incremental
@@ -30,10 +31,7 @@ import {
 import { forceGc, opcodeMissing, runOne, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
-const ENOENT = 2;
-const EEXIST = 17;
-const EINVAL = 22;
-const ENOBUFS = 105;
+const { ENOENT, EEXIST, EINVAL, ENOBUFS } = ERRNO;
 const AF_INET = 2;
 const SOCK_STREAM = 1;
 

@@ -3,12 +3,11 @@
 
 import { execFileSync } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { ERRNO } from '../lib/errno.ts';
 import { describe, expect, it } from 'vitest';
 import * as ffi from '../ffi/index.ts';
 
-const EBADF = 9;
-const EFAULT = 14;
-const EINVAL = 22;
+const { EBADF, EFAULT, EINVAL } = ERRNO;
 
 describe('ffi', () => {
   it('loads here', () => {

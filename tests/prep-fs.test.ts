@@ -1,3 +1,4 @@
+import { ERRNO } from '../lib/errno.ts';
 /**
  * Tests for the file-system encoders (lib/prep/fs.ts, open.ts, xattr.ts,
  * splice.ts): the SQE bytes each writes, the arguments each refuses, and
@@ -44,17 +45,7 @@ import { SPLICE_F_MOVE, SPLICE_F_NONBLOCK, prepPipe, prepPipeDirect, prepSplice,
 import { forceGc, opcodeMissing, reapAll, runOne } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
-const EBADF = 9;
-const EAGAIN = 11;
-const EEXIST = 17;
-const EINVAL = 22;
-const ERANGE = 34;
-const ELOOP = 40;
-const ENODATA = 61;
-const EOPNOTSUPP = 95;
-const EXDEV = 18;
-const ECANCELED = 125;
-const ENOENT = 2;
+const { EBADF, EAGAIN, EEXIST, EINVAL, ERANGE, ELOOP, ENODATA, EOPNOTSUPP, EXDEV, ECANCELED, ENOENT } = ERRNO;
 
 // O_* flags node:fs has; O_CLOEXEC it lacks (include/uapi/asm-generic/fcntl.h).
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_DIRECTORY } = fs.constants;

@@ -31,8 +31,7 @@ import {
   IORING_POLL_UPDATE_USER_DATA, IORING_REGISTER_FILES, IORING_REGISTER_FILES2,
   IORING_RSRC_REGISTER_SPARSE, IORING_SETUP_SQE128, IORING_TIMEOUT_ABS, IORING_TIMEOUT_MULTISHOT,
   IORING_TIMEOUT_UPDATE, IOSQE_ASYNC, IOSQE_BUFFER_SELECT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN,
-  IOSQE_IO_HARDLINK, IOSQE_IO_LINK, SOCKET_URING_OP_SIOCINQ,
-} from '../lib/index.ts';
+  IOSQE_IO_HARDLINK, IOSQE_IO_LINK, SOCKET_URING_OP_SIOCINQ, ERRNO } from '../lib/index.ts';
 import { prepPollAdd, prepPollMultishot, prepPollRemove, prepPollUpdate, POLLIN, POLLOUT } from '../lib/prep/poll.ts';
 import { prepCancel, prepCancel64, prepCancelFd } from '../lib/prep/cancel.ts';
 import { prepLinkTimeout, prepTimeoutRemove, prepTimeoutUpdate } from '../lib/prep/timeout.ts';
@@ -58,18 +57,7 @@ import { addressOf, close, pipe, view } from '../ffi/index.ts';
 import { opcodeMissing } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
-const ENOENT = 2;
-const EINTR = 4;
-const ENXIO = 6;
-const EBADF = 9;
-const ECHILD = 10;
-const EAGAIN = 11;
-const EINVAL = 22;
-const ETIME = 62;
-const EBADFD = 77;
-const EOPNOTSUPP = 95;
-const EALREADY = 114;
-const ECANCELED = 125;
+const { ENOENT, EINTR, ENXIO, EBADF, ECHILD, EAGAIN, EINVAL, ETIME, EBADFD, EOPNOTSUPP, EALREADY, ECANCELED } = ERRNO;
 // Kernel-internal "restart the syscall"; a blocking open interrupted in an
 // io-wq worker reports it as is (seen on 6.18).
 const ERESTARTSYS = 512;

@@ -21,8 +21,7 @@ import {
   IORING_RECV_MULTISHOT, IORING_REGISTER_BUFFERS, IORING_REGISTER_FILES2, IORING_REGISTER_PBUF_RING,
   IORING_RSRC_REGISTER_SPARSE, IORING_SEND_ZC_REPORT_USAGE, IOSQE_BUFFER_SELECT, IOSQE_FIXED_FILE,
   SOCKET_URING_OP_GETSOCKNAME, SOCKET_URING_OP_GETSOCKOPT, SOCKET_URING_OP_SETSOCKOPT, SOCKET_URING_OP_SIOCINQ,
-  SOCKET_URING_OP_TX_TIMESTAMP, IORING_SETUP_CQE32, IORING_TIMESTAMP_TYPE_SHIFT,
-} from '../lib/index.ts';
+  SOCKET_URING_OP_TX_TIMESTAMP, IORING_SETUP_CQE32, IORING_TIMESTAMP_TYPE_SHIFT, ERRNO } from '../lib/index.ts';
 import { prepRw, makeIovecs } from '../lib/prep/rw.ts';
 import {
   prepSocket, prepSocketDirect, prepSocketDirectAlloc, prepConnect, prepBind, prepListen, prepAccept, prepAcceptDirect,
@@ -44,10 +43,7 @@ import { addressOf, close as closeFd, view } from '../ffi/index.ts';
 import { forceGc, opcodeMissing, tryRing, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
-const EINVAL = 22;
-const EOPNOTSUPP = 95;
-const ENOBUFS = 105;
-const ECANCELED = 125;
+const { EINVAL, EOPNOTSUPP, ENOBUFS, ECANCELED } = ERRNO;
 
 // include/uapi/linux/in.h: a datagram's arrival interface and addresses as a control message.
 const IPPROTO_IP = 0;

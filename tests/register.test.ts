@@ -1,3 +1,4 @@
+import { ERRNO } from '../lib/errno.ts';
 /**
  * Tests for registration (lib/register/buffers.ts, files.ts, misc.ts) and the
  * fixed-buffer encoders of lib/prep/buffers.ts: the SQE bytes each encoder
@@ -48,16 +49,7 @@ import {
 import { forceGc, opcodeMissing, reapAll, runOne, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
-const ENOENT = 2;
-const ENXIO = 6;
-const EBADF = 9;
-const EACCES = 13;
-const EFAULT = 14;
-const EBUSY = 16;
-const ENFILE = 23;
-const EINVAL = 22;
-const EOPNOTSUPP = 95;
-const ECANCELED = 125;
+const { ENOENT, ENXIO, EBADF, EACCES, EFAULT, EBUSY, ENFILE, EINVAL, EOPNOTSUPP, ECANCELED } = ERRNO;
 const EFD_NONBLOCK = 0x800;
 const AT_FDCWD = -100;
 const RLIMIT_NOFILE = 7;

@@ -14,14 +14,10 @@ import * as ffi from '../ffi/index.ts';
 import {
   IoUring, IoUringError, layout, prepNop, prepRead, prepRw, prepTimeout,
   IORING_OP_READ, IORING_SETUP_DEFER_TASKRUN, IORING_TIMEOUT_ABS, IOSQE_ASYNC,
-  type Cqe, type IoUringOptions, type Sqe,
-} from '../lib/index.ts';
+  type Cqe, type IoUringOptions, type Sqe, ERRNO } from '../lib/index.ts';
 import { forceGc, openFds, ringUnavailable, runOne } from './helpers.ts';
 
-const EBADF = 9;
-const EFAULT = 14;
-const EINVAL = 22;
-const ETIME = 62;
+const { EBADF, EFAULT, EINVAL, ETIME } = ERRNO;
 
 // A file of known content, for the reads.
 const dir = mkdtempSync(join(tmpdir(), 'tsuring-reliability-'));

@@ -20,17 +20,12 @@ import {
   IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_TASKRUN_FLAG,
   IORING_SETUP_IOPOLL, IORING_SETUP_R_DISABLED, IORING_SETUP_NO_SQARRAY, IORING_SETUP_NO_MMAP,
   IORING_SQ_NEED_WAKEUP, IORING_SQ_TASKRUN, IORING_FEAT_MIN_TIMEOUT, IORING_FEAT_NODROP,
-  IORING_REGISTER_EVENTFD, IORING_UNREGISTER_EVENTFD, IORING_NOP_CQE32, IORING_TIMEOUT_ABS, IORING_FSYNC_DATASYNC,
-} from '../lib/index.ts';
+  IORING_REGISTER_EVENTFD, IORING_UNREGISTER_EVENTFD, IORING_NOP_CQE32, IORING_TIMEOUT_ABS, IORING_FSYNC_DATASYNC, ERRNO } from '../lib/index.ts';
 import { addressOf, eventfd, view } from '../ffi/index.ts';
 import { reapAll, ringUnavailable, runOne, tryRing, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
-const EBADF = 9;
-const EINVAL = 22;
-const ETIME = 62;
-const EBADFD = 77;
-const EOPNOTSUPP = 95;
+const { EBADF, EINVAL, ETIME, EBADFD, EOPNOTSUPP } = ERRNO;
 const EFD_NONBLOCK = 0x800;
 
 // Files live on the project's own disk (O_DIRECT needs a real filesystem, not tmpfs).
