@@ -30,6 +30,9 @@ export {
   bufRingAvailable,
 } from './register/buf-ring.ts';
 export { registerIfq, type Ifq, type IfqOptions } from './register/zcrx.ts';
-export { AsyncRing, type AsyncRingOptions, type OpOptions } from './async/async-ring.ts';
+export {
+  AsyncRing, BufferPool, Chunk, MultishotIterator, type AsyncRingOptions, type MultishotOptions, type OpOptions, type ReceiveOptions,
+  type RingMessage,
+} from './async/async-ring.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';

@@ -1,0 +1,238 @@
+// What AsyncRing's multishot operations hand out: an async iterator fed by
+// CQEs, and for receives a pool of provided buffers whose chunks the
+// consumer releases.
+//
+// The iterator queues values that arrive before they are asked for (an
+// accept loop that is busy elsewhere loses no connection) and ends on the
+// operation's final CQE: done at end of stream or after the consumer left,
+// thrown when the kernel ended it with an error. `return()` (what leaving a
+// for-await loop calls) cancels the operation and resolves only once its
+// final CQE is in, so after the loop nothing of it is left in the kernel.
+
+import type { IoUring } from '../ring/io-uring.ts';
+import { bufRingAdd, bufRingAdvance, freeBufRing, setupBufRing, type BufRing } from '../register/buf-ring.ts';
+
+interface Waiter<T> {
+  resolve: (r: IteratorResult<T>) => void;
+  reject: (e: unknown) => void;
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true }) as IteratorResult<never>;
+
+/**
+ * An async iterator over a multishot operation's completions. Leave the
+ * loop (break, return, throw) and the operation is cancelled; the loop's
+ * exit waits for the kernel to let go of it.
+ */
+export class MultishotIterator<T> implements AsyncIterableIterator<T> {
+  private values: T[] = [];
+  private head = 0;
+  private readonly waiters: Waiter<T>[] = [];
+  private readonly endWaiters: (() => void)[] = [];
+  private ended = false;
+  private error: unknown = null;
+  private left = false;
+
+  /**
+   * @internal `stop` cancels the operation; `discard` lets go of a value
+   * nobody will read (recycles a buffer, closes an accepted fd).
+   */
+  constructor(private readonly stop: () => void, private readonly discard: (v: T) => void) {}
+
+  /** True once the consumer has left the loop. */
+  get returned(): boolean {
+    return this.left;
+  }
+
+  /** True once the operation's final completion is in. */
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /** @internal a completion's value */
+  push(v: T): void {
+    if (this.left) {
+      this.discard(v);
+      return;
+    }
+    const w = this.waiters.shift();
+    if (w !== undefined) w.resolve({ value: v, done: false });
+    else this.values.push(v);
+  }
+
+  /** @internal the final completion: `error` null for a clean end */
+  end(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.left) this.error = error;
+    if (this.head === this.values.length) this.settleWaiters();
+    for (const r of this.endWaiters.splice(0)) r();
+  }
+
+  private settleWaiters(): void {
+    for (const w of this.waiters.splice(0)) {
+      if (this.error !== null) {
+        const e = this.error;
+        this.error = null;
+        w.reject(e);
+      } else {
+        w.resolve(DONE);
+      }
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.values.length) {
+      const value = this.values[this.head++]!;
+      if (this.head === this.values.length) {
+        this.values = [];
+        this.head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.ended || this.left) {
+      if (this.error !== null) {
+        const e = this.error;
+        this.error = null;
+        return Promise.reject(e);
+      }
+      return Promise.resolve(DONE);
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.left) {
+      this.left = true;
+      this.error = null;
+      for (let i = this.head; i < this.values.length; i++) this.discard(this.values[i]!);
+      this.values = [];
+      this.head = 0;
+      for (const w of this.waiters.splice(0)) w.resolve(DONE);
+      if (!this.ended) this.stop();
+    }
+    if (this.ended) return Promise.resolve(DONE);
+    return new Promise((resolve) => this.endWaiters.push(() => resolve(DONE)));
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * One received chunk: `data` is a view into a provided buffer. Call
+ * `release()` (or `using`) when done with it: that hands the buffer back to
+ * the kernel, which will write the next receive into it, so the view must
+ * not be read after. Copy what must outlive the release.
+ */
+export class Chunk {
+  /** The bytes received. */
+  readonly data: Uint8Array;
+  /** The provided buffer's id within its pool. */
+  readonly bid: number;
+  private pool: BufferPool | null;
+
+  /** @internal */
+  constructor(pool: BufferPool, bid: number, data: Uint8Array) {
+    this.pool = pool;
+    this.bid = bid;
+    this.data = data;
+  }
+
+  /** True once released. */
+  get released(): boolean {
+    return this.pool === null;
+  }
+
+  /** Hands the buffer back for the next receive. A second call does nothing. */
+  release(): void {
+    const pool = this.pool;
+    if (pool === null) return;
+    this.pool = null;
+    pool.recycle(this.bid);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/**
+ * `count` buffers of `size` bytes in a provided-buffer ring (one buffer
+ * group) registered with an AsyncRing's ring, for recvMultishot and
+ * readMultishot. The memory is one ArrayBuffer, kept by the buffer ring
+ * while registered and by every chunk handed out, so no receive can land in
+ * memory the collector took back.
+ */
+export class BufferPool {
+  /** Bytes per buffer. */
+  readonly size: number;
+  /** Buffers in the pool. */
+  readonly count: number;
+  /** The buffer group id operations name. */
+  readonly bgid: number;
+  private readonly br: BufRing;
+  private readonly views: Uint8Array[] = [];
+  private out = 0;
+  private readonly starving: (() => void)[] = [];
+  /** @internal multishot operations using it now */
+  users = 0;
+  private freed = false;
+
+  /** @internal made by AsyncRing.bufferPool */
+  constructor(ring: IoUring, bgid: number, size: number, count: number, private readonly onFree: (bgid: number) => void) {
+    this.size = size;
+    this.count = count;
+    this.bgid = bgid;
+    this.br = setupBufRing(ring, count, bgid);
+    const memory = new Uint8Array(new ArrayBuffer(size * count));
+    for (let bid = 0; bid < count; bid++) {
+      const v = memory.subarray(bid * size, (bid + 1) * size);
+      this.views.push(v);
+      bufRingAdd(this.br, v, bid, this.br.mask, bid);
+    }
+    bufRingAdvance(this.br, count);
+  }
+
+  /** Buffers the kernel can fill now (not handed out, not held in chunks). */
+  get available(): number {
+    return this.count - this.out;
+  }
+
+  /** @internal a completion's buffer, `len` bytes of it filled */
+  take(bid: number, len: number): Chunk {
+    this.out++;
+    return new Chunk(this, bid, this.views[bid]!.subarray(0, len));
+  }
+
+  /** @internal a buffer back from a consumer (or never shown to one) */
+  recycle(bid: number): void {
+    this.out--;
+    if (this.freed) return;
+    bufRingAdd(this.br, this.views[bid]!, bid, this.br.mask, 0);
+    bufRingAdvance(this.br, 1);
+    const wake = this.starving.splice(0);
+    for (const w of wake) w();
+  }
+
+  /** @internal calls `fn` once a buffer comes back (an operation ran dry) */
+  whenAvailable(fn: () => void): void {
+    if (this.available > 0) fn();
+    else this.starving.push(fn);
+  }
+
+  /** True once unregistered: chunks still held stay readable. */
+  get isFreed(): boolean {
+    return this.freed;
+  }
+
+  /** @internal unregisters the buffer group; only once no operation uses it */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.starving.length = 0;
+    if (!this.br.ring.isClosed) freeBufRing(this.br.ring, this.br);
+    this.onFree(this.bgid);
+  }
+}
