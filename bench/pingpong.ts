@@ -10,9 +10,17 @@ import { once } from 'node:events';
 import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as ffi from '../ffi/index.ts';
-import { AsyncRing } from '../lib/index.ts';
+import { AsyncRing, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER } from '../lib/index.ts';
 
-const { values } = parseArgs({ options: { api: { type: 'string', default: 'async' }, seconds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    api: { type: 'string', default: 'async' },
+    seconds: { type: 'string', default: '3' },
+    ring: { type: 'string', default: 'default' },
+  },
+});
+// --ring defer: a SINGLE_ISSUER | DEFER_TASKRUN ring under the AsyncRing.
+const ringOptions = values.ring === 'defer' ? { flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN } : {};
 const seconds = Number(values.seconds);
 const O_CLOEXEC = 0o2000000;
 
@@ -38,9 +46,30 @@ async function timed(roundTrip: () => Promise<void>): Promise<number> {
   return n / ((performance.now() - t0) / 1000);
 }
 
+// The write and the read of a round trip go to the kernel in one
+// io_uring_enter: the read waits in the kernel for cat's reply.
 async function viaAsyncRing(): Promise<number> {
   const { toCat, fromCat, child } = pipes();
-  const io = new AsyncRing({ entries: 8 });
+  const io = new AsyncRing({ entries: 8, ...ringOptions });
+  const out = Buffer.from('x');
+  const inb = Buffer.alloc(1);
+  try {
+    return await timed(async () => {
+      const [, got] = await Promise.all([io.write(toCat, out, -1), io.read(fromCat, inb, -1)]);
+      if (got !== 1) throw new Error('cat went away');
+    });
+  } finally {
+    await io.close();
+    ffi.close(toCat);
+    ffi.close(fromCat);
+    child.kill();
+  }
+}
+
+// One write, then its reply, each awaited on its own: two submits a round trip.
+async function viaAsyncRingSerial(): Promise<number> {
+  const { toCat, fromCat, child } = pipes();
+  const io = new AsyncRing({ entries: 8, ...ringOptions });
   const out = Buffer.from('x');
   const inb = Buffer.alloc(1);
   try {
@@ -49,6 +78,29 @@ async function viaAsyncRing(): Promise<number> {
       if ((await io.read(fromCat, inb, -1)) !== 1) throw new Error('cat went away');
     });
   } finally {
+    await io.close();
+    ffi.close(toCat);
+    ffi.close(fromCat);
+    child.kill();
+  }
+}
+
+// The replies through a multishot read that stays armed: a write a round trip.
+async function viaAsyncRingMultishot(): Promise<number> {
+  const { toCat, fromCat, child } = pipes();
+  const io = new AsyncRing({ entries: 8, ...ringOptions });
+  const out = Buffer.from('x');
+  const replies = io.readMultishot(fromCat, { bufferSize: 64, buffers: 8 });
+  try {
+    return await timed(async () => {
+      const w = io.write(toCat, out, -1);
+      const r = await replies.next();
+      await w;
+      if (r.done) throw new Error('cat went away');
+      r.value.release();
+    });
+  } finally {
+    await replies.return!();
     await io.close();
     ffi.close(toCat);
     ffi.close(fromCat);
@@ -74,7 +126,9 @@ async function viaNode(): Promise<number> {
   }
 }
 
-const apis: Record<string, () => Promise<number>> = { async: viaAsyncRing, node: viaNode };
+const apis: Record<string, () => Promise<number>> = {
+  async: viaAsyncRing, 'async-serial': viaAsyncRingSerial, 'async-multishot': viaAsyncRingMultishot, node: viaNode,
+};
 const run = apis[values.api!];
 if (!run) throw new Error(`--api must be one of ${Object.keys(apis).join(', ')}`);
 console.log(`round_trips_per_sec ${Math.round(await run())}`);

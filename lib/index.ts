@@ -32,7 +32,7 @@ export {
 export { registerIfq, type Ifq, type IfqOptions } from './register/zcrx.ts';
 export {
   AsyncRing, BufferPool, Chunk, MultishotIterator, type AsyncRingOptions, type MultishotOptions, type OpOptions, type ReceiveOptions,
-  type RingMessage,
+  type MessageTarget, type RingMessage,
 } from './async/async-ring.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';

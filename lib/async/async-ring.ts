@@ -117,6 +117,15 @@ export interface ReceiveOptions extends MultishotOptions {
   buffers?: number;
 }
 
+/**
+ * Where msgRing delivers to an AsyncRing's messages(): a plain object, so it
+ * can be posted to a worker_thread (ring fds are the process's, and any
+ * thread may post to any ring).
+ */
+export interface MessageTarget {
+  readonly asyncRingFd: number;
+}
+
 /** A message another ring posted with msgRing. */
 export interface RingMessage {
   /** The value sent. */
@@ -461,24 +470,31 @@ export class AsyncRing implements AsyncDisposable {
   }
 
   /**
-   * IORING_OP_MSG_RING: posts a CQE to another ring. To an AsyncRing, `data`
-   * (an integer from 0 to 2^52 - 3) and `len` arrive through its
-   * messages() iterator. To an IoUring or a ring fd, the CQE carries `data`
-   * as its user_data and `len` as its res, as they are. Resolves once posted.
-   * Linux 5.18.
+   * IORING_OP_MSG_RING: posts a CQE to another ring. To an AsyncRing (or
+   * its `messageTarget`, from another thread), `data` (an integer from 0 to
+   * 2^52 - 3) and `len` arrive through its messages() iterator. To an
+   * IoUring or a ring fd, the CQE carries `data` as its user_data and `len`
+   * as its res, as they are. Resolves once posted. Linux 5.18.
    */
-  msgRing(target: AsyncRing | IoUring | number, data: number, opts?: OpOptions & { len?: number }): Promise<void> {
+  msgRing(target: AsyncRing | MessageTarget | IoUring | number, data: number | bigint, opts?: OpOptions & { len?: number }): Promise<void> {
     let fd: number;
     let ud: number | bigint = data;
-    if (target instanceof AsyncRing) {
-      if (!Number.isInteger(data) || data < 0 || data > MSG_MAX) return Promise.reject(new RangeError(`data must be an integer from 0 to ${MSG_MAX} (got ${data})`));
-      fd = target.ring.fd;
+    if (target instanceof AsyncRing || (typeof target === 'object' && target !== null && 'asyncRingFd' in target)) {
+      if (typeof data !== 'number' || !Number.isInteger(data) || data < 0 || data > MSG_MAX) {
+        return Promise.reject(new RangeError(`data must be an integer from 0 to ${MSG_MAX} (got ${data})`));
+      }
+      fd = target instanceof AsyncRing ? target.ring.fd : target.asyncRingFd;
       ud = MSG_BASE + data;
     } else {
       fd = target instanceof IoUring ? target.fd : target;
     }
     const len = opts?.len ?? 0;
     return this.start('msgRing', [(sqe) => prepMsgRing(sqe, fd, len, ud)], opts, toVoid);
+  }
+
+  /** What another thread's AsyncRing passes to msgRing to reach messages() here. */
+  get messageTarget(): MessageTarget {
+    return { asyncRingFd: this.ring.fd };
   }
 
   /**

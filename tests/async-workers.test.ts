@@ -1,0 +1,94 @@
+/**
+ * Several AsyncRings in one process, and one in each of several
+ * worker_threads: each wakes its own loop, none steals another's
+ * completions, and a worker's loop ends by itself once its ring is idle.
+ */
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AsyncRing, IoUring, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER } from '../lib/index.ts';
+import { ringUnavailable } from './helpers.ts';
+
+const noDefer = ringUnavailable(8, { flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN });
+
+interface Report { wrote: number; read: number; same: boolean; waker: string }
+
+function startWorker(data: Record<string, unknown>): { report: Promise<Report>; exited: Promise<number> } {
+  const worker = new Worker(new URL('./fixtures/tsx-worker.mjs', import.meta.url), {
+    workerData: { entry: new URL('./fixtures/async-worker.ts', import.meta.url).href, ...data },
+  });
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  const report = new Promise<Report>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    void exited.then((code) => reject(new Error(`the worker exited (${code}) without reporting`)));
+  });
+  return { report, exited };
+}
+
+describe('several AsyncRings', () => {
+  it('four rings in one thread, interleaved, each settles only its own operations', async () => {
+    const rings = [new AsyncRing(), new AsyncRing({ waker: 'doorbell' }), new AsyncRing({ entries: 8 }), new AsyncRing()];
+    try {
+      const work = rings.flatMap((io, r) => Array.from({ length: 50 }, (_, i) => (i % 5 === 0 ? io.timeout(1 + (i % 3)).then(() => r) : io.nop().then(() => r))));
+      const who = await Promise.all(work);
+      expect(who).toEqual(rings.flatMap((_, r) => Array(50).fill(r)));
+      for (const io of rings) expect(io.pending).toBe(0);
+    } finally {
+      await Promise.all(rings.map((io) => io.close()));
+    }
+  });
+
+  it.each([
+    ['default rings', false, ''],
+    ['DEFER_TASKRUN rings', true, noDefer],
+  ] as const)('one AsyncRing per worker_thread (%s), each messaging the main ring', async (_, defer, skip) => {
+    if (skip) return void console.log(`skipped: ${skip}`);
+    const dir = mkdtempSync(join(tmpdir(), 'tsuring-workers-'));
+    const main = new AsyncRing(defer ? { flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN } : {});
+    const count = 20;
+    try {
+      const inbox = main.messages();
+      const workers = [1, 2, 3].map((id) => startWorker({ path: join(dir, `w${id}`), id, target: main.messageTarget, count, defer }));
+      const got: number[] = [];
+      while (got.length < 3 * count) {
+        const m = await inbox.next();
+        if (m.done) throw new Error('the inbox ended');
+        expect(m.value.len).toBe(Math.floor(m.value.data / 1000));
+        got.push(m.value.data);
+      }
+      await inbox.return!();
+      const reports = await Promise.all(workers.map((w) => w.report));
+      for (const r of reports) {
+        expect(r).toMatchObject({ wrote: 4096, read: 4096, same: true });
+        expect(['poll', 'doorbell']).toContain(r.waker);
+      }
+      // Each worker's messages arrive in the order it sent them.
+      for (const id of [1, 2, 3]) {
+        expect(got.filter((d) => Math.floor(d / 1000) === id)).toEqual(Array.from({ length: count }, (_, i) => id * 1000 + i));
+      }
+      // Nothing keeps a worker's loop alive once its ring is idle and closed.
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0, 0]);
+    } finally {
+      await main.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('a raw IoUring in the same thread receives msgRing CQEs with the user_data and res as sent', async () => {
+    const io = new AsyncRing();
+    const raw = new IoUring(8);
+    try {
+      await io.msgRing(raw, 0x1234_5678_9a, { len: 42 });
+      const cqe = raw.peekCqe()!;
+      expect(cqe.userData).toBe(0x1234_5678_9a);
+      expect(cqe.res).toBe(42);
+      raw.cqeSeen(cqe);
+    } finally {
+      raw.close();
+      await io.close();
+    }
+  });
+});
