@@ -22,7 +22,10 @@
 // elsewhere. The one full barrier (SQPOLL wakeup check) is always an
 // Atomics.store: an xchg on x86_64.
 
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import * as ffi from '../../ffi/index.ts';
+import { featureNames } from '../register/features.ts';
+import { flagNames } from '../uapi/names.ts';
 import { IoUringError, check } from '../errors.ts';
 import {
   IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
@@ -108,6 +111,29 @@ export interface IoUringOptions {
 const ATTACH = Symbol('attach');
 
 /** What `share()` gives a worker_thread to `IoUring.attach()` the same ring. */
+/** A ring's state at one moment: `ring.snapshot()`. */
+export interface RingSnapshot {
+  fd: number;
+  memory: 'shared' | 'mmap';
+  closed: boolean;
+  /** IORING_SETUP_* flags, without the prefix. */
+  flags: string[];
+  /** IORING_FEAT_* the kernel has, without the prefix. */
+  features: string[];
+  /** null once closed. `ready`: published, not yet taken; `prepared`: got, not yet published. */
+  sq: { head: number; tail: number; mask: number; entries: number; ready: number; prepared: number; flags: string[]; dropped: number } | null;
+  cq: { head: number; tail: number; mask: number; entries: number; ready: number; flags: string[]; overflow: number } | null;
+  inFlight: number;
+  /** Entries whose memory the ring keeps until their final CQE. */
+  kept: number;
+}
+
+/** @internal what trace() installs: sees SQEs as published and CQEs as handed back */
+export interface RingHook {
+  submitted(sqes: readonly Sqe[], from: number, to: number, mask: number): void;
+  reaped(cqes: readonly Cqe[], head: number, n: number, mask: number): void;
+}
+
 export interface SharedRing {
   fd: number;
   memory: SharedArrayBuffer;
@@ -314,6 +340,9 @@ export class IoUring implements Disposable {
   // IORING_REGISTER_MEM_REGION memory for registered wait arguments.
   private waitRegion: Uint32Array | null = null;
   private waitSlots = 0;
+  // The trace, when one is on: told of each SQE as it is published and each
+  // CQE as it is handed back (one test per batch when off).
+  private hook: RingHook | null = null;
 
   /**
    * io_uring_queue_init_params(3): a ring of `entries` SQEs (rounded up to a
@@ -572,6 +601,7 @@ export class IoUring implements Disposable {
     const from = this.sqeHead;
     if (from !== tail) {
       if (this.keeps.pending > 0) this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs);
+      if (this.hook !== null) this.hook.submitted(this.sqeObjs, from, tail, this.sqMask);
       this.res.used = true;
       this.sqeHead = tail;
       if (this.flags & IORING_SETUP_SQ_REWIND) {
@@ -866,6 +896,7 @@ export class IoUring implements Disposable {
         if (!(u[w + 3]! & IORING_CQE_F_MORE)) this.keeps.release(u[w]!, u[w + 1]!);
       }
     }
+    if (this.hook !== null) this.hook.reaped(this.cqeObjs, head, n, this.cqMask);
     // Release: our reads of these CQEs are done before the kernel reuses them.
     storeRelease(u, this.cqHead, (head + n) >>> 0);
   }
@@ -1138,6 +1169,54 @@ export class IoUring implements Disposable {
   /** True once close() has run. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * The ring's state as plain data: SQ and CQ indices, flags by name,
+   * overflow and dropped counts, the setup flags and features in words.
+   * What `util.inspect(ring)` shows. `inFlight` is the entries the kernel
+   * has taken less the CQEs handed back: exact while every operation posts
+   * one CQE (multishot operations and zero-copy sends post more).
+   */
+  snapshot(): RingSnapshot {
+    const features = Object.entries(featureNames(this.features)).filter(([k, v]) => k !== 'unknown' && v === true).map(([k]) => k);
+    const base = { fd: this.fd, memory: this.memory, closed: this.closed, flags: flagNames(this.flags, 'IORING_SETUP_', true), features };
+    if (this.closed) return { ...base, sq: null, cq: null, inFlight: 0, kept: 0 };
+    const u = this.ringU32;
+    const c = this.cqU32;
+    const sqHead = Atomics.load(u, this.sqHead);
+    const sqTail = u[this.sqTail]!;
+    const cqHead = c[this.cqHead]!;
+    const cqTail = Atomics.load(c, this.cqTail);
+    return {
+      ...base,
+      sq: {
+        head: sqHead,
+        tail: sqTail,
+        mask: this.sqMask,
+        entries: this.sqEntriesN,
+        ready: (sqTail - sqHead) >>> 0,
+        prepared: (this.sqeTail - this.sqeHead) >>> 0,
+        flags: flagNames(Atomics.load(u, this.sqFlags), 'IORING_SQ_', true),
+        dropped: this.sqDropped ? u[this.sqDropped]! : 0,
+      },
+      cq: {
+        head: cqHead,
+        tail: cqTail,
+        mask: this.cqMask,
+        entries: this.cqEntriesN,
+        ready: (cqTail - cqHead) >>> 0,
+        flags: flagNames(this.cqFlags ? c[this.cqFlags]! : 0, 'IORING_CQ_', true),
+        overflow: c[this.cqOverflow]!,
+      },
+      inFlight: (sqHead - cqHead) | 0,
+      kept: this.keeps.size,
+    };
+  }
+
+  [inspect.custom](depth: number, options: InspectOptionsStylized, inspectFn: typeof inspect): string {
+    if (depth < 0) return options.stylize(`[IoUring fd ${this.fd}]`, 'special');
+    return `IoUring ${inspectFn(this.snapshot(), { ...options, depth: options.depth === null ? null : (options.depth ?? 2) + 1 })}`;
   }
 
   private throwClosed(): never {
