@@ -1,11 +1,24 @@
-// Runs the TypeScript benchmarks side by side with their C liburing anchors
-// (../shared/anchors, built on first use), alternating, and prints the
-// ratio of medians: these machines are noisy, so only ratios mean much.
+// Every speed claim, side by side with its rival in one script run:
+// alternating runs, the ratio of medians (these machines are noisy, so only
+// ratios mean much), against the goal each issue set.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop|randread] [--file PATH]
+//   nop       NOPs through the raw ring against C liburing (../shared/anchors)
+//   randread  4 KiB random reads at QD 32, raw ring against C liburing
+//   async     the same reads through AsyncRing against node:fs/promises and
+//             against the raw ring
+//   pingpong  1-byte round trips through `cat`: AsyncRing against node's streams
+//   trace     NOPs at batch 1 with the trace turned off, against the same
+//             benchmark at --base (default: the commit before the trace
+//             hook existed), checked out in a git worktree: what an idle
+//             trace costs. From a git checkout only.
+//
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,trace] [--file PATH] [--base REV]
+//
+// The C rows need ../shared/anchors (built on first use); without it they
+// are skipped with a note.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,10 +32,13 @@ const { values } = parseArgs({
     only: { type: 'string' },
     file: { type: 'string' },
     anchors: { type: 'string', default: resolve(root, '../shared/anchors') },
+    base: { type: 'string', default: '16d44a5' },
   },
 });
 const runs = Number(values.runs);
 const seconds = values.seconds!;
+const only = values.only ? new Set(values.only.split(',')) : null;
+const want = (group: string): boolean => only === null || only.has(group);
 
 function lastNumber(out: string, key: string): number {
   const m = out.match(new RegExp(`^${key} (\\d+(?:\\.\\d+)?)$`, 'm'));
@@ -35,55 +51,95 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-function buildAnchors(): string {
-  const script = join(values.anchors!, 'build.sh');
-  if (!existsSync(script)) throw new Error(`no C anchors at ${values.anchors} (pass --anchors)`);
-  return execFileSync('bash', [script], { encoding: 'utf8' }).trim().split('\n').pop()!;
+function run(cmd: string, args: string[], env?: Record<string, string>): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
 }
 
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+// The TypeScript benchmarks run under tsx from a checkout, as plain
+// JavaScript from an installed package's dist/.
+const compiled = fileURLToPath(import.meta.url).endsWith('.js');
+const script = (name: string): string[] => (compiled ? [process.execPath, join(here, `${name}.js`)] : [join(root, 'node_modules/.bin/tsx'), join(here, `${name}.ts`)]);
+
+function anchorsDir(): string | null {
+  const build = join(values.anchors!, 'build.sh');
+  if (!existsSync(build)) return null;
+  return execFileSync('bash', [build], { encoding: 'utf8' }).trim().split('\n').pop()!;
 }
 
-const tsx = join(root, 'node_modules/.bin/tsx');
-interface Case { name: string; key: string; c: string[]; ts: string[]; floor?: number }
-const anchors = buildAnchors();
+interface Side { label: string; cmd: string[]; env?: Record<string, string> }
+interface Case { name: string; key: string; a: Side; b: Side; floor?: number; warm?: string }
 const cases: Case[] = [];
-if (!values.only || values.only === 'nop') {
+const notes: string[] = [];
+const file = values.file ?? join(root, '.bench-data/randread.bin');
+const needsFile = want('randread') || want('async');
+if (needsFile) run(script('make-file')[0]!, [...script('make-file').slice(1), '--file', file, '--mib', '256']);
+
+const anchors = want('nop') || want('randread') ? anchorsDir() : null;
+if ((want('nop') || want('randread')) && anchors === null) notes.push(`C rows skipped: no anchors at ${values.anchors} (pass --anchors DIR)`);
+if (anchors !== null && want('nop')) {
   for (const [batch, floor] of [[1, 0.55], [32, 0.85], [128, 0.95]] as const) {
     cases.push({
       name: `nop batch ${batch}`, key: 'nops_per_sec', floor,
-      c: [join(anchors, 'nop'), String(batch), seconds],
-      ts: [tsx, join(here, 'nop.ts'), '--batch', String(batch), '--seconds', seconds],
+      a: { label: 'TS ring', cmd: [...script('nop'), '--batch', String(batch), '--seconds', seconds] },
+      b: { label: 'C liburing', cmd: [join(anchors, 'nop'), String(batch), seconds] },
     });
   }
 }
-if (!values.only || values.only === 'randread') {
-  const file = values.file ?? join(root, '.bench-data/randread.bin');
-  run(tsx, [join(here, 'make-file.ts'), '--file', file, '--mib', '256']);
+if (anchors !== null && want('randread')) {
   cases.push({
-    name: 'randread qd 32', key: 'iops', floor: 0.85,
-    c: [join(anchors, 'randread'), file, '32', seconds],
-    ts: [tsx, join(here, 'randread.ts'), '--file', file, '--qd', '32', '--seconds', seconds, '--api', 'ring'],
+    name: 'randread qd 32', key: 'iops', floor: 0.85, warm: file,
+    a: { label: 'TS ring', cmd: [...script('randread'), '--file', file, '--qd', '32', '--seconds', seconds, '--api', 'ring'] },
+    b: { label: 'C liburing', cmd: [join(anchors, 'randread'), file, '32', seconds] },
   });
 }
+if (want('async')) {
+  const rr = (api: string): string[] => [...script('randread'), '--file', file, '--qd', '32', '--seconds', seconds, '--api', api];
+  cases.push({ name: 'randread qd 32', key: 'iops', floor: 5, a: { label: 'AsyncRing', cmd: rr('async') }, b: { label: 'node:fs/promises', cmd: rr('node-fs') } });
+  cases.push({ name: 'randread qd 32', key: 'iops', floor: 0.6, a: { label: 'AsyncRing', cmd: rr('async') }, b: { label: 'TS ring', cmd: rr('ring') } });
+}
+if (want('pingpong')) {
+  const pp = (api: string): string[] => [...script('pingpong'), '--api', api, '--seconds', seconds];
+  cases.push({ name: 'pingpong', key: 'round_trips_per_sec', floor: 1.5, a: { label: 'AsyncRing', cmd: pp('async') }, b: { label: 'node streams', cmd: pp('node') } });
+}
+if (want('trace')) {
+  const base = baseCheckout(values.base!);
+  if (base === null) notes.push('trace row skipped: needs a git checkout');
+  else {
+    const args = ['--batch', '1', '--seconds', seconds];
+    cases.push({
+      name: 'nop batch 1', key: 'nops_per_sec', floor: 0.97,
+      a: { label: 'trace off', cmd: [...script('nop'), ...args, '--trace', 'off'] },
+      b: { label: `no hook (${values.base})`, cmd: [join(root, 'node_modules/.bin/tsx'), join(base, 'bench/nop.ts'), ...args] },
+    });
+  }
+}
 
-const rows: string[] = [];
+// A worktree of `rev` beside the checkout (made once), sharing its node_modules.
+function baseCheckout(rev: string): string | null {
+  if (compiled || !existsSync(join(root, '.git'))) return null;
+  const dir = join(root, '.bench-data', `base-${rev}`);
+  if (!existsSync(dir)) {
+    execFileSync('git', ['worktree', 'add', '--detach', dir, rev], { cwd: root, stdio: 'ignore' });
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  }
+  return dir;
+}
+
+const fmt = (n: number): string => Math.round(n).toString().padStart(10);
+console.log(`${runs} alternating runs of ${seconds} s each; ratio = median(first) / median(second)\n`);
 for (const k of cases) {
-  const c: number[] = [];
-  const t: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
   for (let i = 0; i < runs; i++) {
     // Alternate which goes first, so drift hits both alike.
-    const order = i % 2 === 0 ? (['c', 'ts'] as const) : (['ts', 'c'] as const);
-    for (const who of order) {
-      const [cmd, ...args] = who === 'c' ? k.c : k.ts;
-      if (who === 'c' && k.key === 'iops') run(tsx, [join(here, 'make-file.ts'), '--file', args[0]!, '--warm']);
-      const v = lastNumber(run(cmd!, args), k.key);
-      (who === 'c' ? c : t).push(v);
+    for (const side of i % 2 === 0 ? [k.a, k.b] : [k.b, k.a]) {
+      if (k.warm) run(script('make-file')[0]!, [...script('make-file').slice(1), '--file', k.warm, '--warm']);
+      const [cmd, ...args] = side.cmd;
+      (side === k.a ? a : b).push(lastNumber(run(cmd!, args, side.env), k.key));
     }
   }
-  const ratio = median(t) / median(c);
-  const line = `${k.name.padEnd(16)} C ${Math.round(median(c)).toString().padStart(10)}  TS ${Math.round(median(t)).toString().padStart(10)}  ratio ${ratio.toFixed(2)}${k.floor ? `  (goal >= ${k.floor})` : ''}`;
-  console.log(line);
-  rows.push(line);
+  const ratio = median(a) / median(b);
+  const verdict = k.floor === undefined ? '' : `  goal >= ${k.floor}${ratio >= k.floor ? '' : '  MISSED'}`;
+  console.log(`${k.name.padEnd(15)} ${k.a.label.padStart(11)} ${fmt(median(a))}  ${k.b.label.padStart(16)} ${fmt(median(b))}  ratio ${ratio.toFixed(2)}${verdict}`);
 }
+for (const n of notes) console.log(`\n${n}`);

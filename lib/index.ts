@@ -4,7 +4,7 @@
 // kernel's spelling.
 
 export { IoUring } from './ring/io-uring.ts';
-export type { IoUringOptions, SharedRing, Timeout } from './ring/io-uring.ts';
+export type { IoUringOptions, RingSnapshot, SharedRing, Timeout } from './ring/io-uring.ts';
 export { Sqe, sqeSetData64 } from './ring/sqe.ts';
 export { Cqe } from './ring/cqe.ts';
 export { IoUringError } from './errors.ts';
@@ -34,5 +34,12 @@ export {
   AsyncRing, BufferPool, Chunk, MultishotIterator, type AsyncRingOptions, type MultishotOptions, type OpOptions, type ReceiveOptions,
   type MessageTarget, type RingMessage,
 } from './async/async-ring.ts';
+export {
+  capabilities, formatCapabilities, explainSetupFailure, readEnvironment,
+  type CapabilitiesReport, type CapabilitiesOptions, type FormatOptions, type EnvironmentReport,
+  type OpcodeCapability, type FlagCapability, type SetupFlagCapability, type FlagSection,
+  type QueryReport, type RlimitReport, type Limit, type Method,
+} from './debug/capabilities.ts';
+export { flagNames } from './uapi/names.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';
