@@ -3,7 +3,7 @@
 // CQEs, advance. Prints `nops_per_sec N`, and `gc_count N`: the garbage
 // collections seen while it ran (the hot path should allocate nothing).
 //
-//   npx tsx bench/nop.ts --batch 32 --seconds 5
+//   npx tsx bench/nop.ts --batch 32 --seconds 5 [--trace never|off|on]
 
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -14,6 +14,9 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '3' },
     entries: { type: 'string', default: '256' },
+    // never: no trace; off: a trace turned on and then off before the run;
+    // on: every entry traced to a listener that counts them.
+    trace: { type: 'string', default: 'never' },
   },
 });
 const batch = Number(values.batch);
@@ -24,6 +27,10 @@ let gcCount = 0;
 const obs = new PerformanceObserver((list) => { gcCount += list.getEntries().length; });
 
 const ring = new IoUring(Number(values.entries), { memory: (process.env.TSURING_MEMORY as 'shared' | 'mmap' | undefined) ?? 'auto' });
+let traced = 0;
+if (values.trace === 'on' || values.trace === 'off') ring.trace(() => traced++);
+if (values.trace === 'off') ring.trace(null);
+else if (values.trace !== 'on' && values.trace !== 'never') throw new RangeError('--trace must be never, off or on');
 let bad = 0;
 function check(cqe: Cqe): void {
   if (cqe.res !== 0) bad++;
@@ -55,5 +62,6 @@ await new Promise((r) => setImmediate(r)); // let the observer deliver
 obs.disconnect();
 ring.close();
 if (bad) throw new Error(`${bad} NOPs failed`);
+if (values.trace === 'on') console.log(`traced ${traced}`);
 console.log(`gc_count ${gcCount}`);
 console.log(`nops_per_sec ${Math.round(done / elapsed)}`);

@@ -41,5 +41,7 @@ export {
   type QueryReport, type RlimitReport, type Limit, type Method,
 } from './debug/capabilities.ts';
 export { flagNames } from './uapi/names.ts';
+export { decodeSqe, decodeCqe, type DecodedSqe, type DecodedCqe, type DecodedValue, type CqeFields } from './debug/decode.ts';
+export { type TraceEvent, type TraceListener } from './debug/trace.ts';
 export * from './uapi/constants.ts';
 export * as layout from './uapi/layout.ts';

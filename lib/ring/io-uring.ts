@@ -26,6 +26,7 @@ import { inspect, type InspectOptionsStylized } from 'node:util';
 import * as ffi from '../../ffi/index.ts';
 import { featureNames } from '../register/features.ts';
 import { flagNames } from '../uapi/names.ts';
+import { envTraceListener, Tracer, type TraceListener } from '../debug/trace.ts';
 import { IoUringError, check } from '../errors.ts';
 import {
   IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
@@ -420,6 +421,8 @@ export class IoUring implements Disposable {
       // Pick up where the other thread's SQ and CQ are.
       this.sqeHead = this.sqeTail = this.sqHeadSeen = Atomics.load(this.ringU32, this.sqTail);
     }
+    const traceTo = envTraceListener();
+    if (traceTo !== null) this.hook = new Tracer(this, traceTo);
   }
 
   // Builds every view of the rings from io_uring_params as the kernel filled
@@ -1212,6 +1215,18 @@ export class IoUring implements Disposable {
       inFlight: (sqHead - cqHead) | 0,
       kept: this.keeps.size,
     };
+  }
+
+  /**
+   * Reports every SQE this ring publishes (at submit) and every CQE it hands
+   * back (at cqAdvance / cqeSeen), decoded, with a performance.now()
+   * timestamp, to `listener`; null turns it off. TSURING_TRACE=1 (or =json)
+   * in the environment does this for every ring, printing to stderr. A CQE
+   * is named by the opcode of the SQE with the same user_data.
+   */
+  trace(listener: TraceListener | null): void {
+    if (listener !== null && typeof listener !== 'function') throw new TypeError('listener must be a function or null');
+    this.hook = listener === null ? null : new Tracer(this, listener);
   }
 
   [inspect.custom](depth: number, options: InspectOptionsStylized, inspectFn: typeof inspect): string {
