@@ -155,6 +155,10 @@ interface Stream {
   opts: OpOptions | undefined;
   pool: BufferPool | null;
   ownPool: boolean;
+  // This arming has posted a CQE with F_MORE: it was multishot when it ended.
+  sawMore: boolean;
+  // Re-armed after ENOBUFS, and no value since.
+  starved: boolean;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -687,6 +691,8 @@ export class AsyncRing implements AsyncDisposable {
       opts,
       pool: how.pool,
       ownPool: how.ownPool ?? false,
+      sawMore: false,
+      starved: false,
     };
     if (how.pool !== null) how.pool.users++;
     const r = this.begin(name, preps, opts, undefined, false, false, stream);
@@ -1036,17 +1042,31 @@ export class AsyncRing implements AsyncDisposable {
 
   private streamCqe(slot: number, st: Stream, res: number, flags: number): void {
     const v = st.value(res, flags);
-    if (v !== undefined) st.it.push(v);
-    if (flags & IORING_CQE_F_MORE) return;
+    if (v !== undefined) {
+      st.starved = false;
+      st.it.push(v);
+    }
+    if (flags & IORING_CQE_F_MORE) {
+      st.sawMore = true;
+      return;
+    }
     this.inflight--;
     const stopped = st.it.returned || this.aborted[slot] !== undefined || this.closed;
-    if (!stopped && st.rearm && v !== undefined) {
-      // Ended after a value (the CQ was full, say): not the end of the stream.
+    const wasMultishot = st.sawMore;
+    st.sawMore = false;
+    if (!stopped && st.rearm && v !== undefined && wasMultishot) {
+      // Ended after a value, having been multishot (the kernel stops one
+      // whose CQE did not fit the CQ): not the end of the stream. One that
+      // ends on its first value is one-shot on this file (a poll of a
+      // regular file): re-arming it would spin, so it ends here.
       this.reissue(slot, st);
       return;
     }
-    if (!stopped && res === -ENOBUFS && st.pool !== null) {
-      // Every buffer is out: go on once the consumer releases one.
+    if (!stopped && res === -ENOBUFS && st.pool !== null && !st.starved) {
+      // Every buffer is out: go on once the consumer releases one. (Twice
+      // in a row with no data between would mean the pool's count is wrong:
+      // then it ends with the error rather than spin.)
+      st.starved = true;
       this.parked.add(slot);
       st.pool.whenAvailable(() => {
         if (this.parked.delete(slot)) this.reissue(slot, st);
