@@ -97,7 +97,7 @@ try {
   }
 
   const same = readFileSync(src).equals(readFileSync(dst));
-  console.log(`copied ${size} bytes in ${chunks} chunks of up to ${BS / 1024} KiB, ${QD} pairs in flight, ${requeued} queued again`);
+  console.log(`copied ${size} bytes in ${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${BS / 1024} KiB, ${QD} pairs in flight, ${requeued} queued again`);
   console.log(same ? 'the copy is identical to the source' : 'the copy DIFFERS from the source');
   process.exitCode = same ? 0 : 1;
 } finally {

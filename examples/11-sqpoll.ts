@@ -54,6 +54,8 @@ function nop(userData: number): void {
 
 try {
   console.log(`an SQPOLL ring, sq_thread_idle ${IDLE} ms`);
+  // A new ring's thread may be awake or asleep already (both are seen on
+  // 6.18); submit() reads the flag either way.
   console.log(`1. a new ring: ${state()}`);
   nop(1);
   console.log(`2. at once a second NOP: ${state()}`);

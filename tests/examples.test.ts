@@ -15,7 +15,12 @@ import { opcodeMissing, ringUnavailable } from './helpers.ts';
 
 const tsx = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
 function run(example: string, ...args: string[]): string {
-  return execFileSync(tsx, [new URL(`../examples/${example}`, import.meta.url).pathname, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return runWith({}, example, ...args);
+}
+function runWith(env: Record<string, string>, example: string, ...args: string[]): string {
+  return execFileSync(tsx, [new URL(`../examples/${example}`, import.meta.url).pathname, ...args], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env },
+  });
 }
 
 describe('examples', () => {
@@ -43,13 +48,20 @@ describe('examples', () => {
   // values (byte counts, results, errno names), and that the temporary files
   // an example makes are gone after it.
 
-  /** Runs an example that makes a temporary directory named `prefix`..., checking it removes it. */
-  function runClean(example: string, prefix: string, ...args: string[]): string {
-    const left = () => readdirSync(tmpdir()).filter((n) => n.startsWith(prefix)).length;
-    const before = left();
-    const out = run(example, ...args);
-    expect(left()).toBe(before);
-    return out;
+  /**
+   * Runs an example with a temporary directory of its own (TMPDIR, which
+   * os.tmpdir() follows), and checks the example left nothing in it. Other
+   * runs sharing /tmp can't disturb the check.
+   */
+  function runClean(example: string, ...args: string[]): string {
+    const tmp = mkdtempSync(join(tmpdir(), 'tsuring-examples-'));
+    try {
+      const out = runWith({ TMPDIR: tmp }, example, ...args);
+      expect(readdirSync(tmp).filter((n) => !n.startsWith('tsx-'))).toEqual([]); // tsx-<uid>: tsx's own cache
+      return out;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }
 
   /** The part of `out` from the line starting with `n.` to the next numbered line. */
@@ -63,7 +75,7 @@ describe('examples', () => {
   const missing = (...ops: number[]) => ops.map(opcodeMissing).find((w) => w !== '') ?? '';
 
   it('03-write-fsync: a WRITE linked to an FSYNC lands; on a read-only fd the WRITE fails and the FSYNC is cancelled', () => {
-    const out = runClean('03-write-fsync.ts', 'tsuring-03-');
+    const out = runClean('03-write-fsync.ts');
     const [ok, bad] = out.split('the same chain on a read-only fd:') as [string, string];
     expect(ok).toContain('WRITE linked to FSYNC: 2 entries in one submit');
     expect(ok).toMatch(/WRITE res 35 \(35 bytes written\)/);
@@ -80,7 +92,7 @@ describe('examples', () => {
       const dst = join(dir, 'dst');
       const data = randomBytes(300_000); // 4 full chunks of 64 KiB and a short one
       writeFileSync(src, data);
-      const out = run('04-link-cp.ts', src, dst);
+      const out = runClean('04-link-cp.ts', src, dst);
       expect(out).toContain('copied 300000 bytes in 5 chunks of up to 64 KiB, 4 pairs in flight, 0 queued again');
       expect(out).toContain('the copy is identical to the source');
       expect(readFileSync(dst).equals(data)).toBe(true);
@@ -90,13 +102,13 @@ describe('examples', () => {
   });
 
   it('04-link-cp with no arguments copies a file of its own and removes both', () => {
-    const out = runClean('04-link-cp.ts', 'tsuring-04-');
+    const out = runClean('04-link-cp.ts');
     expect(out).toContain('copied 1049576 bytes in 17 chunks');
     expect(out).toContain('the copy is identical to the source');
   });
 
   it('05-timeouts: a TIMEOUT fires -ETIME; a counted one completes 0 after two NOPs; a LINK_TIMEOUT cancels a stuck READ', () => {
-    const out = runClean('05-timeouts.ts', 'tsuring-05-');
+    const out = runClean('05-timeouts.ts');
     expect(part(out, 1)).toMatch(/TIMEOUT\s+res -62 \(-ETIME\)/);
     const counted = part(out, 2);
     expect(counted.match(/NOP\s+res 0\n/g)).toHaveLength(2);
@@ -107,7 +119,7 @@ describe('examples', () => {
   });
 
   it('06-cancel: by user_data (0), by fd with ALL (2), ANY (2), too late (-ENOENT), already running (-EALREADY, or 0)', () => {
-    const out = runClean('06-cancel.ts', 'tsuring-06-');
+    const out = runClean('06-cancel.ts');
     const one = part(out, 1);
     expect(one).toContain('(no completion: the requests are still waiting)');
     expect(one).toMatch(/ASYNC_CANCEL of 1\s+res 0\n/);
@@ -133,7 +145,7 @@ describe('examples', () => {
   });
 
   it('07-registered: READ_FIXED and WRITE_FIXED through file slot 0 and buffer 0; -EFAULT outside the buffer, -EBADF once unregistered', () => {
-    const out = runClean('07-registered.ts', 'tsuring-07-');
+    const out = runClean('07-registered.ts');
     expect(out).toMatch(/registered file \d+ as slot 0, then closed fd \d+/);
     expect(out).toContain('READ_FIXED  (file slot 0, buffer 0): res 36 -> "registered files skip the fd lookup\\n"');
     expect(out).toContain('WRITE_FIXED (file slot 0, buffer 0): res 37; the file now reads "registered files skip the fd lookup\\nand fixed buffers skip the page pins\\n"');
@@ -142,7 +154,7 @@ describe('examples', () => {
   });
 
   it('08-provided-buffers: a multishot RECV takes buffers 0-3 with F_MORE, ends -ENOBUFS, and goes on in a recycled buffer', () => {
-    const out = runClean('08-provided-buffers.ts', 'tsuring-08-');
+    const out = runClean('08-provided-buffers.ts');
     const why = missing(IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN);
     if (why) return void expect(out).toBe(`skipped: ${why}\n`);
     expect(out).toContain('buffer group 7: 4 buffers of 32 bytes');
@@ -155,7 +167,7 @@ describe('examples', () => {
   });
 
   it('09-echo-server echoes each node:net client its line through acceptMultishot, recvMultishot and send', () => {
-    const out = runClean('09-echo-server.ts', 'tsuring-09-', '4');
+    const out = runClean('09-echo-server.ts', '4');
     const why = missing(IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN);
     if (why) return void expect(out).toBe(`skipped: ${why}\n`);
     for (let i = 1; i <= 4; i++) expect(out).toContain(`client sent "hello from client ${i}", got back "hello from client ${i}"\n`);
@@ -164,7 +176,7 @@ describe('examples', () => {
   });
 
   it('10-zero-copy-send: each SEND_ZC posts its result with F_MORE, then the F_NOTIF notification; the peer gets every byte', () => {
-    const out = run('10-zero-copy-send.ts');
+    const out = runClean('10-zero-copy-send.ts');
     const why = missing(IORING_OP_SOCKET, IORING_OP_SEND_ZC);
     if (why) return void expect(out).toBe(`skipped: ${why}\n`);
     const lines = out.split('\n').filter((l) => l.startsWith('  '));
@@ -175,7 +187,7 @@ describe('examples', () => {
   });
 
   it('11-sqpoll: submit() enters the kernel only while the SQ thread sleeps (NEED_WAKEUP)', () => {
-    const out = run('11-sqpoll.ts');
+    const out = runClean('11-sqpoll.ts');
     const why = ringUnavailable(8, { flags: IORING_SETUP_SQPOLL });
     if (why) return void expect(out).toMatch(/^the kernel refused an SQPOLL ring: /);
     for (const n of [1, 2, 3]) expect(out).toContain(`CQE: userData ${n}, res 0; the kernel thread moved the SQ head from ${n - 1} to ${n}`);
@@ -186,7 +198,7 @@ describe('examples', () => {
   });
 
   it('12-msg-ring-worker: the main ring and a worker\'s ring exchange numbers through MSG_RING', () => {
-    const out = run('12-msg-ring-worker.ts');
+    const out = runClean('12-msg-ring-worker.ts');
     const why = missing(IORING_OP_MSG_RING);
     if (why) return void expect(out).toBe(`skipped: ${why}\n`);
     const answers = [...out.matchAll(/sent (\d) to the worker; it answered (\d+), len (\d+) \(the worker's threadId is (\d+)\)/g)];
@@ -196,7 +208,7 @@ describe('examples', () => {
   });
 
   it('13-futex: a FUTEX_WAIT on one ring sleeps through Atomics.notify, wakes on the other ring\'s FUTEX_WAKE, and is -EAGAIN on a changed word', () => {
-    const out = run('13-futex.ts');
+    const out = runClean('13-futex.ts');
     const why = missing(IORING_OP_FUTEX_WAIT);
     if (why) return void expect(out).toBe(`skipped: ${why}\n`);
     expect(part(out, 1)).toContain('no completion: it sleeps in the kernel');
@@ -208,7 +220,7 @@ describe('examples', () => {
   });
 
   it('14-async-tour: awaited I/O, a batch in one submit, AbortSignal, linked timeout, chain() and an async iterator', () => {
-    const out = runClean('14-async-tour.ts', 'tsuring-14-');
+    const out = runClean('14-async-tour.ts');
     expect(part(out, 1)).toContain('write: 53 bytes; read: 53 bytes, the same bytes');
     expect(part(out, 2)).toContain('8 READs prepared before the first await, one submit for all; results 4 4 4 4 4 4 4 4: "io_uring from the event loop, a "');
     expect(part(out, 3)).toContain('rejected with AbortError');
