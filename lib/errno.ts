@@ -31,10 +31,24 @@ const NAMES = {
 /** A Linux errno name ('EBADF', 'ECANCELED', ...). */
 export type ErrnoName = (typeof NAMES)[keyof typeof NAMES];
 
-/** The errno's name (`errnoName(22)` and `errnoName(-22)` are 'EINVAL'); `E<n>` for one Linux does not define. */
+// include/linux/errno.h: numbers the kernel keeps to itself, which still
+// reach a CQE now and then (an OPENAT cancelled in an io-wq worker completes
+// with -ERESTARTSYS on 6.18). Not in ERRNO: no user API defines them.
+const KERNEL_INTERNAL: Record<number, string> = {
+  512: 'ERESTARTSYS', 513: 'ERESTARTNOINTR', 514: 'ERESTARTNOHAND', 515: 'ENOIOCTLCMD', 516: 'ERESTART_RESTARTBLOCK',
+  517: 'EPROBE_DEFER', 518: 'EOPENSTALE', 519: 'ENOPARAM', 521: 'EBADHANDLE', 522: 'ENOTSYNC', 523: 'EBADCOOKIE',
+  524: 'ENOTSUPP', 525: 'ETOOSMALL', 526: 'ESERVERFAULT', 527: 'EBADTYPE', 528: 'EJUKEBOX', 529: 'EIOCBQUEUED',
+  530: 'ERECALLCONFLICT',
+};
+
+/**
+ * The errno's name (`errnoName(22)` and `errnoName(-22)` are 'EINVAL'),
+ * including the kernel-internal ones from 512 ('ERESTARTSYS'); `E<n>` for
+ * one Linux does not define.
+ */
 export function errnoName(errno: number): string {
   const e = Math.abs(errno);
-  return (NAMES as Record<number, string>)[e] ?? `E${e}`;
+  return (NAMES as Record<number, string>)[e] ?? KERNEL_INTERNAL[e] ?? `E${e}`;
 }
 
 /**
