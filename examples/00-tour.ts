@@ -1,31 +1,38 @@
-// The tour (`npm start`): io_uring working on this machine, from Node, with
-// no compiler anywhere. Makes a ring, says how it was set up, runs a few
-// operations, and measures NOP round trips.
+// The tour (`npm start`): what io_uring can do on this machine, then three
+// operations in one submit shown as the kernel sees them (each SQE decoded
+// as it goes in, each CQE as it comes back), the same through the promise
+// layer, and NOP throughput. No compiler anywhere.
 //
 //   npm start          (or: npx tsx examples/00-tour.ts)
+//   npx tsx bin/tsuring.ts probe      the full capability report
+//   npx tsx examples/01-nop.ts        the first lesson; 02 to 14 follow
 
-import { release } from 'node:os';
 import { closeSync, openSync } from 'node:fs';
-import * as tsuring from '../lib/index.ts';
-import { IoUring, prepNop, prepRead, prepTimeout } from '../lib/index.ts';
+import { inspect } from 'node:util';
+import {
+  AsyncRing, IoUring, capabilities, formatCapabilities, prepNop, prepRead, prepTimeout, type TraceEvent,
+} from '../lib/index.ts';
 
-// The names of the bits set in `value` among the constants starting with `prefix`.
-function names(prefix: string, value: number): string {
-  const set = Object.entries(tsuring)
-    .filter(([k, v]) => k.startsWith(prefix) && typeof v === 'number' && v !== 0 && (v & (v - 1)) === 0 && (value & v) !== 0)
-    .map(([k]) => k.slice(prefix.length));
-  return set.length ? set.join(' ') : '(none)';
-}
-
-console.log(`tsuring on Linux ${release()}, Node ${process.version}\n`);
+const report = capabilities();
+console.log(formatCapabilities(report, { short: true }));
+if (!report.available) process.exit(1);
 
 using ring = new IoUring(64);
-console.log(`ring fd ${ring.fd}: ${ring.sqEntries} SQ entries, ${ring.cqEntries} CQ entries, memory '${ring.memory}'`);
-console.log(`  setup flags: ${names('IORING_SETUP_', ring.flags)}`);
-console.log(`  features:    ${names('IORING_FEAT_', ring.features)}`);
+console.log(`\na ring: fd ${ring.fd}, ${ring.sqEntries} SQ entries, ${ring.cqEntries} CQ entries, memory '${ring.memory}'`);
 if (ring.droppedFlags.length) console.log(`  refused by this kernel: ${ring.droppedFlags.join(' ')}`);
 
-// Three different operations in one submit.
+// The trace prints every entry decoded: the fields each opcode uses, by the
+// names the kernel's header gives them.
+const show = (e: TraceEvent): void => {
+  const { opcode, op, ...fields } = e.entry as unknown as Record<string, unknown>;
+  void opcode;
+  const text = inspect(fields, { breakLength: Infinity, colors: false });
+  console.log(`  ${e.kind === 'sqe' ? 'SQE ->' : 'CQE <-'} ${String(op ?? '').replace('IORING_OP_', '').padEnd(7)} ${text}`);
+};
+ring.trace(show);
+
+// Three different operations in one submit: a NOP, a READ of this
+// package's package.json, a 5 ms TIMEOUT. user_data says which is which.
 const buf = Buffer.alloc(24);
 const fd = openSync(new URL('../package.json', import.meta.url), 'r');
 let sqe = ring.getSqe()!;
@@ -35,17 +42,24 @@ sqe = ring.getSqe()!;
 prepRead(sqe, fd, buf, buf.length, 0);
 sqe.userData = 2;
 sqe = ring.getSqe()!;
-prepTimeout(sqe, 5); // 5 ms
+prepTimeout(sqe, 5);
 sqe.userData = 3;
-console.log(`\nsubmitted ${ring.submitAndWait(3)} entries (NOP, READ, TIMEOUT); completions:`);
-const what = ['', 'NOP    ', 'READ   ', 'TIMEOUT'];
-for (let i = 0; i < 3; i++) {
-  const cqe = ring.waitCqe();
-  const note = cqe.userData === 2 ? ` -> ${JSON.stringify(buf.toString('utf8', 0, cqe.res))}` : cqe.userData === 3 ? ' (-ETIME: the timer fired)' : '';
-  console.log(`  userData ${cqe.userData} ${what[cqe.userData]} res ${cqe.res}${note}`);
-  ring.cqeSeen(cqe);
-}
+console.log('\nthree entries in one io_uring_enter:');
+const submitted = ring.submitAndWait(3);
+console.log(`submitted ${submitted}; the completions, each handed back to the kernel:`);
+for (let i = 0; i < 3; i++) ring.cqeSeen(ring.waitCqe());
+console.log(`the READ's bytes: ${JSON.stringify(buf.toString('utf8'))}; the TIMEOUT's -62 is ETIME: the timer fired`);
+ring.trace(null);
 closeSync(fd);
+
+// The same ring kind under promises, driven by Node's event loop.
+{
+  await using io = new AsyncRing();
+  const fd2 = openSync(new URL('../package.json', import.meta.url), 'r');
+  const [n] = await Promise.all([io.read(fd2, Buffer.alloc(64), 0), io.nop(), io.timeout(2)]);
+  closeSync(fd2);
+  console.log(`\nAsyncRing: a read of ${n} bytes, a NOP and a 2 ms timeout, awaited together (one submit)`);
+}
 
 // NOP round trips, 32 at a time, for half a second.
 let done = 0;

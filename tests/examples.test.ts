@@ -24,12 +24,19 @@ function runWith(env: Record<string, string>, example: string, ...args: string[]
 }
 
 describe('examples', () => {
-  it('00-tour sets up a ring and completes a NOP, a READ and a TIMEOUT', () => {
+  it('00-tour: the capability report in short, then three operations as decoded SQEs and CQEs', () => {
     const out = run('00-tour.ts');
+    expect(out).toMatch(/^io_uring on Linux \S+ \(\w+\), Node v\d+/);
+    expect(out).toMatch(/^opcodes: \d+ of \d+ supported/m);
     expect(out).toMatch(/SQ entries/);
-    expect(out).toMatch(/userData 1 NOP\s+res 0/);
-    expect(out).toMatch(/userData 2 READ\s+res 24 -> "\{\\n  \\"name\\": \\"tsuring\\"/);
-    expect(out).toMatch(/userData 3 TIMEOUT res -62/);
+    expect(out).toMatch(/SQE -> NOP .*user_data: 1 \}/);
+    expect(out).toMatch(/SQE -> READ .*len: 24, .*user_data: 2 \}/);
+    expect(out).toMatch(/SQE -> TIMEOUT .*user_data: 3 \}/);
+    expect(out).toMatch(/CQE <- NOP +\{ user_data: 1, res: 0,/);
+    expect(out).toMatch(/CQE <- READ +\{ user_data: 2, res: 24, bytes: 24,/);
+    expect(out).toMatch(/CQE <- TIMEOUT \{ user_data: 3, res: -62, error: 'ETIME',/);
+    expect(out).toContain('the READ\'s bytes: "{\\n  \\"name\\": \\"tsuring\\",');
+    expect(out).toMatch(/AsyncRing: a read of 64 bytes/);
     expect(out).toMatch(/million NOPs a second/);
   });
 
