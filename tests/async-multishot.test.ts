@@ -186,17 +186,6 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
     const why = skip || missing(...ops);
     it.skipIf(why !== '')(why ? `${title} (skipped: ${why})` : title, fn);
   };
-  /**
-   * A test that shows a library bug where `bugged` says it does (this
-   * variant): marked it.fails there, with `bug` in its title, so the suite
-   * stays green until the fix, when it.fails turns red and must go.
-   */
-  const buggy = (ops: number[], title: string, bugged: boolean, bug: string, fn: () => Promise<void>) => {
-    const why = skip || missing(...ops);
-    if (why !== '') it.skip(`${title} (skipped: ${why})`, fn);
-    else if (bugged) it.fails(`${title} [it.fails: ${bug}]`, fn);
-    else it(title, fn);
-  };
 
   const socket = async (io: AsyncRing) => track(await io.socket(AF_UNIX, SOCK_STREAM));
 
@@ -430,17 +419,11 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       expect(io.pending).toBe(0);
     });
 
-    // BUG (lib/async/async-ring.ts, streamCqe): a receive parked on ENOBUFS
-    // registers `pool.whenAvailable(() => { if (this.parked.delete(slot))
-    // this.reissue(slot, st); })`. When that stream ends while parked (its
-    // loop left, or aborted), the callback stays in the pool's list. A new
-    // receive that takes the freed slot and parks on the same pool is then
-    // re-armed by the stale callback with the OLD stream's entry (`st`, the
-    // old fd): the new loop yields the old socket's bytes. The callback
-    // should check that streams[slot] is still `st` (or be removed when the
-    // stream ends).
-    buggy(NET, '17. a receive that left while parked on ENOBUFS never re-arms into the receive that reused its slot', true,
-      'a stale whenAvailable callback re-arms the old stream under the new one\'s slot', async () => {
+    // A receive parked on ENOBUFS waits for the pool's whenAvailable; if its
+    // loop is left while parked and another receive reuses the slot and
+    // parks too, the first one's callback must not re-arm the old entry
+    // (the old socket's bytes under the new loop). Found by this test.
+    test(NET, '17. a receive that left while parked on ENOBUFS never re-arms into the receive that reused its slot', async () => {
         const io = open({ entries: 16 });
         const seen = spyCqes(io);
         const pool = io.bufferPool({ size: 4, count: 2 });
@@ -574,20 +557,12 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
   // ------------------------------------------- a CQ too small for them
 
   describe('more completions than the CQ holds', () => {
-    // BUG (lib/async/async-ring.ts, reap/onWake): when a multishot
-    // operation's CQEs fill the CQ, the kernel ends it and its final CQE
-    // goes to the overflow list (IORING_SQ_CQ_OVERFLOW). The AsyncRing never
-    // flushes that list unless it happens to submit: reap() reads only
-    // cqReady(), and onWake() calls getEvents() only on DEFER_TASKRUN rings.
-    // With the poll waker on a default ring the final CQE is never seen, the
-    // loop waits forever (pending 1, cqHasOverflow() true), and since the
-    // ring fd stays readable while CQEs overflow, the watcher fires
-    // continuously (measured: ~690 000 wakes and 0.75 s of CPU a second).
-    // The doorbell's re-arm
-    // submits (GETEVENTS with the overflow flag), and DEFER rings call
-    // getEvents, so both recover.
-    buggy(NET, 'acceptMultishot with more connections waiting than the CQ holds: the kernel ends it, the loop re-arms, every connection is accepted',
-      kind === 'poll', 'the overflowed final CQE is never flushed on a default ring with the poll waker', async () => {
+    // When a multishot operation's CQEs fill the CQ, the kernel ends it and
+    // its final CQE waits in the overflow list (IORING_SQ_CQ_OVERFLOW) while
+    // the ring fd stays readable. reap() must flush that list (getEvents)
+    // on every ring: before, with the poll waker on a default ring, the loop
+    // hung and the watcher fired ~690 000 times a second. Found by this test.
+    test(NET, 'acceptMultishot with more connections waiting than the CQ holds: the kernel ends it, the loop re-arms, every connection is accepted', async () => {
         const io = open(); // 8 entries: a CQ of 16
         const l = await listener(io);
         const N = 40;
@@ -604,18 +579,13 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
         expect(io.pending).toBe(0);
       });
 
-    // BUG (lib/async/async-ring.ts, timeoutMultishot): its stream has
-    // `rearm: false`, so when the kernel ends a multishot timeout because the
-    // CQ was full (it posts the tick as a final CQE, -ETIME without
-    // IORING_CQE_F_MORE), the loop ends there, before its `count`, or, with
-    // count 0 ("until the loop is left"), by itself. The header promises that
-    // the iterator re-arms an operation the kernel ended for a full CQ. On a
-    // default ring each tick's task work interrupts even a busy thread
-    // (TWA_SIGNAL), so a loop blocked for a while fills the CQ; on a
-    // DEFER_TASKRUN ring the ticks wait for the task and do not pile up.
-    // With the poll waker the loop hangs instead (the bug above).
-    buggy([IORING_OP_TIMEOUT], 'timeoutMultishot goes on to its count after the event loop was blocked long enough for the ticks to fill the CQ',
-      kind !== 'defer', 'a multishot timeout the kernel ended for a full CQ ends the loop early (or, with the poll waker, hangs it)', async () => {
+    // A multishot timeout the kernel ends because the CQ was full (the tick
+    // posted as a final CQE, -ETIME without F_MORE) is re-armed with the
+    // ticks left, so the loop reaches its count. On a default ring each
+    // tick's task work interrupts even a busy thread (TWA_SIGNAL), so a loop
+    // blocked for a while fills the CQ; on a DEFER_TASKRUN ring the ticks
+    // wait for the task and do not pile up. Found by this test.
+    test([IORING_OP_TIMEOUT], 'timeoutMultishot goes on to its count after the event loop was blocked long enough for the ticks to fill the CQ', async () => {
         const io = open();
         const it = io.timeoutMultishot(1, { count: 40 });
         expect(await nextValue(it)).toBe(1);

@@ -826,12 +826,10 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
       await failsWith(io.read(5, buf, 0, { fixedFile: true }), 'read', 'EBADF');
     });
 
-    // BUG (lib/async/async-ring.ts, close): the doc says close(fd, opts)
-    // closes "a registered slot with `fixedFile`", but close() prepares a
-    // plain IORING_OP_CLOSE and adds IOSQE_FIXED_FILE, which the kernel
-    // refuses (io_close_prep: -EBADF). A slot is closed by
-    // prepCloseDirect (file_index = slot + 1) without that flag.
-    (skip ? it.skip : it.fails)(`close(slot, { fixedFile: true }) empties the registered slot [it.fails: close with fixedFile is refused with EBADF]${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+    // A registered slot is closed by IORING_OP_CLOSE with file_index set
+    // (prepCloseDirect), not with IOSQE_FIXED_FILE, which the kernel refuses
+    // for CLOSE (EBADF). Found by this test.
+    (skip ? it.skip : it)(`close(slot, { fixedFile: true }) empties the registered slot${skip ? ` (skipped: ${skip})` : ''}`, async () => {
       const io = open();
       const fd = track(openSync(FILE, 'r'));
       registerFiles(io.ring, [fd]);

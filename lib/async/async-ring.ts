@@ -41,7 +41,7 @@ import {
   decodeStatx, prepFallocate, prepFtruncate, prepLinkat, prepMkdirat, prepRenameat, prepStatx, prepSymlinkat,
   prepUnlinkat, STATX_BASIC_STATS, STATX_BTIME, type Statx,
 } from '../prep/fs.ts';
-import { prepClose, prepOpenat, prepOpenat2, type OpenHow } from '../prep/open.ts';
+import { prepClose, prepCloseDirect, prepOpenat, prepOpenat2, type OpenHow } from '../prep/open.ts';
 import { prepSplice, prepTee } from '../prep/splice.ts';
 import {
   prepAccept, prepBind, prepConnect, prepListen, prepMultishotAccept, prepRecv, prepRecvMultishot, prepRecvmsg, prepSend,
@@ -151,6 +151,8 @@ interface Stream {
   value: (res: number, flags: number) => unknown;
   // Re-arm after a final CQE that was not an end (a value, or ENOBUFS)?
   rearm: boolean;
+  // True once a final CQE with a value is the natural end (the last tick).
+  finished: (() => boolean) | undefined;
   preps: Prep[];
   opts: OpOptions | undefined;
   pool: BufferPool | null;
@@ -314,6 +316,10 @@ export class AsyncRing implements AsyncDisposable {
   close(...args: [number?, OpOptions?]): Promise<void> {
     if (args.length === 0) return this.closeRing();
     const [fd, opts] = args;
+    // A registered slot is closed by IORING_OP_CLOSE with file_index set
+    // (io_uring_prep_close_direct), not with IOSQE_FIXED_FILE, which the
+    // kernel refuses for CLOSE.
+    if (opts?.fixedFile) return this.start('close', [(sqe) => prepCloseDirect(sqe, fd!)], { ...opts, fixedFile: false }, toVoid);
     return this.start('close', [(sqe) => prepClose(sqe, fd!)], opts, toVoid);
   }
 
@@ -584,9 +590,11 @@ export class AsyncRing implements AsyncDisposable {
   timeoutMultishot(ms: Timeout, opts?: MultishotOptions & { count?: number }): AsyncIterableIterator<number> {
     let ticks = 0;
     const count = opts?.count ?? 0;
-    return this.startStream<number>('timeoutMultishot', [(sqe) => prepTimeout(sqe, ms, count, IORING_TIMEOUT_MULTISHOT)], opts, {
+    // Re-armed (when the kernel stopped it for a full CQ) with the ticks left.
+    return this.startStream<number>('timeoutMultishot', [(sqe) => prepTimeout(sqe, ms, count === 0 ? 0 : count - ticks, IORING_TIMEOUT_MULTISHOT)], opts, {
       value: (res) => (res === -ETIME ? ++ticks : undefined),
-      rearm: false,
+      rearm: true,
+      finished: () => count !== 0 && ticks >= count,
       discard: () => {},
       pool: null,
     });
@@ -673,7 +681,10 @@ export class AsyncRing implements AsyncDisposable {
 
   private startStream<T>(
     name: string, preps: Prep[], opts: MultishotOptions | undefined,
-    how: { value: (res: number, flags: number) => T | undefined; rearm: boolean; discard: (v: T) => void; pool: BufferPool | null; ownPool?: boolean },
+    how: {
+      value: (res: number, flags: number) => T | undefined; rearm: boolean; finished?: () => boolean;
+      discard: (v: T) => void; pool: BufferPool | null; ownPool?: boolean;
+    },
   ): AsyncIterableIterator<T> {
     if ((opts as OpOptions | undefined)?.timeout !== undefined) {
       if (how.ownPool) how.pool!.free();
@@ -687,6 +698,7 @@ export class AsyncRing implements AsyncDisposable {
       it: it as MultishotIterator<unknown>,
       value: how.value,
       rearm: how.rearm,
+      finished: how.finished,
       preps,
       opts,
       pool: how.pool,
@@ -715,7 +727,7 @@ export class AsyncRing implements AsyncDisposable {
       this.finishStream(slot, st, null);
       return;
     }
-    if (this.parked.has(slot)) {
+    if (this.parked.get(slot) === st) {
       this.parked.delete(slot);
       this.finishStream(slot, st, null);
       return;
@@ -723,8 +735,8 @@ export class AsyncRing implements AsyncDisposable {
     this.cancelSlot(slot);
   }
 
-  // Streams whose operation ended with ENOBUFS, waiting for a buffer.
-  private readonly parked = new Set<number>();
+  // Streams whose operation ended with ENOBUFS, waiting for a buffer, by slot.
+  private readonly parked = new Map<number, Stream>();
 
   // --------------------------------------------------------------- engine
 
@@ -949,10 +961,20 @@ export class AsyncRing implements AsyncDisposable {
   private reap(): void {
     const ring = this.ring;
     for (;;) {
-      const n = ring.cqReady();
-      if (n === 0) break;
+      let n = ring.cqReady();
+      if (n === 0) {
+        // CQEs the CQ had no room for (a multishot operation's, which are
+        // not counted) wait in the kernel's overflow list, and the ring fd
+        // stays readable until they are flushed into the CQ.
+        if (!ring.cqHasOverflow()) break;
+        ring.getEvents();
+        n = ring.cqReady();
+        if (n === 0) break;
+      }
       for (let i = 0; i < n; i++) {
         const cqe = ring.cqeAt(i)!;
+        // Above 2^53: nothing this layer issued (a raw msg_ring from elsewhere).
+        if (cqe.u32[cqe.w + 1]! >= 0x200000) continue;
         const ud = cqe.userData;
         if (ud === 0 || ud === DOORBELL_POLL_DATA || ud === DOORBELL_WRITE_DATA) {
           this.expected--;
@@ -1054,7 +1076,7 @@ export class AsyncRing implements AsyncDisposable {
     const stopped = st.it.returned || this.aborted[slot] !== undefined || this.closed;
     const wasMultishot = st.sawMore;
     st.sawMore = false;
-    if (!stopped && st.rearm && v !== undefined && wasMultishot) {
+    if (!stopped && st.rearm && v !== undefined && wasMultishot && !(st.finished?.() ?? false)) {
       // Ended after a value, having been multishot (the kernel stops one
       // whose CQE did not fit the CQ): not the end of the stream. One that
       // ends on its first value is one-shot on this file (a poll of a
@@ -1067,9 +1089,13 @@ export class AsyncRing implements AsyncDisposable {
       // in a row with no data between would mean the pool's count is wrong:
       // then it ends with the error rather than spin.)
       st.starved = true;
-      this.parked.add(slot);
+      this.parked.set(slot, st);
       st.pool.whenAvailable(() => {
-        if (this.parked.delete(slot)) this.reissue(slot, st);
+        // Only if this stream still waits here: one left or aborted since
+        // may have handed the slot to another.
+        if (this.parked.get(slot) !== st) return;
+        this.parked.delete(slot);
+        this.reissue(slot, st);
       });
       return;
     }
@@ -1157,7 +1183,7 @@ export class AsyncRing implements AsyncDisposable {
       for (const w of this.backlog.splice(0)) {
         this.settle(w.slot, 0, new IoUringError(ECANCELED, this.names[w.slot]!, undefined, 'the AsyncRing was closed before the operation started'));
       }
-      for (const slot of [...this.parked]) {
+      for (const slot of [...this.parked.keys()]) {
         this.parked.delete(slot);
         this.settle(slot, 0, this.closedError(slot));
       }
