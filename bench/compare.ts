@@ -7,12 +7,14 @@
 //   async     the same reads through AsyncRing against node:fs/promises and
 //             against the raw ring
 //   pingpong  1-byte round trips through `cat`: AsyncRing against node's streams
+//   defer     AsyncRing on a SINGLE_ISSUER | DEFER_TASKRUN ring against a
+//             default one (randread and pingpong): should it be the default?
 //   trace     NOPs at batch 1 with the trace turned off, against the same
 //             benchmark at --base (default: the commit before the trace
 //             hook existed), checked out in a git worktree: what an idle
 //             trace costs. From a git checkout only.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,trace] [--file PATH] [--base REV]
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,defer,trace] [--file PATH] [--base REV]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
 // are skipped with a note.
@@ -71,7 +73,7 @@ interface Case { name: string; key: string; a: Side; b: Side; floor?: number; wa
 const cases: Case[] = [];
 const notes: string[] = [];
 const file = values.file ?? join(root, '.bench-data/randread.bin');
-const needsFile = want('randread') || want('async');
+const needsFile = want('randread') || want('async') || want('defer');
 if (needsFile) run(script('make-file')[0]!, [...script('make-file').slice(1), '--file', file, '--mib', '256']);
 
 const anchors = want('nop') || want('randread') ? anchorsDir() : null;
@@ -100,6 +102,13 @@ if (want('async')) {
 if (want('pingpong')) {
   const pp = (api: string): string[] => [...script('pingpong'), '--api', api, '--seconds', seconds];
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', floor: 1.5, a: { label: 'AsyncRing', cmd: pp('async') }, b: { label: 'node streams', cmd: pp('node') } });
+}
+if (want('defer')) {
+  // Whether AsyncRing should default to SINGLE_ISSUER | DEFER_TASKRUN.
+  const rr = (ring: string): string[] => [...script('randread'), '--file', file, '--qd', '32', '--seconds', seconds, '--api', 'async', '--ring', ring];
+  const pp = (ring: string): string[] => [...script('pingpong'), '--api', 'async', '--seconds', seconds, '--ring', ring];
+  cases.push({ name: 'randread qd 32', key: 'iops', a: { label: 'defer ring', cmd: rr('defer') }, b: { label: 'default ring', cmd: rr('default') } });
+  cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'defer ring', cmd: pp('defer') }, b: { label: 'default ring', cmd: pp('default') } });
 }
 if (want('trace')) {
   const base = baseCheckout(values.base!);

@@ -2,7 +2,7 @@
 // the C anchor (../shared/anchors/randread.c): QD reads, submit_and_wait(QD),
 // reap all. Warms the file first and refuses tmpfs. Prints `iops N`.
 //
-//   npx tsx bench/randread.ts --file F --qd 32 --seconds 5 --api ring|async|node-fs
+//   npx tsx bench/randread.ts --file F --qd 32 --seconds 5 --api ring|async|node-fs [--ring default|defer]
 //
 // --api ring is the C anchor's loop on the raw ring; async and node-fs keep
 // QD reads in flight through AsyncRing and through node:fs/promises
@@ -11,7 +11,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { open } from 'node:fs/promises';
-import { IoUring, allocAligned, prepRead, sqeSetData64, type Cqe } from '../lib/index.ts';
+import { IoUring, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, allocAligned, prepRead, sqeSetData64, type Cqe } from '../lib/index.ts';
 import { AsyncRing } from '../lib/async/async-ring.ts';
 import { ensureFile } from './make-file.ts';
 
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     qd: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '3' },
     api: { type: 'string', default: 'ring' },
+    // --ring defer: the AsyncRing on a SINGLE_ISSUER | DEFER_TASKRUN ring.
+    ring: { type: 'string', default: 'default' },
     mib: { type: 'string', default: '256' },
   },
 });
@@ -101,7 +103,7 @@ async function workers(read: (buf: Buffer, offset: number) => Promise<number>): 
 }
 
 async function asyncRing(): Promise<number> {
-  const io = new AsyncRing({ entries: 256 });
+  const io = new AsyncRing({ entries: 256, ...(values.ring === 'defer' ? { flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN } : {}) });
   try {
     return await workers((buf, off) => io.read(fd, buf, off));
   } finally {
