@@ -639,6 +639,31 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
   });
 
   describe('the event loop', () => {
+    test('operations started in one tick go to the kernel in one submit, and inline completions settle without a wake', async () => {
+      const io = open({ entries: 32 });
+      const ring = io.ring;
+      let submits = 0;
+      const submit = ring.submit.bind(ring);
+      ring.submit = () => {
+        submits++;
+        return submit();
+      };
+      const fd = fileFd();
+      const ops = [
+        ...Array.from({ length: 10 }, () => io.nop()),
+        ...Array.from({ length: 10 }, () => io.read(fd, new Uint8Array(16), 0)),
+      ];
+      // Nothing has reached the kernel yet: all twenty wait in the SQ.
+      expect(ring.snapshot().sq!.prepared).toBe(20);
+      expect(submits).toBe(0);
+      const results = await Promise.all(ops);
+      expect(results).toEqual([...Array(10).fill(0), ...Array(10).fill(16)]);
+      // One submit carried them all; NOPs and page-cache reads complete
+      // inside it, and the reap right after it settled them.
+      expect(submits).toBe(1);
+      expect(io.pending).toBe(0);
+    });
+
     test('runs while an operation waits', async () => {
       const io = open();
       let ticked = 0;
