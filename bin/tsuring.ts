@@ -122,4 +122,10 @@ if (command === undefined || command === '--help' || command === '-h' || command
 }
 const fn = commands[command];
 if (fn === undefined) fail(`unknown command '${command}'\n\n${HELP.main}`);
-process.exitCode = fn(rest);
+try {
+  process.exitCode = fn(rest);
+} catch (err) {
+  // parseArgs' refusals (an unknown option, a missing value) are usage errors.
+  if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) fail(`${(err as Error).message}\n\n${HELP[command]}`);
+  throw err;
+}
