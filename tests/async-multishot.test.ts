@@ -12,7 +12,7 @@
  * SINGLE_ISSUER | DEFER_TASKRUN ring, as tests/async-ring.test.ts does. A
  * test whose opcode the running kernel lacks skips with the probe's reason.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { closeSync, mkdtempSync, readSync, rmSync, writeSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,55 +21,26 @@ import { Worker } from 'node:worker_threads';
 import * as ffi from '../ffi/index.ts';
 import {
   AsyncRing, ERRNO, IoUringError, type AsyncRingOptions, type Chunk,
-  IORING_CQE_F_MORE, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_OP_BIND, IORING_OP_LISTEN,
+  IORING_CQE_F_MORE, IORING_OP_BIND, IORING_OP_LISTEN,
   IORING_OP_POLL_ADD, IORING_OP_READ_MULTISHOT, IORING_OP_RECV, IORING_OP_SOCKET, IORING_OP_TIMEOUT,
 } from '../lib/index.ts';
 import { MSG_WAITALL, SHUT_WR, SOCK_STREAM } from '../lib/prep/net.ts';
 import { AF_UNIX } from '../lib/prep/sockaddr.ts';
 import { POLLIN } from '../lib/prep/poll.ts';
-import { forceGc, opcodeMissing, openFds, ringUnavailable } from './helpers.ts';
+import { forceGc, opcodeMissing, openFds } from './helpers.ts';
+import { bytes, hex, rejection, testResources, text, tick, ticks, variants, type Failure } from './async-helpers.ts';
 
 const { ENOBUFS } = ERRNO;
-const DEFER = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
 
 const dir = mkdtempSync(join(tmpdir(), 'tsuring-multishot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Rings a test opens are closed (settling anything still pending) before the
-// fds it opened; node:net clients are destroyed last. A test that closes
-// one of its fds itself untracks it first.
-const rings: AsyncRing[] = [];
-const fds = new Set<number>();
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  for (const io of rings.splice(0)) await io.close();
-  for (const fd of fds) closeSync(fd);
-  fds.clear();
-  for (const c of cleanups.splice(0)) c();
-});
-
-function track(fd: number): number {
-  expect(Number.isInteger(fd) && fd >= 0).toBe(true);
-  fds.add(fd);
-  return fd;
-}
-function untrack(fd: number): number {
-  fds.delete(fd);
-  return fd;
-}
+const { rings, cleanups, track, untrack } = testResources();
 
 function pattern(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * seed + (i >>> 5) + seed * 13) & 0xff);
 }
-const hex = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
-const text = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
-const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
-const tick = () => new Promise<void>((r) => setImmediate(r));
-async function ticks(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await tick();
-}
 
-type Failure = Error & { code?: string; errno?: number; syscall?: string; cause?: unknown };
 
 /** `p`, or a rejection after `ms`: an upper bound on a wait, so a lost completion fails instead of hanging. */
 function within<T>(p: Promise<T>, ms = 5000, what = 'the iterator'): Promise<T> {
@@ -165,15 +136,6 @@ function missing(...ops: number[]): string {
 }
 const NET = [IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN];
 
-const noPoll = ffi.pollFunction() === undefined ? 'this koffi has no node.poll' : '';
-const noDefer = ringUnavailable(8, { flags: DEFER });
-const variants = [
-  { name: 'poll waker', kind: 'poll', options: { waker: 'poll' }, skip: noPoll },
-  { name: 'doorbell waker', kind: 'doorbell', options: { waker: 'doorbell' }, skip: '' },
-  { name: 'poll waker, SINGLE_ISSUER | DEFER_TASKRUN ring', kind: 'defer', options: { waker: 'poll', flags: DEFER }, skip: noPoll || noDefer },
-].map((v) => ({ ...v, name: v.skip ? `${v.name} (skipped: ${v.skip})` : v.name })) as {
-  name: string; kind: 'poll' | 'doorbell' | 'defer'; options: AsyncRingOptions; skip: string;
-}[];
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, options, skip }) => {
   const open = (extra: AsyncRingOptions = {}): AsyncRing => {

@@ -12,11 +12,11 @@
  * SINGLE_ISSUER | DEFER_TASKRUN ring, as tests/async-ring.test.ts does. A
  * test whose opcode the running kernel lacks skips with the probe's reason.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
-  closeSync, constants as fsc, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync,
+  constants as fsc, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync,
   readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import * as net from 'node:net';
@@ -39,10 +39,10 @@ import { AF_INET, AF_UNIX, decodeSockaddr } from '../lib/prep/sockaddr.ts';
 import { SOL_SOCKET, makeMsghdr } from '../lib/prep/msg.ts';
 import { POLLIN, POLLOUT } from '../lib/prep/poll.ts';
 import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/prep/waitid.ts';
-import { forceGc, opcodeMissing, ringUnavailable } from './helpers.ts';
+import { forceGc, opcodeMissing } from './helpers.ts';
+import { bytes, hex, rejection, testResources, text, tick, ticks, variants } from './async-helpers.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = fsc;
-const DEFER = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
 const SIGCHLD = 17;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -55,46 +55,13 @@ const CONTENT = pattern(8192, 3);
 writeFileSync(FILE, CONTENT);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Rings a test opens are closed (settling anything still pending) before the
-// fds it opened. A test that closes one of its fds itself untracks it first:
-// closing a number twice could close whatever reused it.
-const rings: AsyncRing[] = [];
-const fds = new Set<number>();
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  for (const io of rings.splice(0)) await io.close();
-  for (const fd of fds) closeSync(fd);
-  fds.clear();
-  for (const c of cleanups.splice(0)) c();
-});
-
-function track(fd: number): number {
-  expect(Number.isInteger(fd) && fd >= 0).toBe(true);
-  fds.add(fd);
-  return fd;
-}
-function untrack(fd: number): number {
-  fds.delete(fd);
-  return fd;
-}
+const { rings, cleanups, track, untrack } = testResources();
 
 function pattern(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * seed + (i >>> 7) + seed * 17) & 0xff);
 }
-const hex = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
-const text = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
-const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
-const tick = () => new Promise<void>((r) => setImmediate(r));
-async function ticks(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await tick();
-}
 
-type Failure = Error & { code?: string; errno?: number; syscall?: string; cause?: unknown };
 
-/** The error `p` rejects with (a resolution fails the test). */
-function rejection(p: Promise<unknown>): Promise<Failure> {
-  return p.then((v) => { throw new Error(`expected a rejection, got ${String(v)}`); }, (e: unknown) => e as Failure);
-}
 
 /** `p` rejects with an IoUringError for `syscall` carrying the kernel's `code`. */
 async function failsWith(p: Promise<unknown>, syscall: string, code: keyof typeof ERRNO): Promise<void> {
@@ -208,13 +175,6 @@ function spyCqes(io: AsyncRing): SeenCqe[] {
   return seen;
 }
 
-const noPoll = ffi.pollFunction() === undefined ? 'this koffi has no node.poll' : '';
-const noDefer = ringUnavailable(8, { flags: DEFER });
-const variants = [
-  { name: 'poll waker', options: { waker: 'poll' }, skip: noPoll },
-  { name: 'doorbell waker', options: { waker: 'doorbell' }, skip: '' },
-  { name: 'poll waker, SINGLE_ISSUER | DEFER_TASKRUN ring', options: { waker: 'poll', flags: DEFER }, skip: noPoll || noDefer },
-].map((v) => ({ ...v, name: v.skip ? `${v.name} (skipped: ${v.skip})` : v.name })) as { name: string; options: AsyncRingOptions; skip: string }[];
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, skip }) => {
   const open = (extra: AsyncRingOptions = {}): AsyncRing => {

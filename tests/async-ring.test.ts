@@ -16,14 +16,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as ffi from '../ffi/index.ts';
 import {
-  AT_FDCWD, IORING_OP_READ, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IoUringError, STATX_BASIC_STATS,
+  AT_FDCWD, IORING_OP_READ, IoUringError, STATX_BASIC_STATS,
   decodeStatx, prepFsync, prepNop, prepRead, prepRw, prepStatx, prepWrite, ERRNO } from '../lib/index.ts';
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { addressFor } from '../lib/ring/memory.ts';
-import { forceGc, openFds, ringUnavailable } from './helpers.ts';
+import { forceGc, openFds } from './helpers.ts';
+import { DEFER, hex, noDefer, rejection, tick, ticks, variants } from './async-helpers.ts';
 
 const { EBADF, ECANCELED } = ERRNO;
-const DEFER = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
 
 // A file of known content for the reads, and a folder for files the tests write.
 const dir = mkdtempSync(join(tmpdir(), 'tsuring-async-'));
@@ -45,18 +45,8 @@ function pattern(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * seed + (i >>> 8) + seed * 31) & 0xff);
 }
 
-const hex = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
-const tick = () => new Promise<void>((r) => setImmediate(r));
-async function ticks(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await tick();
-}
 
-type Failure = Error & { code?: string; errno?: number; syscall?: string; cause?: unknown };
 
-/** The error `p` rejects with (a resolution fails the test). */
-function rejection(p: Promise<unknown>): Promise<Failure> {
-  return p.then((v) => { throw new Error(`expected a rejection, got ${String(v)}`); }, (e: unknown) => e as Failure);
-}
 
 /** How `p` settled: 'ok <value>' or the error's name. */
 function outcome(p: Promise<unknown>): Promise<string> {
@@ -130,15 +120,6 @@ function watchOverflow(io: AsyncRing): () => boolean {
 const child = new URL('./fixtures/async-child.ts', import.meta.url).pathname;
 const runChild = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', child, ...args], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
 
-const noPoll = ffi.pollFunction() === undefined ? 'this koffi has no node.poll' : '';
-const noDefer = ringUnavailable(8, { flags: DEFER });
-const variants = [
-  { name: 'poll waker', kind: 'poll', options: { waker: 'poll' }, skip: noPoll },
-  { name: 'doorbell waker', kind: 'doorbell', options: { waker: 'doorbell' }, skip: '' },
-  { name: 'poll waker, SINGLE_ISSUER | DEFER_TASKRUN ring', kind: 'defer', options: { waker: 'poll', flags: DEFER }, skip: noPoll || noDefer },
-].map((v) => ({ ...v, name: v.skip ? `${v.name} (skipped: ${v.skip})` : v.name })) as {
-  name: string; kind: string; options: AsyncRingOptions; skip: string;
-}[];
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, options, skip }) => {
   const test = it.skipIf(skip !== '');
