@@ -77,3 +77,23 @@ export type Failure = Error & { code?: string; errno?: number; syscall?: string;
 export function rejection(p: Promise<unknown>): Promise<Failure> {
   return p.then((v) => { throw new Error(`expected a rejection, got ${String(v)}`); }, (e: unknown) => e as Failure);
 }
+
+/** A CQE as the AsyncRing saw it. */
+export interface SeenCqe { ud: number; res: number; flags: number }
+
+/**
+ * Records every CQE the AsyncRing reaps (it reads each once, through
+ * `ring.cqeAt`), in order: what the kernel posted, to check against what
+ * the promises say.
+ */
+export function spyCqes(io: AsyncRing): SeenCqe[] {
+  const seen: SeenCqe[] = [];
+  const ring = io.ring;
+  const cqeAt = ring.cqeAt.bind(ring);
+  ring.cqeAt = (i: number) => {
+    const c = cqeAt(i);
+    if (c !== null) seen.push({ ud: Number(c.userDataBig), res: c.res, flags: c.flags });
+    return c;
+  };
+  return seen;
+}

@@ -29,6 +29,7 @@ import { AF_UNIX } from '../lib/prep/sockaddr.ts';
 import { POLLIN } from '../lib/prep/poll.ts';
 import { forceGc, opcodeMissing, openFds } from './helpers.ts';
 import { bytes, hex, rejection, testResources, text, tick, ticks, variants, type Failure } from './async-helpers.ts';
+import { spyCqes } from './async-helpers.ts';
 
 const { ENOBUFS } = ERRNO;
 
@@ -98,20 +99,6 @@ function drain(fd: number, max = 4096): string {
 let names = 0;
 const sockPath = () => join(dir, `sock-${names++}`);
 
-interface SeenCqe { ud: number; res: number; flags: number }
-
-/** Records every CQE the AsyncRing reaps (it reads each once, through `ring.cqeAt`), in order. */
-function spyCqes(io: AsyncRing): SeenCqe[] {
-  const seen: SeenCqe[] = [];
-  const ring = io.ring;
-  const cqeAt = ring.cqeAt.bind(ring);
-  ring.cqeAt = (i: number) => {
-    const c = cqeAt(i);
-    if (c !== null) seen.push({ ud: Number(c.userDataBig), res: c.res, flags: c.flags });
-    return c;
-  };
-  return seen;
-}
 
 /** Connects a node:net client to a unix socket path; resolves once connected. Destroyed after the test. */
 async function client(path: string): Promise<net.Socket> {

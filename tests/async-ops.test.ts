@@ -41,6 +41,7 @@ import { POLLIN, POLLOUT } from '../lib/prep/poll.ts';
 import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/prep/waitid.ts';
 import { forceGc, opcodeMissing } from './helpers.ts';
 import { bytes, hex, rejection, testResources, text, tick, ticks, variants } from './async-helpers.ts';
+import { spyCqes } from './async-helpers.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = fsc;
 const SIGCHLD = 17;
@@ -156,24 +157,6 @@ function awaitZombie(pid: number): void {
   throw new Error(`child ${pid} did not exit within 10 s`);
 }
 
-interface SeenCqe { ud: number; res: number; flags: number }
-
-/**
- * Records every CQE the AsyncRing reaps (it reads each once, through
- * `ring.cqeAt`), in order: what the kernel posted, to check against what
- * the promises say.
- */
-function spyCqes(io: AsyncRing): SeenCqe[] {
-  const seen: SeenCqe[] = [];
-  const ring = io.ring;
-  const cqeAt = ring.cqeAt.bind(ring);
-  ring.cqeAt = (i: number) => {
-    const c = cqeAt(i);
-    if (c !== null) seen.push({ ud: Number(c.userDataBig), res: c.res, flags: c.flags });
-    return c;
-  };
-  return seen;
-}
 
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, skip }) => {
