@@ -491,6 +491,21 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
   });
 
   describe('23. close() with operations in flight', () => {
+    test('close() in the same tick as a volley that fills the SQ resolves once all settle (its cancels submit the volley)', async () => {
+      const io = open(); // 8 entries: six operations leave no room for a cancel
+      const ops = Array.from({ length: 6 }, () => io.nop());
+      const outcomes = Promise.allSettled(ops);
+      const closed = io.close();
+      const hung = new Promise<string>((r) => setTimeout(() => r('close() did not resolve'), 3000).unref());
+      expect(await Promise.race([closed.then(() => 'closed'), hung])).toBe('closed');
+      for (const o of await outcomes) {
+        // Each NOP either completed inside the cancels' submit or was cancelled.
+        if (o.status === 'fulfilled') expect(o.value).toBe(0);
+        else expect(o.reason).toMatchObject({ code: 'ECANCELED', syscall: 'nop' });
+      }
+      expect(io.pending).toBe(0);
+    });
+
     test('each pending promise rejects (ECANCELED) before close() resolves; the fds are released; a second close resolves; later operations reject', async () => {
       const [r] = newPipe();
       const before = openFds();

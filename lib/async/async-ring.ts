@@ -1192,10 +1192,14 @@ export class AsyncRing implements AsyncDisposable {
         this.inbox = null;
       }
       if (this.inflight > 0) {
+        // Listen for the last settlement before cancelling: a cancel that
+        // finds the SQ full submits at once, and what that reaps may be the
+        // last of it (the soak found close() waiting forever for a drain
+        // that had already happened).
+        const done = new Promise<void>((r) => (this.drained = r));
         for (let slot = 1; slot < this.gens.length; slot++) {
           if (this.live(slot)) this.cancelSlot(slot);
         }
-        const done = new Promise<void>((r) => (this.drained = r));
         this.flush();
         await done;
       }
