@@ -135,6 +135,23 @@ describe('trace', () => {
     expect(events[0]!.entry.op).toBeUndefined();
   });
 
+  it('util.inspect of an AsyncRing shows its counts and its ring', async () => {
+    const io = new AsyncRing({ entries: 8 });
+    try {
+      const t = io.timeout(5_000);
+      const text = inspect(io);
+      expect(text).toMatch(/^AsyncRing \{/);
+      expect(text).toMatch(/pending: 1/);
+      expect(text).toMatch(/waker: '(poll|doorbell)'/);
+      expect(text).toContain(`fd: ${io.ring.fd}`);
+      await io.close();
+      await expect(t).rejects.toMatchObject({ code: 'ECANCELED' });
+      expect(inspect(io)).toMatch(/closed: true/);
+    } finally {
+      await io.close();
+    }
+  });
+
   it('sees what an AsyncRing submits and reaps', async () => {
     const io = new AsyncRing({ entries: 8 });
     const events: TraceEvent[] = [];

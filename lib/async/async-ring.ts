@@ -31,6 +31,7 @@
 // the iterator re-arms it.
 
 import { closeSync } from 'node:fs';
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import { IoUringError } from '../errors.ts';
 import { IoUring, type IoUringOptions, type Timeout } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
@@ -1212,6 +1213,21 @@ export class AsyncRing implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.closeRing();
+  }
+
+  /** What `util.inspect(io)` shows: this layer's counts, then the ring's snapshot. */
+  [inspect.custom](depth: number, options: InspectOptionsStylized, inspectFn: typeof inspect): string {
+    if (depth < 0) return options.stylize('[AsyncRing]', 'special');
+    const state = {
+      pending: this.pending,
+      inFlight: this.inflight,
+      waitingForRoom: this.backlog.length,
+      expectedCqes: this.expected,
+      waker: this.waker.kind,
+      closed: this.closed,
+      ring: this.ring.snapshot(),
+    };
+    return `AsyncRing ${inspectFn(state, { ...options, depth: options.depth === null ? null : (options.depth ?? 2) + 1 })}`;
   }
 }
 
