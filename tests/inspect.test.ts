@@ -144,8 +144,9 @@ describe('trace', () => {
       expect(text).toMatch(/pending: 1/);
       expect(text).toMatch(/waker: '(poll|doorbell)'/);
       expect(text).toContain(`fd: ${io.ring.fd}`);
+      const rejected = expect(t).rejects.toMatchObject({ code: 'ECANCELED' }); // before close() settles it
       await io.close();
-      await expect(t).rejects.toMatchObject({ code: 'ECANCELED' });
+      await rejected;
       expect(inspect(io)).toMatch(/closed: true/);
     } finally {
       await io.close();
