@@ -7,11 +7,10 @@ import { ERRNO } from '../lib/errno.ts';
  * encoder's SQE bytes, the arguments refused, and the kernel taking buffers
  * from the ring for reads from pipes and a receive on a loopback socket.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import * as ffi from '../ffi/index.ts';
 import { addressOf } from '../ffi/index.ts';
 import { IoUringError } from '../lib/errors.ts';
 import { IoUring } from '../lib/ring/io-uring.ts';
@@ -28,36 +27,14 @@ import {
   BufRing, bufRingAdd, bufRingAdvance, bufRingAvailable, bufRingCqAdvance, bufRingHead, bufRingInit, bufRingMask,
   freeBufRing, setupBufRing, unregisterBufRing,
 } from '../lib/register/buf-ring.ts';
-import { forceGc, opcodeMissing, runOne, type Done } from './helpers.ts';
+import { forceGc, opcodeMissing, ringFixtures, runOne, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, EEXIST, EINVAL, ENOBUFS } = ERRNO;
 const AF_INET = 2;
 const SOCK_STREAM = 1;
 
-const rings: IoUring[] = [];
-const fds: number[] = [];
-afterEach(() => {
-  for (const r of rings.splice(0)) r.close();
-  for (const fd of fds.splice(0)) {
-    try { fs.closeSync(fd); } catch { /* closed by the test */ }
-  }
-});
-
-/** A ring closed after the test. */
-function open(entries = 8): IoUring {
-  const ring = new IoUring(entries);
-  rings.push(ring);
-  return ring;
-}
-
-/** A blocking pipe, closed after the test: [read end, write end]. */
-function pipe(): [number, number] {
-  const p = ffi.pipe();
-  if (typeof p === 'number') throw new Error(`pipe2: ${p}`);
-  fds.push(...p);
-  return p;
-}
+const { fds, open, pipe } = ringFixtures();
 
 /** A READ (at the file position) of up to `len` bytes into a buffer of group `bgid`. */
 function readSelect(fd: number, len: number, bgid: number): (sqe: Sqe) => void {

@@ -6,7 +6,7 @@
  * of the table, every byte of an entry shown, unknown bits kept; and the
  * decoding of captured bytes equal to that of the live entry.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +26,7 @@ import {
   sqeSetData, sqeSetFlags,
 } from '../lib/index.ts';
 import { decodeCqe, decodeSqe, type DecodedCqe, type DecodedSqe } from '../lib/debug/decode.ts';
-import { opcodeMissing, ringUnavailable, runOne } from './helpers.ts';
+import { opcodeMissing, ringFixtures, ringUnavailable, runOne } from './helpers.ts';
 
 const { O_CREAT, O_DSYNC, O_RDONLY, O_SYNC, O_TRUNC, O_WRONLY } = fs.constants;
 const O_CLOEXEC = 0o2000000; // include/uapi/asm-generic/fcntl.h; node:fs lacks it
@@ -34,27 +34,10 @@ const O_CLOEXEC = 0o2000000; // include/uapi/asm-generic/fcntl.h; node:fs lacks 
 const NO_SUCH_FD = 0x7fffffff;
 const UD = 0x1234;
 
-const rings: IoUring[] = [];
-const fds: number[] = [];
-afterEach(() => {
-  for (const r of rings.splice(0)) r.close();
-  for (const fd of fds.splice(0)) fs.closeSync(fd);
-});
-
-/** A ring closed after the test. */
-function open(options: IoUringOptions = {}): IoUring {
-  const ring = new IoUring(16, options);
-  rings.push(ring);
-  return ring;
-}
-
-/** A blocking pipe, closed after the test: [read end, write end]. */
-function pipe(): [number, number] {
-  const p = ffi.pipe();
-  if (typeof p === 'number') throw new Error(`pipe2: ${p}`);
-  fds.push(...p);
-  return p;
-}
+const fx = ringFixtures();
+const { fds, pipe } = fx;
+/** A ring of 16 entries, closed after the test. */
+const open = (options: IoUringOptions = {}): IoUring => fx.open(16, options);
 
 /** An address as the decoder writes it. */
 function hex(addr: number): string {

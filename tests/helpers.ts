@@ -1,7 +1,9 @@
 // Shared test helpers: open a ring (or say why the kernel can't), run one
 // entry through the ring and hand back its CQE fields, count open fds.
 
-import { readdirSync } from 'node:fs';
+import { afterEach } from 'vitest';
+import { closeSync, readdirSync } from 'node:fs';
+import * as ffi from '../ffi/index.ts';
 import { IoUring, IoUringError, getProbeRing, requireOpcode, type IoUringOptions, type Sqe } from '../lib/index.ts';
 
 /** A ring, or the reason one can't be made here (for `it.skipIf`). */
@@ -81,4 +83,49 @@ export function opcodeMissing(op: number): string {
   } finally {
     r.close();
   }
+}
+
+/**
+ * Rings and fds a test opens, closed after each test (the rings first). An
+ * fd the test closed itself is skipped quietly.
+ */
+export function ringFixtures(): {
+  rings: IoUring[];
+  fds: number[];
+  open: (entries?: number, options?: IoUringOptions) => IoUring;
+  pipe: () => [number, number];
+  track: (fd: number) => number;
+} {
+  const rings: IoUring[] = [];
+  const fds: number[] = [];
+  afterEach(() => {
+    for (const r of rings.splice(0)) r.close();
+    for (const fd of fds.splice(0)) {
+      try {
+        closeSync(fd);
+      } catch {
+        // closed by the test
+      }
+    }
+  });
+  return {
+    rings,
+    fds,
+    open(entries = 8, options = {}) {
+      const ring = new IoUring(entries, options);
+      rings.push(ring);
+      return ring;
+    },
+    /** A blocking pipe, closed after the test: [read end, write end]. */
+    pipe() {
+      const p = ffi.pipe();
+      if (typeof p === 'number') throw new Error(`pipe2: ${p}`);
+      fds.push(...p);
+      return p;
+    },
+    track(fd) {
+      fds.push(fd);
+      return fd;
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { ERRNO } from '../lib/errno.ts';
  * The io-wq settings (affinity, worker caps) belong to the calling thread and
  * reach all its rings: those tests put them back as they found them.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -46,7 +46,7 @@ import {
   registerPersonality, registerQuery, registerRestrictions, registerSyncCancel, registerSyncMsg, unregisterEventfd,
   unregisterIowqAff, unregisterNapi, unregisterPersonality,
 } from '../lib/register/misc.ts';
-import { forceGc, opcodeMissing, reapAll, runOne, type Done } from './helpers.ts';
+import { forceGc, opcodeMissing, reapAll, ringFixtures, runOne, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, ENXIO, EBADF, EACCES, EFAULT, EBUSY, ENFILE, EINVAL, EOPNOTSUPP, ECANCELED } = ERRNO;
@@ -65,34 +65,7 @@ function fileWith(content: string): number {
   return track(fs.openSync(p, 'r+'));
 }
 
-const rings: IoUring[] = [];
-const fds: number[] = [];
-afterEach(() => {
-  for (const r of rings.splice(0)) r.close();
-  for (const fd of fds.splice(0)) {
-    try { fs.closeSync(fd); } catch { /* closed by the test */ }
-  }
-});
-
-function track(fd: number): number {
-  fds.push(fd);
-  return fd;
-}
-
-/** A ring closed after the test. */
-function open(entries = 8, options: IoUringOptions = {}): IoUring {
-  const ring = new IoUring(entries, options);
-  rings.push(ring);
-  return ring;
-}
-
-/** A blocking pipe, closed after the test: [read end, write end]. */
-function pipe(): [number, number] {
-  const p = ffi.pipe();
-  if (typeof p === 'number') throw new Error(`pipe2: ${p}`);
-  fds.push(...p);
-  return p;
-}
+const { fds, open, pipe, track } = ringFixtures();
 
 /** Runs one entry; its CQE's res. */
 function run(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): number {
