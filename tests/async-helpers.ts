@@ -5,7 +5,7 @@ import { afterEach, expect } from 'vitest';
 import { closeSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
 import { AsyncRing, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, type AsyncRingOptions } from '../lib/index.ts';
-import { ringUnavailable } from './helpers.ts';
+import { forceGc, ringUnavailable } from './helpers.ts';
 
 export const DEFER = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
 export const noPoll = ffi.pollFunction() === undefined ? 'this koffi has no node.poll' : '';
@@ -96,4 +96,14 @@ export function spyCqes(io: AsyncRing): SeenCqe[] {
     return c;
   };
   return seen;
+}
+
+/** Whether the WeakRef's target goes within `rounds` collections (each in a new turn, so no deref keeps it). */
+export async function collected(ref: WeakRef<object>, rounds = 10): Promise<boolean> {
+  for (let i = 0; i < rounds; i++) {
+    await tick();
+    forceGc();
+    if (ref.deref() === undefined) return true;
+  }
+  return false;
 }

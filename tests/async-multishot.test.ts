@@ -27,9 +27,8 @@ import {
 import { MSG_WAITALL, SHUT_WR, SOCK_STREAM } from '../lib/prep/net.ts';
 import { AF_UNIX } from '../lib/prep/sockaddr.ts';
 import { POLLIN } from '../lib/prep/poll.ts';
-import { forceGc, opcodeMissing, openFds } from './helpers.ts';
-import { bytes, hex, rejection, testResources, text, tick, ticks, variants, type Failure } from './async-helpers.ts';
-import { spyCqes } from './async-helpers.ts';
+import { forceGc, opcodesMissing, openFds } from './helpers.ts';
+import { bytes, hex, rejection, spyCqes, testResources, text, tick, ticks, variants, type Failure } from './async-helpers.ts';
 
 const { ENOBUFS } = ERRNO;
 
@@ -111,16 +110,7 @@ async function client(path: string): Promise<net.Socket> {
   return s;
 }
 
-// Opcode checks, once each.
-const whyCache = new Map<number, string>();
-function missing(...ops: number[]): string {
-  for (const op of ops) {
-    let why = whyCache.get(op);
-    if (why === undefined) whyCache.set(op, (why = opcodeMissing(op)));
-    if (why) return why;
-  }
-  return '';
-}
+const missing = opcodesMissing;
 const NET = [IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN];
 
 

@@ -39,9 +39,8 @@ import { AF_INET, AF_UNIX, decodeSockaddr } from '../lib/prep/sockaddr.ts';
 import { SOL_SOCKET, makeMsghdr } from '../lib/prep/msg.ts';
 import { POLLIN, POLLOUT } from '../lib/prep/poll.ts';
 import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/prep/waitid.ts';
-import { forceGc, opcodeMissing } from './helpers.ts';
-import { bytes, hex, rejection, testResources, text, tick, ticks, variants } from './async-helpers.ts';
-import { spyCqes } from './async-helpers.ts';
+import { forceGc, opcodesMissing } from './helpers.ts';
+import { bytes, collected, hex, rejection, spyCqes, testResources, text, tick, ticks, variants } from './async-helpers.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = fsc;
 const SIGCHLD = 17;
@@ -78,15 +77,6 @@ function within<T>(p: Promise<T>, ms = 5000, what = 'the operation'): Promise<T>
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** Whether the WeakRef's target goes within `rounds` collections (each in a new turn, so no deref keeps it). */
-async function collected(ref: WeakRef<object>, rounds = 10): Promise<boolean> {
-  for (let i = 0; i < rounds; i++) {
-    await tick();
-    forceGc();
-    if (ref.deref() === undefined) return true;
-  }
-  return false;
-}
 
 let names = 0;
 const fresh = (what = 'f') => join(dir, `${what}-${names++}`);
@@ -115,16 +105,7 @@ function drain(fd: number, max: number): string {
   return b.subarray(0, n).toString('latin1');
 }
 
-// Opcode checks, once each.
-const whyCache = new Map<number, string>();
-function missing(...ops: number[]): string {
-  for (const op of ops) {
-    let why = whyCache.get(op);
-    if (why === undefined) whyCache.set(op, (why = opcodeMissing(op)));
-    if (why) return why;
-  }
-  return '';
-}
+const missing = opcodesMissing;
 const NET = [IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN];
 
 /**

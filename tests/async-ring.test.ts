@@ -21,7 +21,7 @@ import {
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { addressFor } from '../lib/ring/memory.ts';
 import { forceGc, openFds } from './helpers.ts';
-import { DEFER, hex, noDefer, rejection, tick, ticks, variants } from './async-helpers.ts';
+import { DEFER, collected, hex, noDefer, rejection, tick, ticks, variants } from './async-helpers.ts';
 
 const { EBADF, ECANCELED } = ERRNO;
 
@@ -91,15 +91,6 @@ function readUnheld(io: AsyncRing, fd: number, len: number, opts?: OpOptions): {
   return { promise: io.read(fd, buf, -1, opts), ref: new WeakRef(buf) };
 }
 
-/** Whether the WeakRef's target goes within `rounds` collections (each in a new turn, so no deref keeps it). */
-async function collected(ref: WeakRef<object>, rounds = 10): Promise<boolean> {
-  for (let i = 0; i < rounds; i++) {
-    await tick();
-    forceGc();
-    if (ref.deref() === undefined) return true;
-  }
-  return false;
-}
 
 /** Samples cqHasOverflow() every turn of the loop until the returned function is called; it says whether it was ever set. */
 function watchOverflow(io: AsyncRing): () => boolean {

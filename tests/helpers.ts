@@ -73,6 +73,22 @@ export function forceGc(): void {
  * `it.skipIf(...)` with the reason, which names the Linux release that added it.
  */
 export function opcodeMissing(op: number): string {
+  let why = missingCache.get(op);
+  if (why === undefined) missingCache.set(op, (why = probeMissing(op)));
+  return why;
+}
+const missingCache = new Map<number, string>();
+
+/** The first reason one of `ops` can't run here, or '' when all can. */
+export function opcodesMissing(...ops: number[]): string {
+  for (const op of ops) {
+    const why = opcodeMissing(op);
+    if (why) return why;
+  }
+  return '';
+}
+
+function probeMissing(op: number): string {
   const r = tryRing(2);
   if (typeof r === 'string') return r;
   try {
