@@ -13,7 +13,7 @@
  * test whose opcode the running kernel lacks skips with the probe's reason.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeSync, mkdtempSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -470,6 +470,22 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       writeSync(w, 'after');
       await ticks(3);
       expect(drain(r)).toBe('after');
+    });
+
+    test([IORING_OP_POLL_ADD], 'pollMultishot of a regular file (always ready, one-shot there) yields once and ends, never spinning', async () => {
+      const io = open();
+      const path = join(dir, 'plain-file');
+      writeFileSync(path, 'x');
+      const fd = track(openSync(path, 'r'));
+      const got: number[] = [];
+      // Before the fix this re-armed on every value and the loop never ended.
+      for await (const ev of io.pollMultishot(fd, POLLIN)) {
+        got.push(ev);
+        if (got.length > 100) break;
+      }
+      expect(got).toHaveLength(1);
+      expect(got[0]! & POLLIN).toBe(POLLIN);
+      expect(io.pending).toBe(0);
     });
 
     test([IORING_OP_TIMEOUT], 'timeoutMultishot with count 3 yields 1, 2, 3 and ends', async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AsyncRing, IoUring, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER } from '../lib/index.ts';
+import { AsyncRing, IoUring, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, prepMsgRing } from '../lib/index.ts';
 import { ringUnavailable } from './helpers.ts';
 
 const noDefer = ringUnavailable(8, { flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN });
@@ -76,6 +76,26 @@ describe('several AsyncRings', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('a raw msg_ring with user_data above 2^53 is skipped by the AsyncRing it lands in, which goes on working', async () => {
+    const io = new AsyncRing();
+    const raw = new IoUring(8);
+    try {
+      const sqe = raw.getSqe()!;
+      prepMsgRing(sqe, io.ring.fd, 5, 2n ** 60n + 7n);
+      sqe.userData = 1;
+      raw.submitAndWait(1);
+      expect(raw.peekCqe()!.res).toBe(0);
+      raw.cqeSeen(raw.peekCqe()!);
+      // The foreign CQE is in io's CQ: the next reap must step over it.
+      expect(await io.nop()).toBe(0);
+      expect(await io.timeout(1)).toBe(0);
+      expect(io.ring.cqReady()).toBe(0);
+    } finally {
+      raw.close();
+      await io.close();
+    }
+  });
 
   it('a raw IoUring in the same thread receives msgRing CQEs with the user_data and res as sent', async () => {
     const io = new AsyncRing();
