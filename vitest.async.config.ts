@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/async-ring.test.ts', 'tests/waker.test.ts'],
+    include: ['tests/async-*.test.ts', 'tests/waker.test.ts', 'tests/soak.test.ts'],
     pool: 'forks',
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     testTimeout: 30_000,
