@@ -27,7 +27,7 @@ import {
   BufRing, bufRingAdd, bufRingAdvance, bufRingAvailable, bufRingCqAdvance, bufRingHead, bufRingInit, bufRingMask,
   freeBufRing, setupBufRing, unregisterBufRing,
 } from '../lib/register/buf-ring.ts';
-import { forceGc, opcodeMissing, ringFixtures, runOne, type Done } from './helpers.ts';
+import { forceGc, opcodeMissing, ringFixtures, runOne, sqeFields, staleSqe, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, EEXIST, EINVAL, ENOBUFS } = ERRNO;
@@ -107,7 +107,6 @@ function bufRingUnavailable(flags: number): string {
 // ------------------------------------------------------ encoders, byte level
 
 describe('buffer encoders write the SQE', () => {
-  const L = layout.io_uring_sqe;
   const pool = Buffer.alloc(64);
   interface Row {
     name: string;
@@ -130,22 +129,14 @@ describe('buffer encoders write the SQE', () => {
 
   it.each(rows)('$name', (row) => {
     const ring = open(2);
-    const sqe = ring.getSqe()!;
-    const dv = new DataView(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
-    sqeBytes(sqe).fill(0xab);
-    sqe.userData = 0x12345678;
+    const sqe = staleSqe(ring);
     row.prep(sqe);
-    expect({
-      opcode: dv.getUint8(L.opcode), flags: dv.getUint8(L.flags), ioprio: dv.getUint16(L.ioprio, true),
-      fd: dv.getInt32(L.fd, true), off: dv.getBigUint64(L.off, true), len: dv.getUint32(L.len, true),
-      rwFlags: dv.getUint32(L.rw_flags, true), userData: dv.getBigUint64(L.user_data, true),
-      bufGroup: dv.getUint16(L.buf_group, true), personality: dv.getUint16(L.personality, true),
-      spliceFdIn: dv.getInt32(L.splice_fd_in, true), addr3: dv.getBigUint64(L.addr3, true), pad2: dv.getBigUint64(L.__pad2, true),
-    }).toEqual({
+    const fields = sqeFields(sqe);
+    expect(fields).toMatchObject({
       opcode: row.opcode, flags: row.flags, ioprio: 0, fd: row.fd, off: row.off, len: row.len, rwFlags: 0,
-      userData: 0x12345678n, bufGroup: row.bufGroup, personality: 0, spliceFdIn: 0, addr3: 0n, pad2: 0n,
+      userData: 0x12345678n, bufIndex: row.bufGroup, personality: 0, spliceFdIn: 0, addr3: 0n, pad2: 0n,
     });
-    expect(Number(dv.getBigUint64(L.addr, true))).toBe(row.addr === 'pool' ? addressOf(pool) : row.addr);
+    expect(Number(fields.addr)).toBe(row.addr === 'pool' ? addressOf(pool) : row.addr);
   });
 });
 

@@ -4,7 +4,7 @@
 import { afterEach } from 'vitest';
 import { closeSync, readdirSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
-import { IoUring, IoUringError, getProbeRing, requireOpcode, type IoUringOptions, type Sqe } from '../lib/index.ts';
+import { IoUring, IoUringError, getProbeRing, layout, requireOpcode, type IoUringOptions, type Sqe } from '../lib/index.ts';
 
 /** A ring, or the reason one can't be made here (for `it.skipIf`). */
 export function tryRing(entries = 8, options: IoUringOptions = {}): IoUring | string {
@@ -143,5 +143,38 @@ export function ringFixtures(): {
       fds.push(fd);
       return fd;
     },
+  };
+}
+
+/** The bytes of one SQE slot. */
+export function sqeView(sqe: Sqe): DataView {
+  return new DataView(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
+}
+
+/** A slot taken from `ring`, every byte 0xAB, with user_data 0x12345678 that encoders must leave alone. */
+export function staleSqe(ring: IoUring): Sqe {
+  const sqe = ring.getSqe()!;
+  const dv = sqeView(sqe);
+  for (let i = 0; i < sqe.size; i++) dv.setUint8(i, 0xab);
+  sqe.userData = 0x12345678;
+  return sqe;
+}
+
+const SQE = layout.io_uring_sqe;
+
+/**
+ * Every field of the first 64 bytes of an SQE, read straight from its
+ * bytes (the unions under each of their names), for the encoders' byte-level
+ * tests to compare with what the slot should hold.
+ */
+export function sqeFields(sqe: Sqe) {
+  const dv = sqeView(sqe);
+  return {
+    opcode: dv.getUint8(SQE.opcode), flags: dv.getUint8(SQE.flags), ioprio: dv.getUint16(SQE.ioprio, true),
+    fd: dv.getInt32(SQE.fd, true), off: dv.getBigUint64(SQE.off, true), addr: dv.getBigUint64(SQE.addr, true),
+    len: dv.getUint32(SQE.len, true), rwFlags: dv.getUint32(SQE.rw_flags, true), userData: dv.getBigUint64(SQE.user_data, true),
+    bufIndex: dv.getUint16(SQE.buf_index, true), personality: dv.getUint16(SQE.personality, true),
+    spliceFdIn: dv.getInt32(SQE.splice_fd_in, true), fileIndex: dv.getUint32(SQE.file_index, true),
+    addr3: dv.getBigUint64(SQE.addr3, true), pad2: dv.getBigUint64(SQE.__pad2, true),
   };
 }

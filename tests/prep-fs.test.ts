@@ -42,7 +42,7 @@ import {
 } from '../lib/prep/open.ts';
 import { XATTR_CREATE, XATTR_REPLACE, prepFgetxattr, prepFsetxattr, prepGetxattr, prepSetxattr } from '../lib/prep/xattr.ts';
 import { SPLICE_F_MOVE, SPLICE_F_NONBLOCK, prepPipe, prepPipeDirect, prepSplice, prepTee } from '../lib/prep/splice.ts';
-import { forceGc, opcodeMissing, reapAll, runOne } from './helpers.ts';
+import { forceGc, opcodeMissing, reapAll, runOne, sqeFields, sqeView, staleSqe } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { EBADF, EAGAIN, EEXIST, EINVAL, ERANGE, ELOOP, ENODATA, EOPNOTSUPP, EXDEV, ECANCELED, ENOENT } = ERRNO;
@@ -158,23 +158,10 @@ function fdFlags(fd: number): number {
 }
 
 /** The bytes of one SQE, through the ring's own view of its memory. */
-function sqeBytes(sqe: Sqe): DataView {
-  return new DataView(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
-}
-
-/** A slot taken from `ring`, every byte 0xAB, with a user_data the encoders must leave. */
-function staleSqe(ring: IoUring): Sqe {
-  const sqe = ring.getSqe()!;
-  const dv = sqeBytes(sqe);
-  for (let i = 0; i < sqe.size; i++) dv.setUint8(i, 0xab);
-  sqe.userData = 0x12345678;
-  return sqe;
-}
 
 // ------------------------------------------------------- encoders, byte level
 
 describe('encoders write the SQE', () => {
-  const L = layout.io_uring_sqe;
   const value = Buffer.from('xattr-value');
   const statxBuf = new Uint8Array(statx.sizeof);
   const madv = Buffer.alloc(8192);
@@ -283,21 +270,15 @@ describe('encoders write the SQE', () => {
   it.each(rows)('$name', (row) => {
     using ring = new IoUring(2);
     const sqe = staleSqe(ring);
-    const dv = sqeBytes(sqe);
     row.prep(sqe);
-    expect({
-      opcode: dv.getUint8(L.opcode), flags: dv.getUint8(L.flags), ioprio: dv.getUint16(L.ioprio, true),
-      fd: dv.getInt32(L.fd, true), len: dv.getUint32(L.len, true), rwFlags: dv.getUint32(L.rw_flags, true),
-      userData: dv.getBigUint64(L.user_data, true), bufIndex: dv.getUint16(L.buf_index, true),
-      personality: dv.getUint16(L.personality, true), fileIndex: dv.getUint32(L.file_index, true),
-      pad2: dv.getBigUint64(L.__pad2, true),
-    }).toEqual({
+    const fields = sqeFields(sqe);
+    expect(fields).toMatchObject({
       opcode: row.opcode, flags: row.flags ?? 0, ioprio: 0, fd: row.fd, len: row.len ?? 0, rwFlags: row.rwFlags ?? 0,
       userData: 0x12345678n, bufIndex: 0, personality: 0, fileIndex: row.fileIndex ?? 0, pad2: 0n,
     });
-    checkPtr(dv.getBigUint64(L.off, true), row.off, 'off');
-    checkPtr(dv.getBigUint64(L.addr, true), row.addr, 'addr');
-    checkPtr(dv.getBigUint64(L.addr3, true), row.addr3, 'addr3');
+    checkPtr(fields.off, row.off, 'off');
+    checkPtr(fields.addr, row.addr, 'addr');
+    checkPtr(fields.addr3, row.addr3, 'addr3');
     expect(sqe.kept, 'objects kept').toBe(row.kept);
   });
 
@@ -367,9 +348,9 @@ describe('bad arguments throw before any SQE byte is written', () => {
   it.each(cases)('%s', (_, prep, errorClass) => {
     using ring = new IoUring(2);
     const sqe = staleSqe(ring);
-    const before = new Uint8Array(sqeBytes(sqe).buffer.slice(sqe.u8.byteOffset + sqe.w * 4, sqe.u8.byteOffset + sqe.w * 4 + sqe.size));
+    const before = new Uint8Array(sqeView(sqe).buffer.slice(sqe.u8.byteOffset + sqe.w * 4, sqe.u8.byteOffset + sqe.w * 4 + sqe.size));
     expect(() => prep(sqe)).toThrow(errorClass);
-    const after = new Uint8Array(sqeBytes(sqe).buffer.slice(sqe.u8.byteOffset + sqe.w * 4, sqe.u8.byteOffset + sqe.w * 4 + sqe.size));
+    const after = new Uint8Array(sqeView(sqe).buffer.slice(sqe.u8.byteOffset + sqe.w * 4, sqe.u8.byteOffset + sqe.w * 4 + sqe.size));
     expect(after).toEqual(before);
     expect(sqe.kept).toBe(0);
   });

@@ -40,7 +40,7 @@ import {
   msghdr, recvmsgCmsgFirsthdr, recvmsgCmsgNexthdr, recvmsgName, recvmsgPayload, recvmsgPayloadLength, recvmsgValidate,
 } from '../lib/prep/msg.ts';
 import { addressOf, close as closeFd, view } from '../ffi/index.ts';
-import { forceGc, opcodeMissing, tryRing, type Done } from './helpers.ts';
+import { forceGc, opcodeMissing, sqeFields, sqeView, staleSqe, tryRing, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { EINVAL, EOPNOTSUPP, ENOBUFS, ECANCELED } = ERRNO;
@@ -263,9 +263,6 @@ function expectNothingMoreFor(ring: IoUring, userData: number): void {
 }
 
 /** The bytes of one SQE. */
-function sqeBytes(sqe: Sqe): DataView {
-  return new DataView(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
-}
 
 const text = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -489,7 +486,6 @@ describe('messages', () => {
 // ------------------------------------------------- encoders, byte level
 
 describe('encoders write the SQE', () => {
-  const L = layout.io_uring_sqe;
   const fd = 7;
   const buf = new Uint8Array(64);
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
@@ -569,24 +565,17 @@ describe('encoders write the SQE', () => {
 
   it.each(rows)('$name', (row) => {
     using ring = new IoUring(2);
-    const sqe = ring.getSqe()!;
-    const dv = sqeBytes(sqe);
     // A stale slot: every byte set, then a user_data the encoder must leave alone.
-    for (let i = 0; i < sqe.size; i++) dv.setUint8(i, 0xab);
-    sqe.userData = 0x12345678;
+    const sqe = staleSqe(ring);
     row.prep(sqe);
-    expect({
-      opcode: dv.getUint8(L.opcode), flags: dv.getUint8(L.flags), ioprio: dv.getUint16(L.ioprio, true), fd: dv.getInt32(L.fd, true),
-      len: dv.getUint32(L.len, true), rwFlags: dv.getUint32(L.rw_flags, true), userData: dv.getBigUint64(L.user_data, true),
-      bufIndex: dv.getUint16(L.buf_index, true), personality: dv.getUint16(L.personality, true),
-      spliceFdIn: dv.getInt32(L.splice_fd_in, true), pad2: dv.getBigUint64(L.__pad2, true),
-    }).toEqual({
+    const fields = sqeFields(sqe);
+    expect(fields).toMatchObject({
       opcode: row.opcode, flags: 0, ioprio: row.ioprio ?? 0, fd: row.fd, len: row.len ?? 0, rwFlags: row.rwFlags ?? 0,
       userData: 0x12345678n, bufIndex: row.bufIndex ?? 0, personality: 0, spliceFdIn: row.spliceFdIn ?? 0, pad2: 0n,
     });
-    expectPtr(dv.getBigUint64(L.off, true), row.off, 'off');
-    expectPtr(dv.getBigUint64(L.addr, true), row.addr, 'addr');
-    expectPtr(dv.getBigUint64(L.addr3, true), row.addr3, 'addr3');
+    expectPtr(fields.off, row.off, 'off');
+    expectPtr(fields.addr, row.addr, 'addr');
+    expectPtr(fields.addr3, row.addr3, 'addr3');
   });
 
   it('prepAccept and prepCmdGetsockname set the socklen_t to the room offered', () => {
@@ -636,7 +625,7 @@ describe('encoders write the SQE', () => {
   it.each(bad)('%s throws and leaves the entry untouched', (_, prep, cls) => {
     using ring = new IoUring(2);
     const sqe = ring.getSqe()!;
-    const dv = sqeBytes(sqe);
+    const dv = sqeView(sqe);
     for (let i = 0; i < sqe.size; i++) dv.setUint8(i, 0xab);
     const before = new Uint8Array(dv.buffer, dv.byteOffset, sqe.size).slice();
     expect(() => prep(sqe)).toThrow(cls);
@@ -647,7 +636,7 @@ describe('encoders write the SQE', () => {
     using ring = new IoUring(2);
     const sqe = ring.getSqe()!;
     prepSend(sqe, fd, buf, 4);
-    const dv = sqeBytes(sqe);
+    const dv = sqeView(sqe);
     const before = new Uint8Array(dv.buffer, dv.byteOffset, sqe.size).slice();
     expect(() => prepSendSetAddr(sqe, { address: '::1', port: 1 }, 65536)).toThrow(RangeError);
     expect(() => prepSendSetAddr(sqe, new Uint8Array(8), 9)).toThrow(RangeError);

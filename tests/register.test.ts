@@ -46,7 +46,7 @@ import {
   registerPersonality, registerQuery, registerRestrictions, registerSyncCancel, registerSyncMsg, unregisterEventfd,
   unregisterIowqAff, unregisterNapi, unregisterPersonality,
 } from '../lib/register/misc.ts';
-import { forceGc, opcodeMissing, reapAll, ringFixtures, runOne, type Done } from './helpers.ts';
+import { forceGc, opcodeMissing, reapAll, ringFixtures, runOne, sqeFields, staleSqe, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, ENXIO, EBADF, EACCES, EFAULT, EBUSY, ENFILE, EINVAL, EOPNOTSUPP, ECANCELED } = ERRNO;
@@ -150,7 +150,6 @@ function itOp(op: number, title: string, fn: () => void | Promise<void>): void {
 // ------------------------------------------------------ encoders, byte level
 
 describe('fixed-buffer encoders write the SQE', () => {
-  const L = layout.io_uring_sqe;
   const fd = 7;
   const buf = Buffer.alloc(64);
   const bufs = [buf.subarray(0, 3), buf.subarray(8, 13)];
@@ -174,23 +173,14 @@ describe('fixed-buffer encoders write the SQE', () => {
 
   it.each(rows)('$name', (row) => {
     const ring = open(2);
-    const sqe = ring.getSqe()!;
-    const dv = new DataView(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
-    // A stale slot: every byte set, then a user_data the encoder must leave alone.
-    sqeBytes(sqe).fill(0xab);
-    sqe.userData = 0x12345678;
+    const sqe = staleSqe(ring);
     row.prep(sqe);
-    expect({
-      opcode: dv.getUint8(L.opcode), flags: dv.getUint8(L.flags), ioprio: dv.getUint16(L.ioprio, true),
-      fd: dv.getInt32(L.fd, true), off: dv.getBigUint64(L.off, true), len: dv.getUint32(L.len, true),
-      rwFlags: dv.getUint32(L.rw_flags, true), userData: dv.getBigUint64(L.user_data, true),
-      bufIndex: dv.getUint16(L.buf_index, true), personality: dv.getUint16(L.personality, true),
-      spliceFdIn: dv.getInt32(L.splice_fd_in, true), addr3: dv.getBigUint64(L.addr3, true), pad2: dv.getBigUint64(L.__pad2, true),
-    }).toEqual({
+    const fields = sqeFields(sqe);
+    expect(fields).toMatchObject({
       opcode: row.opcode, flags: 0, ioprio: 0, fd, off: row.off, len: row.len, rwFlags: row.rwFlags,
       userData: 0x12345678n, bufIndex: row.bufIndex, personality: 0, spliceFdIn: 0, addr3: 0n, pad2: 0n,
     });
-    const addr = Number(dv.getBigUint64(L.addr, true));
+    const addr = Number(fields.addr);
     if (row.addr === 'buf') {
       expect(addr).toBe(addressOf(buf));
     } else {

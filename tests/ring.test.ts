@@ -22,7 +22,7 @@ import {
   IORING_SQ_NEED_WAKEUP, IORING_SQ_TASKRUN, IORING_FEAT_MIN_TIMEOUT, IORING_FEAT_NODROP,
   IORING_REGISTER_EVENTFD, IORING_UNREGISTER_EVENTFD, IORING_NOP_CQE32, IORING_TIMEOUT_ABS, IORING_FSYNC_DATASYNC, ERRNO } from '../lib/index.ts';
 import { addressOf, eventfd, view } from '../ffi/index.ts';
-import { reapAll, ringUnavailable, runOne, tryRing, type Done } from './helpers.ts';
+import { reapAll, ringUnavailable, runOne, sqeFields, sqeView, staleSqe, tryRing, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { EBADF, EINVAL, ETIME, EBADFD, EOPNOTSUPP } = ERRNO;
@@ -86,10 +86,6 @@ function reapOne(ring: IoUring): Done {
 
 const byUserData = (a: Done, b: Done) => a.userData - b.userData;
 
-/** The bytes of one SQE, through the ring's own view of its memory. */
-function sqeBytes(sqe: Sqe): DataView {
-  return new DataView(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
-}
 
 /** `it` on a ring made with `options`, or `it.skip` with the kernel's reason in the title. */
 function itWith(title: string, entries: number, options: IoUringOptions, fn: (ring: IoUring) => void, fails = false): void {
@@ -475,7 +471,7 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
       ring.getSqe(); // use the second slot, so an accessor that ignores the slot's offset shows
       const sqe = ring.getSqe()!;
       expect(sqe.w * 4).toBe(64);
-      const dv = sqeBytes(sqe);
+      const dv = sqeView(sqe);
       const before = sqe.u8.slice(); // the whole SQE array
       f.set(sqe);
       expect(f.read(dv, f.at)).toEqual(f.bytes);
@@ -490,7 +486,7 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
     it('off = -2 and 2^53-1 encode as u64 two\'s complement and read back', () => {
       using ring = new IoUring(2, opts());
       const sqe = ring.getSqe()!;
-      const dv = sqeBytes(sqe);
+      const dv = sqeView(sqe);
       sqe.off = -2;
       expect(dv.getBigUint64(L.off, true)).toBe(2n ** 64n - 2n);
       expect(sqe.off).toBe(-2);
@@ -533,23 +529,15 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
 
     it.each(rows)('$name', (row) => {
       using ring = new IoUring(2, opts());
-      const sqe = ring.getSqe()!;
-      const dv = sqeBytes(sqe);
       // A stale slot: every byte set, then a user_data the encoder must leave alone.
-      for (let i = 0; i < sqe.size; i++) dv.setUint8(i, 0xab);
-      sqe.userData = 0x12345678;
+      const sqe = staleSqe(ring);
       row.prep(sqe);
-      expect({
-        opcode: dv.getUint8(L.opcode), flags: dv.getUint8(L.flags), ioprio: dv.getUint16(L.ioprio, true),
-        fd: dv.getInt32(L.fd, true), off: dv.getBigUint64(L.off, true), len: dv.getUint32(L.len, true),
-        rwFlags: dv.getUint32(L.rw_flags, true), userData: dv.getBigUint64(L.user_data, true),
-        bufIndex: dv.getUint16(L.buf_index, true), personality: dv.getUint16(L.personality, true),
-        spliceFdIn: dv.getInt32(L.splice_fd_in, true), addr3: dv.getBigUint64(L.addr3, true), pad2: dv.getBigUint64(L.__pad2, true),
-      }).toEqual({
+      const fields = sqeFields(sqe);
+      expect(fields).toMatchObject({
         opcode: row.opcode, flags: 0, ioprio: 0, fd: row.fd, off: row.off, len: row.len, rwFlags: row.rwFlags,
         userData: 0x12345678n, bufIndex: 0, personality: 0, spliceFdIn: 0, addr3: 0n, pad2: 0n,
       });
-      const addr = Number(dv.getBigUint64(L.addr, true));
+      const addr = Number(fields.addr);
       if (row.addr === 'buf') {
         expect(addr).toBe(addressOf(buf));
       } else if (row.addr === 'iovecs') {
