@@ -27,7 +27,7 @@ import {
   BufRing, bufRingAdd, bufRingAdvance, bufRingAvailable, bufRingCqAdvance, bufRingHead, bufRingInit, bufRingMask,
   freeBufRing, setupBufRing, unregisterBufRing,
 } from '../lib/register/buf-ring.ts';
-import { forceGc, opcodeMissing, ringFixtures, runOne, sqeFields, staleSqe, type Done } from './helpers.ts';
+import { forceGc, itOp, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, EEXIST, EINVAL, ENOBUFS } = ERRNO;
@@ -78,17 +78,7 @@ function fill(br: BufRing, n: number, size: number): Buffer[] {
   return bufs;
 }
 
-function sqeBytes(sqe: Sqe): Uint8Array {
-  return new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
-}
 
-const missing = new Map<number, string>();
-function itOp(op: number, title: string, fn: () => void | Promise<void>): void {
-  if (!missing.has(op)) missing.set(op, opcodeMissing(op));
-  const why = missing.get(op)!;
-  if (why) it.skip(`${title} (skipped: ${why})`, fn);
-  else it(title, fn);
-}
 
 /** Why a buffer ring with `flags` can't be set up here ('' when it can). */
 function bufRingUnavailable(flags: number): string {

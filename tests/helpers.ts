@@ -1,7 +1,7 @@
 // Shared test helpers: open a ring (or say why the kernel can't), run one
 // entry through the ring and hand back its CQE fields, count open fds.
 
-import { afterEach } from 'vitest';
+import { afterEach, it } from 'vitest';
 import { closeSync, readdirSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
 import { IoUring, IoUringError, getProbeRing, layout, requireOpcode, type IoUringOptions, type Sqe } from '../lib/index.ts';
@@ -177,4 +177,16 @@ export function sqeFields(sqe: Sqe) {
     spliceFdIn: dv.getInt32(SQE.splice_fd_in, true), fileIndex: dv.getUint32(SQE.file_index, true),
     addr3: dv.getBigUint64(SQE.addr3, true), pad2: dv.getBigUint64(SQE.__pad2, true),
   };
+}
+
+/** The bytes of one SQE slot, as a Uint8Array. */
+export function sqeBytes(sqe: Sqe): Uint8Array {
+  return new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
+}
+
+/** `it`, or `it.skip` with the probe's reason in the title when the kernel lacks `op`. */
+export function itOp(op: number, title: string, fn: () => void | Promise<void>): void {
+  const why = opcodeMissing(op);
+  if (why) it.skip(`${title} (skipped: ${why})`, fn);
+  else it(title, fn);
 }

@@ -42,7 +42,7 @@ import {
 } from '../lib/prep/open.ts';
 import { XATTR_CREATE, XATTR_REPLACE, prepFgetxattr, prepFsetxattr, prepGetxattr, prepSetxattr } from '../lib/prep/xattr.ts';
 import { SPLICE_F_MOVE, SPLICE_F_NONBLOCK, prepPipe, prepPipeDirect, prepSplice, prepTee } from '../lib/prep/splice.ts';
-import { forceGc, opcodeMissing, reapAll, runOne, sqeFields, sqeView, staleSqe } from './helpers.ts';
+import { forceGc, itOp, reapAll, runOne, sqeFields, sqeView, staleSqe } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { EBADF, EAGAIN, EEXIST, EINVAL, ERANGE, ELOOP, ENODATA, EOPNOTSUPP, EXDEV, ECANCELED, ENOENT } = ERRNO;
@@ -63,14 +63,6 @@ afterAll(() => {
 
 // ------------------------------------------------------------------ helpers
 
-const missing = new Map<number, string>();
-/** `it`, or `it.skip` with the probe's reason in the title when the kernel lacks `op`. */
-function itOp(op: number, title: string, fn: () => void | Promise<void>): void {
-  if (!missing.has(op)) missing.set(op, opcodeMissing(op));
-  const why = missing.get(op)!;
-  if (why) it.skip(`${title} (skipped: ${why})`, fn);
-  else it(title, fn);
-}
 
 /** Runs one entry and returns its CQE's res. */
 function run(ring: IoUring, prep: (sqe: Sqe) => void): number {

@@ -75,13 +75,6 @@ function track(fd: number): number {
 
 // --------------------------------------------------------------- helpers
 
-const missing = new Map<number, string>();
-function opMissing(op: number): string {
-  let why = missing.get(op);
-  if (why === undefined) missing.set(op, (why = opcodeMissing(op)));
-  return why;
-}
-
 // What every kernel test builds its sockets with (the helpers below).
 const BASE_OPS = [IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN];
 
@@ -103,7 +96,7 @@ function featureMissing(f: Feature | undefined): string {
  * SOCKET, BIND, LISTEN, one of `ops`, or `feature`.
  */
 function itOps(ops: number[], title: string, fn: () => void | Promise<void>, feature?: Feature): void {
-  const why = [...BASE_OPS, ...ops].map(opMissing).find((w) => w !== '') || featureMissing(feature);
+  const why = [...BASE_OPS, ...ops].map(opcodeMissing).find((w) => w !== '') || featureMissing(feature);
   if (why) it.skip(`${title} (skipped: ${why})`, () => {});
   else it(title, fn);
 }

@@ -46,7 +46,7 @@ import {
   registerPersonality, registerQuery, registerRestrictions, registerSyncCancel, registerSyncMsg, unregisterEventfd,
   unregisterIowqAff, unregisterNapi, unregisterPersonality,
 } from '../lib/register/misc.ts';
-import { forceGc, opcodeMissing, reapAll, ringFixtures, runOne, sqeFields, staleSqe, type Done } from './helpers.ts';
+import { forceGc, itOp, reapAll, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, ENXIO, EBADF, EACCES, EFAULT, EBUSY, ENFILE, EINVAL, EOPNOTSUPP, ECANCELED } = ERRNO;
@@ -134,18 +134,7 @@ function ioErr(fn: () => unknown): IoUringError {
 }
 
 /** The bytes of one SQE, through the ring's own view of its memory. */
-function sqeBytes(sqe: Sqe): Uint8Array {
-  return new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
-}
 
-const missing = new Map<number, string>();
-/** `it`, or `it.skip` with the probe's reason in the title when the kernel lacks `op`. */
-function itOp(op: number, title: string, fn: () => void | Promise<void>): void {
-  if (!missing.has(op)) missing.set(op, opcodeMissing(op));
-  const why = missing.get(op)!;
-  if (why) it.skip(`${title} (skipped: ${why})`, fn);
-  else it(title, fn);
-}
 
 // ------------------------------------------------------ encoders, byte level
 
