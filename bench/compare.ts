@@ -2,7 +2,8 @@
 // alternating runs, the ratio of medians (these machines are noisy, so only
 // ratios mean much), against the goal each issue set.
 //
-//   nop       NOPs through the raw ring against C liburing (../shared/anchors)
+//   nop       NOPs through the raw ring against C liburing (../shared/anchors),
+//             prepared with getSqe + prepNop and with getSqes + words
 //   randread  4 KiB random reads at QD 32, raw ring against C liburing
 //   async     the same reads through AsyncRing against node:fs/promises and
 //             against the raw ring
@@ -79,12 +80,17 @@ if (needsFile) run(script('make-file')[0]!, [...script('make-file').slice(1), '-
 const anchors = want('nop') || want('randread') ? anchorsDir() : null;
 if ((want('nop') || want('randread')) && anchors === null) notes.push(`C rows skipped: no anchors at ${values.anchors} (pass --anchors DIR)`);
 if (anchors !== null && want('nop')) {
+  // Both ways of preparing entries: getSqe + prepNop per entry, as the C
+  // does, and getSqes + words (no object per entry). The goal is the issue's,
+  // held against each.
   for (const [batch, floor] of [[1, 0.55], [32, 0.85], [128, 0.95]] as const) {
-    cases.push({
-      name: `nop batch ${batch}`, key: 'nops_per_sec', floor,
-      a: { label: 'TS ring', cmd: [...script('nop'), '--batch', String(batch), '--seconds', seconds] },
-      b: { label: 'C liburing', cmd: [join(anchors, 'nop'), String(batch), seconds] },
-    });
+    for (const [api, label] of [['sqe', 'TS getSqe'], ['words', 'TS getSqes']] as const) {
+      cases.push({
+        name: `nop batch ${batch}`, key: 'nops_per_sec', floor,
+        a: { label, cmd: [...script('nop'), '--batch', String(batch), '--seconds', seconds, '--api', api] },
+        b: { label: 'C liburing', cmd: [join(anchors, 'nop'), String(batch), seconds] },
+      });
+    }
   }
 }
 if (anchors !== null && want('randread')) {

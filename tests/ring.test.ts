@@ -193,6 +193,141 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
     });
   });
 
+  // The word path: getSqes reserves a run of positions, the caller writes
+  // struct io_uring_sqe's words into ring.sqes itself.
+  describe('getSqes and ring.sqes', () => {
+    const W = (field: keyof typeof layout.io_uring_sqe) => layout.io_uring_sqe[field] / 4;
+    /** Writes a whole NOP entry by words at SQ position `pos`. */
+    function nopWords(ring: IoUring, pos: number, userData: number): void {
+      const u = ring.sqes;
+      const w = ring.sqeOffset(pos);
+      u.fill(0, w, w + layout.io_uring_sqe.sizeof / 4);
+      u[w + W('fd')] = -1;
+      u[w + W('user_data')] = userData;
+    }
+
+    it('takes n positions after those getSqe handed out, all or none: -1 when fewer are free', () => {
+      using ring = new IoUring(8, opts());
+      queue(ring, prepNop, 100);
+      const first = ring.getSqes(5);
+      expect(first).toBe(1);
+      expect(ring.sqReady()).toBe(6);
+      for (let i = 0; i < 5; i++) nopWords(ring, first + i, 200 + i);
+      expect(ring.getSqes(3)).toBe(-1); // 2 left: nothing taken
+      expect(ring.sqReady()).toBe(6);
+      expect(ring.getSqes(2)).toBe(6);
+      nopWords(ring, 6, 300);
+      nopWords(ring, 7, 301);
+      expect(ring.getSqe()).toBeNull();
+      expect(ring.getSqes(0)).toBe(8); // nothing to take, even when full
+      expect(ring.submitAndWait(8)).toBe(8);
+      expect(reapAll(ring).map((d) => [d.userData, d.res])).toEqual(
+        [100, 200, 201, 202, 203, 204, 300, 301].map((ud) => [ud, 0]));
+    });
+
+    it('a run that wraps the SQ ends gets each slot once, at sqeOffset', () => {
+      using ring = new IoUring(4, opts());
+      const a = ring.getSqes(3);
+      for (let i = 0; i < 3; i++) nopWords(ring, a + i, i);
+      ring.submitAndWait(3);
+      reapAll(ring);
+      const b = ring.getSqes(4); // positions 3..6: slots 3, 0, 1, 2
+      expect(b).toBe(3);
+      const offsets = [0, 1, 2, 3].map((i) => ring.sqeOffset(b + i));
+      expect(offsets).toEqual([48, 0, 16, 32]);
+      expect([0, 1, 2, 3].map((i) => ring.sqeAt(b + i).index)).toEqual([3, 0, 1, 2]);
+      for (let i = 0; i < 4; i++) nopWords(ring, b + i, 10 + i);
+      ring.submitAndWait(4);
+      expect(reapAll(ring).map((d) => d.userData)).toEqual([10, 11, 12, 13]);
+    });
+
+    it('an entry taken and left unwritten completes as a NOP with res 0, whatever its slot held', () => {
+      using ring = new IoUring(1, opts());
+      // Leaves rw_flags = IORING_TIMEOUT_ABS and len = 1 in slot 0 (as nop_flags
+      // with IORING_NOP_INJECT_RESULT they would make res 1).
+      expect(runOne(ring, (s) => prepTimeout(s, { sec: 0, nsec: 0 }, 0, IORING_TIMEOUT_ABS)).res).toBe(-ETIME);
+      const pos = ring.getSqes(1);
+      expect(ring.sqeAt(pos).opcode).toBe(IORING_OP_NOP);
+      expect(ring.sqeAt(pos).rwFlags).toBe(0);
+      ring.sqes[ring.sqeOffset(pos) + W('user_data')] = 7;
+      ring.submit();
+      expect(reapOne(ring)).toEqual({ res: 0, flags: 0, userData: 7 });
+    });
+
+    it('sqeAt gives the entry to an encoder, or to keep() memory the words name', () => withFile((fd) => {
+      using ring = new IoUring(4, opts());
+      const first = ring.getSqes(2);
+      // Entry 0: prepared by an encoder on its Sqe.
+      const viaEncoder = Buffer.alloc(5);
+      prepRead(ring.sqeAt(first), fd, viaEncoder, 5, 0);
+      ring.sqeAt(first).userData = 1;
+      // Entry 1: a READ written word by word, its buffer kept by hand.
+      const viaWords = Buffer.alloc(4);
+      const u = ring.sqes;
+      const w = ring.sqeOffset(first + 1);
+      u.fill(0, w, w + 16);
+      u[w + W('opcode')] = IORING_OP_READ;
+      u[w + W('fd')] = fd;
+      u[w + W('off')] = 6; // offset 6
+      const addr = addressOf(viaWords);
+      u[w + W('addr')] = addr % 2 ** 32;
+      u[w + W('addr') + 1] = Math.floor(addr / 2 ** 32);
+      u[w + W('len')] = 4;
+      u[w + W('user_data')] = 2;
+      ring.sqeAt(first + 1).keep(viaWords);
+      expect(ring.submitAndWait(2)).toBe(2);
+      expect(reapAll(ring).map((d) => [d.userData, d.res])).toEqual([[1, 5], [2, 4]]);
+      expect(viaEncoder.toString()).toBe('hello');
+      expect(viaWords.toString()).toBe('worl');
+      expect(ring.snapshot().kept).toBe(0); // both let go at their CQEs
+    }, Buffer.from('hello world'), 'r'));
+
+    it('what an entry keeps is held from submit to its CQE', () => {
+      using ring = new IoUring(2, opts());
+      const first = ring.getSqes(1);
+      const u = ring.sqes;
+      const w = ring.sqeOffset(first);
+      u.fill(0, w, w + 16);
+      u[w + W('opcode')] = IORING_OP_TIMEOUT;
+      u[w + W('fd')] = -1;
+      const ts = new BigInt64Array([0n, 20_000_000n]); // 20 ms
+      const addr = addressOf(ts);
+      u[w + W('addr')] = addr % 2 ** 32;
+      u[w + W('addr') + 1] = Math.floor(addr / 2 ** 32);
+      u[w + W('len')] = 1;
+      u[w + W('user_data')] = 9;
+      ring.sqeAt(first).keep(ts);
+      ring.submit();
+      expect(ring.snapshot().kept).toBe(1);
+      expect(reapOne(ring)).toEqual({ res: -ETIME, flags: 0, userData: 9 });
+      expect(ring.snapshot().kept).toBe(0);
+    });
+
+    itWith('SQE128 entries are 32 words apart', 4, opts({ flags: IORING_SETUP_SQE128 }), (ring) => {
+      const first = ring.getSqes(3);
+      expect([0, 1, 2].map((i) => ring.sqeOffset(first + i))).toEqual([0, 32, 64]);
+      expect(ring.sqes.length).toBe(4 * 32);
+      for (let i = 0; i < 3; i++) nopWords(ring, first + i, 50 + i);
+      ring.submitAndWait(3);
+      expect(reapAll(ring).map((d) => [d.userData, d.res])).toEqual([[50, 0], [51, 0], [52, 0]]);
+    });
+
+    it('n that is not an integer from 0 to sqEntries is a RangeError, and nothing is taken', () => {
+      using ring = new IoUring(4, opts());
+      for (const bad of [-1, 1.5, NaN, 5, 2 ** 32, '2', undefined]) {
+        expect(() => ring.getSqes(bad as number), String(bad)).toThrow(RangeError);
+      }
+      expect(ring.sqReady()).toBe(0);
+      expect(ring.getSqes(4)).toBe(0);
+    });
+
+    it('a closed ring refuses getSqes, sqes and sqeAt', () => {
+      const ring = new IoUring(4, opts());
+      ring.close();
+      for (const f of [() => ring.getSqes(1), () => ring.sqes, () => ring.sqeAt(0)]) expect(f).toThrow(/closed/);
+    });
+  });
+
   // ----------------------------------------------------------- submit and wait
 
   describe('submit and wait', () => {

@@ -309,6 +309,7 @@ export class IoUring implements Disposable {
   private sqMask = 0;
   private cqMask = 0;
   private sqeWords = 16;
+  private sqeShift = 4; // log2(sqeWords): a shift, where a multiply would check for overflow
   private cqeWords = 4;
   private sqEntriesN = 0;
   private cqEntriesN = 0;
@@ -503,6 +504,7 @@ export class IoUring implements Disposable {
     this.sqMask = this.ringU32[so(io_sqring_offsets.ring_mask) >>> 2]!;
     this.cqMask = this.cqU32[co(io_cqring_offsets.ring_mask) >>> 2]!;
     this.sqeWords = sqeBytes >>> 2;
+    this.sqeShift = 31 - Math.clz32(this.sqeWords);
     this.cqeWords = cqeBytes >>> 2;
     this.sqHeadSeen = Atomics.load(this.ringU32, this.sqHead);
 
@@ -573,6 +575,76 @@ export class IoUring implements Disposable {
     u[sqe.w] = 0;
     u[sqe.w + 7] = 0;
     return sqe;
+  }
+
+  /**
+   * Takes `n` SQEs at once, all or none, for writing word by word into
+   * `ring.sqes` (tsuring's own; liburing has no counterpart). Returns the SQ
+   * position of the first: entry `i` of the batch starts at word
+   * `ring.sqeOffset(first + i)`. Returns -1 when fewer than `n` are free.
+   *
+   * This is the path without a per-entry object: on a NOP loop it measured
+   * about 7% faster than `getSqe` + an encoder at batch 128 (bench/nop.ts
+   * `--api words`). Each entry comes back as a NOP with no flags, like
+   * getSqe's, so one left unwritten is harmless when submitted.
+   *
+   * Safety: the words are raw. An entry that names memory by address must
+   * keep it: `ring.sqeAt(first + i).keep(buf)`, after the words are written
+   * (or prepare that entry with an encoder on `sqeAt`, which keeps for you).
+   */
+  getSqes(n: number): number {
+    if ((n >>> 0) !== n) this.throwSqesCount(n);
+    const tail = this.sqeTail;
+    if (((tail - this.sqHeadSeen) >>> 0) + n > this.sqLimit) {
+      if (this.closed) this.throwClosed();
+      // Acquire, as in getSqe: read the kernel's head only when short.
+      this.sqHeadSeen = Atomics.load(this.ringU32, this.sqHead);
+      if (((tail - this.sqHeadSeen) >>> 0) + n > this.sqLimit) {
+        if (n > this.sqEntriesN) this.throwSqesCount(n);
+        return -1;
+      }
+    }
+    // Each a plain NOP (see getSqe): opcode, flags and ioprio 0, no nop_flags.
+    const u = this.sqeU32;
+    const mask = this.sqMask;
+    const shift = this.sqeShift;
+    for (let i = 0; i < n; i++) {
+      const w = ((tail + i) & mask) << shift;
+      u[w] = 0;
+      u[w + 7] = 0;
+    }
+    this.sqeTail = (tail + n) >>> 0;
+    return tail;
+  }
+
+  private throwSqesCount(n: unknown): never {
+    throw new RangeError(`getSqes: n must be an integer from 0 to ${this.sqEntriesN}, the SQ's size (got ${String(n)})`);
+  }
+
+  /**
+   * The SQE array as 32-bit words, for entries taken with `getSqes`: 16
+   * words an entry, 32 on IORING_SETUP_SQE128 rings; field offsets are
+   * `io_uring_sqe`'s (bytes) divided by 4. Like liburing's `ring->sq.sqes`.
+   * Read it again after `resizeRings()`: the SQ moves.
+   */
+  get sqes(): Uint32Array {
+    this.checkOpen();
+    return this.sqeU32;
+  }
+
+  /** The first word in `sqes` of the entry at SQ position `pos` (as `getSqes` counts). */
+  sqeOffset(pos: number): number {
+    return (pos & this.sqMask) << this.sqeShift;
+  }
+
+  /**
+   * The `Sqe` of the entry at SQ position `pos`: for `keep()`, an encoder, or
+   * reading back what the words say. Valid, like getSqe's, until the submit
+   * that publishes it.
+   */
+  sqeAt(pos: number): Sqe {
+    this.checkOpen();
+    return this.sqeObjs[pos & this.sqMask]!;
   }
 
   /** io_uring_sq_ready(3): entries prepared but not yet consumed by the kernel. */
