@@ -9,7 +9,7 @@ export { Sqe, sqeSetData64 } from './ring/sqe.ts';
 export { Cqe } from './ring/cqe.ts';
 export { IoUringError } from './errors.ts';
 export { errnoName, ERRNO } from './errno.ts';
-export { allocAligned } from './ring/memory.ts';
+export { allocAligned, bufferAddress } from './ring/memory.ts';
 export * from './prep/index.ts';
 export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode } from './register/probe.ts';
 export { OPCODES, opcodeInfo, type OpcodeInfo } from './uapi/opcodes.ts';

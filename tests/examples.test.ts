@@ -238,4 +238,15 @@ describe('examples', () => {
     if (major < 6 || (major === 6 && minor < 4)) expect(part(out, 6)).toContain('skipped: IORING_TIMEOUT_MULTISHOT needs Linux 6.4');
     else expect(part(out, 6)).toContain('ticks 1, 2, 3');
   });
+
+  it('15-sqe-words: two NOPs and a READ written as words, decoded as an encoder\'s READ, reaped from the CQ words', () => {
+    const out = run('15-sqe-words.ts');
+    expect(out).toMatch(/word {2}0 opcode\|flags\|ioprio 0x16\n/); // IORING_OP_READ, no flags
+    expect(out).toMatch(/word {2}2 off {17}0xb\n/);
+    expect(out).toMatch(/word {2}6 len {17}0x5\n/);
+    expect(out).toMatch(/word {2}8 user_data {11}0x66\n/);
+    expect(out).toContain('decoded: IORING_OP_READ off=11 len=5 user_data=102\n');
+    expect(out).toContain('submitted 3\n  cqe user_data=100 res=0 flags=0\n  cqe user_data=101 res=0 flags=0\n  cqe user_data=102 res=5 flags=0\n');
+    expect(out).toContain('read: "words"\n');
+  });
 });

@@ -56,6 +56,26 @@ describe.each(['shared', 'mmap'] as const)('resizeRings, %s memory', (memory) =>
     expect(reapAll(ring).map((d) => d.userData)).toEqual(Array.from({ length: 40 }, (_, i) => 1000 + i));
   });
 
+  it.skipIf(noResize !== '')(`ring.sqes and ring.cqes are the new rings' after a resize${noResize ? ` (skipped: ${noResize})` : ''}`, () => {
+    using ring = new IoUring(4, { memory, flags: DEFER, cqEntries: 8 });
+    const [oldSqes, oldCqes] = [ring.sqes, ring.cqes];
+    ring.resizeRings(32, { cqEntries: 64 });
+    expect([ring.sqes.length, ring.cqes.length]).toEqual([32 * 16, 64 * 4]);
+    expect([ring.sqes === oldSqes, ring.cqes === oldCqes]).toEqual([false, false]);
+    // 20 NOPs written as words: more than the old SQ held.
+    const first = ring.getSqes(20);
+    for (let i = 0; i < 20; i++) {
+      const w = ring.sqeOffset(first + i);
+      ring.sqes.fill(0, w, w + 16);
+      ring.sqes[w + 1] = -1; // fd
+      ring.sqes[w + 8] = 500 + i; // user_data
+    }
+    ring.submitAndWait(20);
+    const uds = Array.from({ length: ring.cqReady() }, (_, i) => ring.cqes[ring.cqeOffset(i)]);
+    expect(uds).toEqual(Array.from({ length: 20 }, (_, i) => 500 + i));
+    ring.cqAdvance(20);
+  });
+
   it.skipIf(noResize !== '')(`can shrink, and refuses a CQ smaller than the SQ${noResize ? ` (skipped: ${noResize})` : ''}`, () => {
     using ring = new IoUring(64, { memory, flags: DEFER });
     ring.resizeRings(4);

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  IoUring, IoUringError, layout, allocAligned, type IoUringOptions, type Sqe,
+  IoUring, IoUringError, layout, allocAligned, bufferAddress, type IoUringOptions, type Sqe,
   prepNop, prepRead, prepWrite, prepReadv, prepWritev, prepFsync, prepTimeout, prepRw,
   IORING_OP_NOP, IORING_OP_READ, IORING_OP_WRITE, IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC, IORING_OP_TIMEOUT,
   IORING_SETUP_CQSIZE, IORING_SETUP_CLAMP, IORING_SETUP_SQE128, IORING_SETUP_CQE32, IORING_SETUP_SQPOLL,
@@ -321,10 +321,60 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
       expect(ring.getSqes(4)).toBe(0);
     });
 
-    it('a closed ring refuses getSqes, sqes and sqeAt', () => {
+    it('bufferAddress gives the address an encoder would use, checked as an encoder checks', () => {
+      const buf = Buffer.alloc(16);
+      expect(bufferAddress(buf, 16)).toBe(addressOf(buf));
+      expect(bufferAddress(buf.subarray(4))).toBe(addressOf(buf) + 4);
+      expect(() => bufferAddress(buf, 17)).toThrow(RangeError);
+      const ab = new ArrayBuffer(8);
+      const view = new Uint8Array(ab);
+      structuredClone(ab, { transfer: [ab] });
+      expect(() => bufferAddress(view)).toThrow(TypeError);
+      const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer; // ES2024
+      expect(() => bufferAddress(new Uint8Array(new Resizable(8, { maxByteLength: 16 })))).toThrow(TypeError);
+      expect(() => bufferAddress([1, 2] as unknown as Uint8Array)).toThrow(TypeError);
+    });
+
+    it('a closed ring refuses getSqes, sqes, sqeAt and cqes', () => {
       const ring = new IoUring(4, opts());
       ring.close();
-      for (const f of [() => ring.getSqes(1), () => ring.sqes, () => ring.sqeAt(0)]) expect(f).toThrow(/closed/);
+      for (const f of [() => ring.getSqes(1), () => ring.sqes, () => ring.sqeAt(0), () => ring.cqes]) expect(f).toThrow(/closed/);
+    });
+  });
+
+  describe('ring.cqes and cqeOffset', () => {
+    /** Each ready CQE read from the words, as [userData, res, flags]. */
+    const fromWords = (ring: IoUring) => Array.from({ length: ring.cqReady() }, (_, i) => {
+      const c = ring.cqes;
+      const w = ring.cqeOffset(i);
+      return [c[w]! + c[w + 1]! * 2 ** 32, c[w + 2]! | 0, c[w + 3]!];
+    });
+    const fromObjects = (ring: IoUring) => Array.from({ length: ring.cqReady() }, (_, i) => {
+      const cqe = ring.cqeAt(i)!;
+      return [cqe.userData, cqe.res, cqe.flags];
+    });
+
+    it('read the same user_data, res and flags as the Cqe objects, across the CQ end', () => {
+      using ring = new IoUring(2, opts({ cqEntries: 4 }));
+      // Three rounds of two NOP-or-failed-read pairs walk the head past the CQ's end.
+      for (let round = 0; round < 3; round++) {
+        queue(ring, prepNop, 2 ** 40 + round); // user_data above 32 bits
+        queue(ring, (s) => prepRead(s, 1 << 30, Buffer.alloc(1), 1, 0), round); // EBADF
+        ring.submitAndWait(2);
+        const words = fromWords(ring);
+        expect(words).toEqual([[2 ** 40 + round, 0, 0], [round, -EBADF, 0]]);
+        expect(words).toEqual(fromObjects(ring));
+        ring.cqAdvance(2);
+      }
+      expect(ring.cqes.length).toBe(4 * 4);
+    });
+
+    itWith('CQE32 CQEs are 8 words apart', 2, opts({ flags: IORING_SETUP_CQE32, cqEntries: 4 }), (ring) => {
+      queueNops(ring, [5, 6]);
+      ring.submitAndWait(2);
+      expect([0, 1].map((i) => ring.cqeOffset(i))).toEqual([0, 8]);
+      expect(fromWords(ring)).toEqual([[5, 0, 0], [6, 0, 0]]);
+      expect(ring.cqes.length).toBe(4 * 8);
     });
   });
 

@@ -305,7 +305,9 @@ export class IoUring implements Disposable {
   private cqTail = 0;
   private cqOverflow = 0;
   private cqFlags = 0;
-  private cqes = 0;
+  private cqeBase = 0; // the first CQE's word in cqU32
+  private cqeShift = 2; // log2(cqeWords)
+  private cqeU32: Uint32Array = new Uint32Array(0); // the CQEs alone, for `cqes`
   private sqMask = 0;
   private cqMask = 0;
   private sqeWords = 16;
@@ -500,12 +502,14 @@ export class IoUring implements Disposable {
     this.cqTail = co(io_cqring_offsets.tail) >>> 2;
     this.cqOverflow = co(io_cqring_offsets.overflow) >>> 2;
     this.cqFlags = co(io_cqring_offsets.flags) >>> 2;
-    this.cqes = co(io_cqring_offsets.cqes) >>> 2;
+    this.cqeBase = co(io_cqring_offsets.cqes) >>> 2;
     this.sqMask = this.ringU32[so(io_sqring_offsets.ring_mask) >>> 2]!;
     this.cqMask = this.cqU32[co(io_cqring_offsets.ring_mask) >>> 2]!;
     this.sqeWords = sqeBytes >>> 2;
     this.sqeShift = 31 - Math.clz32(this.sqeWords);
     this.cqeWords = cqeBytes >>> 2;
+    this.cqeShift = 31 - Math.clz32(this.cqeWords);
+    this.cqeU32 = this.cqU32.subarray(this.cqeBase, this.cqeBase + cqEntries * this.cqeWords);
     this.sqHeadSeen = Atomics.load(this.ringU32, this.sqHead);
 
     // Directly map SQ slots to SQEs, as liburing does.
@@ -518,7 +522,7 @@ export class IoUring implements Disposable {
     const u16 = new Uint16Array(this.sqeU32.buffer, this.sqeU32.byteOffset, this.sqeU32.byteLength >>> 1);
     this.sqeObjs = Array.from({ length: sqEntries }, (_, i) => new Sqe(this, this.sqeU32, u8, u16, i, this.sqeWords, this.keeps));
     this.cqeObjs = new Array(cqEntries);
-    for (let i = 0; i < cqEntries; i++) this.cqeObjs[i] = new Cqe(this, this.cqU32, this.cqes + i * this.cqeWords, cqeBytes);
+    for (let i = 0; i < cqEntries; i++) this.cqeObjs[i] = new Cqe(this, this.cqU32, this.cqeBase + i * this.cqeWords, cqeBytes);
   }
 
   // Replace our mapping of the kernel's pages with anonymous memory, so an
@@ -949,6 +953,23 @@ export class IoUring implements Disposable {
     return this.cqeObjs[(this.cqU32[this.cqHead]! + i) & this.cqMask]!;
   }
 
+  /**
+   * The CQEs as 32-bit words (liburing's `ring->cq.cqes`): 4 words a CQE, 8
+   * on IORING_SETUP_CQE32 rings; user_data is words 0-1, res word 2 (signed:
+   * `| 0`), flags word 3. With `cqeOffset`, the way to walk ready CQEs
+   * without a `Cqe` object each; hand them back with cqAdvance as usual.
+   * Read it again after `resizeRings()`.
+   */
+  get cqes(): Uint32Array {
+    this.checkOpen();
+    return this.cqeU32;
+  }
+
+  /** The first word in `cqes` of the i-th ready CQE counted from the head (check i < cqReady() first). */
+  cqeOffset(i: number): number {
+    return ((this.cqU32[this.cqHead]! + i) & this.cqMask) << this.cqeShift;
+  }
+
   /** io_uring_cq_ready(3): CQEs ready to reap. */
   cqReady(): number {
     this.checkOpen();
@@ -967,7 +988,7 @@ export class IoUring implements Disposable {
     if (this.keeps.size > 0) {
       const mask = this.cqMask;
       for (let i = 0; i < n; i++) {
-        const w = this.cqes + ((head + i) & mask) * this.cqeWords;
+        const w = this.cqeBase + ((head + i) & mask) * this.cqeWords;
         if (!(u[w + 3]! & IORING_CQE_F_MORE)) this.keeps.release(u[w]!, u[w + 1]!);
       }
     }

@@ -46,6 +46,17 @@ export function addressFor(view: ArrayBufferView, need: number, what: string): n
   return slowAddress(view, need, what);
 }
 
+/**
+ * The address of `view`'s first byte, for an SQE written as words
+ * (`ring.sqes`) or a struct the kernel reads: checked as the encoders check a
+ * buffer (a TypeError if it is detached or resizable, a RangeError if it is
+ * shorter than `need` bytes). The address is valid while `view` is
+ * referenced: keep it on the entry with `ring.sqeAt(pos).keep(view)`.
+ */
+export function bufferAddress(view: ArrayBufferView, need = 0): number {
+  return addressFor(view, need, 'view');
+}
+
 function tooShort(view: ArrayBufferView, need: number, what: string): never {
   if (view.byteLength === 0 && isDetached(view.buffer)) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
   throw new RangeError(`${what} holds ${view.byteLength} bytes; the operation needs ${need}`);
