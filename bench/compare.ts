@@ -21,7 +21,7 @@
 // are skipped with a note.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -54,8 +54,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-function run(cmd: string, args: string[], env?: Record<string, string>): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+function run(cmd: string, args: string[], env?: Record<string, string>, cwd = root): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
 }
 
 // The TypeScript benchmarks run under tsx from a checkout, as plain
@@ -69,7 +69,7 @@ function anchorsDir(): string | null {
   return execFileSync('bash', [build], { encoding: 'utf8' }).trim().split('\n').pop()!;
 }
 
-interface Side { label: string; cmd: string[]; env?: Record<string, string> }
+interface Side { label: string; cmd: string[]; env?: Record<string, string>; cwd?: string }
 interface Case { name: string; key: string; a: Side; b: Side; floor?: number; warm?: string }
 const cases: Case[] = [];
 const notes: string[] = [];
@@ -124,12 +124,17 @@ if (want('trace')) {
     cases.push({
       name: 'nop batch 1', key: 'nops_per_sec', floor: 0.97,
       a: { label: 'trace off', cmd: [...script('nop'), ...args, '--trace', 'off'] },
-      b: { label: `no hook (${values.base})`, cmd: [join(root, 'node_modules/.bin/tsx'), join(base, 'bench/nop.ts'), ...args] },
+      b: { label: `no hook (${values.base})`, cmd: [join(root, 'node_modules/.bin/tsx'), join(base, 'bench/nop.ts'), ...args], cwd: base },
     });
   }
 }
 
-// A worktree of `rev` beside the checkout (made once), sharing its node_modules.
+// A worktree of `rev` beside the checkout (made once), sharing its
+// node_modules. It runs from its own directory (tsx compiles a file under
+// the tsconfig.json of the directory it runs in, if that file is one the
+// tsconfig includes) with this checkout's tsconfig.json: how TypeScript
+// emits class fields changes the JIT's code, and that is not the difference
+// being measured.
 function baseCheckout(rev: string): string | null {
   if (compiled || !existsSync(join(root, '.git'))) return null;
   const dir = join(root, '.bench-data', `base-${rev}`);
@@ -137,6 +142,7 @@ function baseCheckout(rev: string): string | null {
     execFileSync('git', ['worktree', 'add', '--detach', dir, rev], { cwd: root, stdio: 'ignore' });
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   }
+  copyFileSync(join(root, 'tsconfig.json'), join(dir, 'tsconfig.json'));
   return dir;
 }
 
@@ -150,7 +156,7 @@ for (const k of cases) {
     for (const side of i % 2 === 0 ? [k.a, k.b] : [k.b, k.a]) {
       if (k.warm) run(script('make-file')[0]!, [...script('make-file').slice(1), '--file', k.warm, '--warm']);
       const [cmd, ...args] = side.cmd;
-      (side === k.a ? a : b).push(lastNumber(run(cmd!, args, side.env), k.key));
+      (side === k.a ? a : b).push(lastNumber(run(cmd!, args, side.env, side.cwd), k.key));
     }
   }
   const ratio = median(a) / median(b);
