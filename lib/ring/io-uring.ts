@@ -588,8 +588,9 @@ export class IoUring implements Disposable {
    * `ring.sqeOffset(first + i)`. Returns -1 when fewer than `n` are free.
    *
    * This is the path without a per-entry object: NOPs at batch 128 written
-   * this way (and reaped through `cqes`) ran at 0.99 of C liburing, against
-   * 0.88 through getSqe + prepNop + forEachCqe (bench/compare.ts --only nop).
+   * this way (and reaped through `cqes`) ran at 0.97-0.99 of C liburing,
+   * against 0.88-0.90 through getSqe + prepNop + forEachCqe (bench/compare.ts
+   * --only nop).
    * Each entry comes back as a NOP with no flags, like getSqe's, so one left
    * unwritten is harmless when submitted.
    *
