@@ -7,7 +7,9 @@
 //   randread  4 KiB random reads at QD 32, raw ring against C liburing
 //   async     the same reads through AsyncRing against node:fs/promises and
 //             against the raw ring
-//   pingpong  1-byte round trips through `cat`: AsyncRing against node's streams
+//   pingpong  1-byte round trips through `cat`: AsyncRing against node's streams,
+//             and the two references without an event loop (a reader that
+//             sleeps in read(), one that spins) against node's streams
 //   defer     AsyncRing on a SINGLE_ISSUER | DEFER_TASKRUN ring against a
 //             default one (randread and pingpong): should it be the default?
 //   trace     NOPs at batch 1 with the trace turned off, against the same
@@ -108,6 +110,8 @@ if (want('async')) {
 if (want('pingpong')) {
   const pp = (api: string): string[] => [...script('pingpong'), '--api', api, '--seconds', seconds];
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', floor: 1.5, a: { label: 'AsyncRing', cmd: pp('async') }, b: { label: 'node streams', cmd: pp('node') } });
+  cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'blocking', cmd: pp('blocking') }, b: { label: 'node streams', cmd: pp('node') } });
+  cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'spin', cmd: pp('spin') }, b: { label: 'node streams', cmd: pp('node') } });
 }
 if (want('defer')) {
   // Whether AsyncRing should default to SINGLE_ISSUER | DEFER_TASKRUN.

@@ -3,10 +3,17 @@
 // the event loop. AsyncRing (--api async) against Node's own streams on the
 // same kind of pipes (--api node). Prints `round_trips_per_sec N`.
 //
-//   npx tsx bench/pingpong.ts --api async|node --seconds 3
+// Two references that use no event loop at all: --api blocking is a
+// writeSync/readSync loop whose read sleeps in the kernel until cat replies,
+// the fastest any reader that sleeps can be; --api spin reads a non-blocking
+// pipe in a loop until the reply is there, what only a reader that burns its
+// CPU gets. Neither is something to use.
+//
+//   npx tsx bench/pingpong.ts --api async|async-serial|async-multishot|node|blocking|spin --seconds 3
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as ffi from '../ffi/index.ts';
@@ -106,8 +113,39 @@ async function viaNode(): Promise<number> {
   }
 }
 
+// The references: no event loop, every round trip in one synchronous call.
+async function viaSyscalls(spin: boolean): Promise<number> {
+  const { toCat, fromCat: blockingEnd, child } = pipes();
+  // A second open of the pipe's read end gets a file description of its own,
+  // so O_NONBLOCK is ours alone and cat's end stays as it was.
+  const fromCat = spin ? openSync(`/proc/self/fd/${blockingEnd}`, constants.O_RDONLY | constants.O_NONBLOCK) : blockingEnd;
+  const reply = spin
+    ? (): number => {
+        for (;;) {
+          try {
+            return readSync(fromCat, inb);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          }
+        }
+      }
+    : (): number => readSync(fromCat, inb);
+  try {
+    return await timed(async () => {
+      writeSync(toCat, out);
+      if (reply() !== 1) throw new Error('cat went away');
+    });
+  } finally {
+    if (fromCat !== blockingEnd) closeSync(fromCat);
+    ffi.close(toCat);
+    ffi.close(blockingEnd);
+    child.kill();
+  }
+}
+
 const apis: Record<string, () => Promise<number>> = {
   async: viaAsyncRing, 'async-serial': viaAsyncRingSerial, 'async-multishot': viaAsyncRingMultishot, node: viaNode,
+  blocking: () => viaSyscalls(false), spin: () => viaSyscalls(true),
 };
 const run = apis[values.api!];
 if (!run) throw new Error(`--api must be one of ${Object.keys(apis).join(', ')}`);
