@@ -20,7 +20,7 @@ import {
   decodeStatx, prepFsync, prepNop, prepRead, prepRw, prepStatx, prepWrite, ERRNO } from '../lib/index.ts';
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { addressFor } from '../lib/ring/memory.ts';
-import { forceGc, openFds } from './helpers.ts';
+import { forceGc, openFds, settledFds } from './helpers.ts';
 import { DEFER, collected, hex, noDefer, rejection, tick, ticks, variants } from './async-helpers.ts';
 
 const { EBADF, ECANCELED } = ERRNO;
@@ -499,7 +499,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
 
     test('each pending promise rejects (ECANCELED) before close() resolves; the fds are released; a second close resolves; later operations reject', async () => {
       const [r] = newPipe();
-      const before = openFds();
+      const before = await settledFds();
       const io = open();
       const order: string[] = [];
       const read = io.read(r, new Uint8Array(8));

@@ -61,6 +61,23 @@ export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
+/**
+ * Open file descriptors once the count holds still across two turns of the
+ * event loop: a ring an earlier test closed may let go of a watcher's fd in
+ * libuv's closing phase, after that test ended.
+ */
+export async function settledFds(): Promise<number> {
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  let n = openFds();
+  for (;;) {
+    await turn();
+    await turn();
+    const m = openFds();
+    if (m === n) return m;
+    n = m;
+  }
+}
+
 /** Forces a full collection (the suite runs with --expose-gc). */
 export function forceGc(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
