@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import * as ffi from '../ffi/index.ts';
 import {
   AT_FDCWD, IORING_OP_READ, IoUringError, STATX_BASIC_STATS,
-  decodeStatx, prepFsync, prepNop, prepRead, prepRw, prepStatx, prepWrite, ERRNO } from '../lib/index.ts';
+  decodeStatx, prepFsync, prepNop, prepRead, prepRw, prepStatx, prepWrite, ERRNO, type Sqe } from '../lib/index.ts';
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { addressFor } from '../lib/ring/memory.ts';
 import { forceGc, openFds, settledFds } from './helpers.ts';
@@ -421,6 +421,38 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       expect(await io.nop()).toBe(0);
     });
 
+    // Checked before any entry is written: found after the operation's own
+    // entry, a bad timeout used to leave that entry in the SQ with
+    // IOSQE_IO_LINK set, so the next operation ran linked to it, and its
+    // CQE drove the in-flight count to -1.
+    test('a bad option (timeout, signal, keep, options) rejects with its error, writes no entry, and leaves the count at 0', async () => {
+      const io = open();
+      const bad: [OpOptions, ErrorConstructor, RegExp][] = [
+        [{ timeout: -5 }, RangeError, /timeout/],
+        [{ timeout: NaN }, RangeError, /timeout/],
+        [{ timeout: { sec: 1, nsec: 2e9 } }, RangeError, /nsec/],
+        [{ timeout: '5' as unknown as number }, TypeError, /timeout/],
+        [{ signal: {} as AbortSignal }, TypeError, /AbortSignal/],
+        [{ signal: null as unknown as AbortSignal }, TypeError, /AbortSignal/],
+        [{ keep: 5 as unknown as unknown[] }, TypeError, /keep/],
+        [7 as unknown as OpOptions, TypeError, /options/],
+      ];
+      for (const [opts, type, message] of bad) {
+        let p: Promise<number> | undefined;
+        expect(() => { p = io.nop(opts); }).not.toThrow(); // a rejection, not a throw
+        expect(io.ring.sqReady()).toBe(0);
+        const err = await rejection(p!);
+        expect(err).toBeInstanceOf(type);
+        expect((err as Error).message).toMatch(message);
+        expect(io.pending).toBe(0);
+      }
+      // The next operations run on their own, and the count stays right.
+      const [r] = newPipe();
+      expect(await rejection(io.read(r, new Uint8Array(4), -1, { timeout: 5 }))).toMatchObject({ code: 'ETIME' });
+      expect(await io.nop()).toBe(0);
+      expect(io.pending).toBe(0);
+    });
+
     test('a fast operation with a long timeout resolves normally', async () => {
       const io = open();
       expect(await io.nop({ timeout: 10_000 })).toBe(0);
@@ -466,6 +498,17 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       await expect(big.chain(new Array(65).fill(prepNop))).rejects.toThrow(RangeError);
       expect(await big.chain(new Array(64).fill(prepNop))).toEqual(new Array(64).fill(0));
       await expect(io.chain([])).rejects.toThrow(TypeError);
+    });
+
+    test('run() and chain() refuse what is not an encoder with a TypeError naming it, writing nothing', async () => {
+      const io = open();
+      const p = io.run(5 as unknown as (sqe: Sqe) => void);
+      const q = io.chain([prepNop, 'x' as unknown as (sqe: Sqe) => void]);
+      expect(io.ring.sqReady()).toBe(0);
+      await expect(p).rejects.toThrow(/run needs an encoder/);
+      await expect(q).rejects.toThrow(/entry 1 is not a function/);
+      expect(io.pending).toBe(0);
+      expect(await io.chain([prepNop, prepNop])).toEqual([0, 0]);
     });
 
     // A signal cancels a chain like any operation: AbortError once the kernel

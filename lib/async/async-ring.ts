@@ -182,6 +182,18 @@ function sqeFlags(opts: OpOptions | undefined): number {
   return flags | (opts.fixedFile ? IOSQE_FIXED_FILE : 0);
 }
 
+// The options an operation's entries are written from, checked before any
+// is: a bad one found halfway would leave a linked entry in the SQ.
+function checkOptions(opts: OpOptions | undefined): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object');
+  const { signal, keep } = opts;
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+    throw new TypeError('signal must be an AbortSignal');
+  }
+  if (keep !== undefined && !Array.isArray(keep)) throw new TypeError('keep must be an array of what to hold until the final CQE');
+}
+
 /** A ring driven by Node's event loop, with a promise per operation. */
 export class AsyncRing implements AsyncDisposable {
   /** The ring underneath, for what this layer does not wrap. */
@@ -196,6 +208,8 @@ export class AsyncRing implements AsyncDisposable {
   private readonly gens: number[] = [];
   private readonly aborted: (AbortSignal | undefined)[] = [];
   private readonly hasTimeout: boolean[] = [];
+  // A linked timeout's __kernel_timespec, made when the operation started.
+  private readonly timespecs: (Uint8Array | undefined)[] = [];
   private readonly chainLens: number[] = [];
   private readonly chainDone: number[] = [];
   private readonly listeners: ((() => void) | undefined)[] = [];
@@ -536,6 +550,7 @@ export class AsyncRing implements AsyncDisposable {
    * syscall is `name`.
    */
   run(prep: Prep, opts?: OpOptions & { name?: string }): Promise<number> {
+    if (typeof prep !== 'function') return Promise.reject(new TypeError('run needs an encoder: a function that fills the SQE it is given'));
     return this.start(opts?.name ?? 'io_uring op', [prep], opts);
   }
 
@@ -548,6 +563,9 @@ export class AsyncRing implements AsyncDisposable {
    */
   chain(preps: readonly Prep[], opts?: Omit<OpOptions, 'fixedFile' | 'flags'>): Promise<number[]> {
     if (!Array.isArray(preps) || preps.length === 0) return Promise.reject(new TypeError('chain needs a non-empty array of encoders'));
+    for (let i = 0; i < preps.length; i++) {
+      if (typeof preps[i] !== 'function') return Promise.reject(new TypeError(`chain needs encoders: entry ${i} is not a function`));
+    }
     if (preps.length > MAX_CHAIN || preps.length + 3 > this.ring.sqEntries) {
       return Promise.reject(new RangeError(`a chain has at most ${Math.min(MAX_CHAIN, this.ring.sqEntries - 3)} entries here (got ${preps.length})`));
     }
@@ -756,17 +774,21 @@ export class AsyncRing implements AsyncDisposable {
   // that refused it before anything reached the ring.
   private begin(name: string, preps: Prep[], opts: OpOptions | undefined, map: Mapper | undefined, zc: boolean, isChain: boolean, stream: Stream | undefined): number | unknown {
     if (this.closed) return new IoUringError(ECANCELED, name, undefined, 'the AsyncRing is closed');
-    const signal = opts?.signal;
-    if (signal?.aborted) return abortError(signal);
     let flags: number;
+    let timespec: Uint8Array | undefined;
     try {
+      checkOptions(opts);
       flags = sqeFlags(opts);
+      if (opts?.timeout !== undefined) timespec = makeTimespec(opts.timeout);
     } catch (err) {
       return err;
     }
+    const signal = opts?.signal;
+    if (signal?.aborted) return abortError(signal);
     const slot = this.free.pop() ?? this.newSlot();
     this.names[slot] = name;
     this.hasTimeout[slot] = opts?.timeout !== undefined;
+    this.timespecs[slot] = timespec;
     this.chainLens[slot] = preps.length;
     this.chainDone[slot] = 0;
     this.aborted[slot] = undefined;
@@ -816,6 +838,7 @@ export class AsyncRing implements AsyncDisposable {
     this.names.push('');
     this.aborted.push(undefined);
     this.hasTimeout.push(false);
+    this.timespecs.push(undefined);
     this.chainLens.push(0);
     this.chainDone.push(0);
     this.listeners.push(undefined);
@@ -874,7 +897,7 @@ export class AsyncRing implements AsyncDisposable {
     }
     if (link) {
       const t = this.ring.getSqe()!;
-      const ts = makeTimespec(opts!.timeout!);
+      const ts = this.timespecs[slot]!;
       prepRw(IORING_OP_LINK_TIMEOUT, t, -1, addressFor(ts, __kernel_timespec.sizeof, 'timeout'), 1, 0);
       t.keep(ts);
       t.userData = 0;
@@ -1161,6 +1184,7 @@ export class AsyncRing implements AsyncDisposable {
   // The slot is done: forget its signal, move its generation on, free it.
   private release(slot: number): void {
     this.chains[slot] = undefined;
+    this.timespecs[slot] = undefined;
     this.aborted[slot] = undefined;
     const off = this.listeners[slot];
     if (off !== undefined) {
