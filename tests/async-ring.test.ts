@@ -430,6 +430,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       const bad: [OpOptions, ErrorConstructor, RegExp][] = [
         [{ timeout: -5 }, RangeError, /timeout/],
         [{ timeout: NaN }, RangeError, /timeout/],
+        [{ timeout: 1e300 }, RangeError, /2\^53 seconds/], // BigInt(1e297) wraps tv_sec to a past time
         [{ timeout: { sec: 1, nsec: 2e9 } }, RangeError, /nsec/],
         [{ timeout: '5' as unknown as number }, TypeError, /timeout/],
         [{ signal: {} as AbortSignal }, TypeError, /AbortSignal/],

@@ -464,6 +464,8 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
       expect(ring.sqReady()).toBe(0);
       expect(() => ring.submitAndWaitTimeout(1, -1)).toThrow(RangeError);
       expect(() => ring.submitAndWaitTimeout(1, { sec: 0, nsec: 1e9 })).toThrow(RangeError);
+      // Past 2^53 seconds the split into two u32 words would wrap.
+      expect(() => ring.submitAndWaitTimeout(1, 1e300)).toThrow(/2\^53 seconds/);
     });
 
     const minTimeout = (features & IORING_FEAT_MIN_TIMEOUT) ? '' : 'the kernel lacks IORING_FEAT_MIN_TIMEOUT (Linux 6.12)';

@@ -21,6 +21,9 @@ export function makeTimespec(t: Timeout): Uint8Array {
   if (typeof t === 'number') {
     if (!Number.isFinite(t) || t < 0) throw new RangeError(`a timeout must be a finite number of milliseconds >= 0 (got ${t})`);
     sec = Math.floor(t / 1000);
+    // Past 2^53 seconds BigInt(sec) would still fit tv_sec's s64 for a while
+    // and then wrap to a time already gone; the object form has the same bound.
+    if (!Number.isSafeInteger(sec)) throw new RangeError(`a timeout must be below 2^53 seconds (got ${t} ms)`);
     nsec = Math.round((t - sec * 1000) * 1e6);
     if (nsec >= 1e9) { sec++; nsec -= 1e9; }
   } else if (t !== null && typeof t === 'object') {

@@ -838,6 +838,7 @@ export class IoUring implements Disposable {
     if (typeof timeout === 'number') {
       if (!(timeout >= 0) || !Number.isFinite(timeout)) throw new RangeError(`timeout must be a finite number of milliseconds >= 0 (got ${timeout})`);
       sec = Math.floor(timeout / 1000);
+      if (!Number.isSafeInteger(sec)) throw new RangeError(`timeout must be below 2^53 seconds (got ${timeout} ms)`);
       nsec = Math.round((timeout - sec * 1000) * 1e6);
       if (nsec >= 1e9) { sec++; nsec -= 1e9; }
     } else {
