@@ -82,18 +82,21 @@ export function rejection(p: Promise<unknown>): Promise<Failure> {
 export interface SeenCqe { ud: number; res: number; flags: number }
 
 /**
- * Records every CQE the AsyncRing reaps (it reads each once, through
- * `ring.cqeAt`), in order: what the kernel posted, to check against what
- * the promises say.
+ * Records every CQE the AsyncRing reaps, in order: what the kernel posted,
+ * to check against what the promises say. Whatever way a reaper reads the
+ * CQ, it hands each CQE back through `ring.cqAdvance`, so that is where
+ * they are read.
  */
 export function spyCqes(io: AsyncRing): SeenCqe[] {
   const seen: SeenCqe[] = [];
   const ring = io.ring;
-  const cqeAt = ring.cqeAt.bind(ring);
-  ring.cqeAt = (i: number) => {
-    const c = cqeAt(i);
-    if (c !== null) seen.push({ ud: Number(c.userDataBig), res: c.res, flags: c.flags });
-    return c;
+  const cqAdvance = ring.cqAdvance.bind(ring);
+  ring.cqAdvance = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const c = ring.cqeAt(i);
+      if (c !== null) seen.push({ ud: Number(c.userDataBig), res: c.res, flags: c.flags });
+    }
+    cqAdvance(n);
   };
   return seen;
 }

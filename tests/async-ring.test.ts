@@ -21,7 +21,7 @@ import {
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { addressFor } from '../lib/ring/memory.ts';
 import { forceGc, openFds, settledFds } from './helpers.ts';
-import { DEFER, collected, hex, noDefer, rejection, tick, ticks, variants } from './async-helpers.ts';
+import { DEFER, collected, hex, noDefer, rejection, spyCqes, text, tick, ticks, variants } from './async-helpers.ts';
 
 const { EBADF, ECANCELED } = ERRNO;
 
@@ -174,6 +174,33 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       const left = Buffer.alloc(8);
       expect(readSync(r, left, 0, 8, null)).toBe(4); // the pipe still holds every byte
       expect(await io.nop()).toBe(0);
+    });
+
+    test('a slot used 300 times (user_data past 2^32, its generation in the high word): reads, a chain and an abort still find their own', async () => {
+      const io = open();
+      const seen = spyCqes(io);
+      const fd = fileFd();
+      for (let i = 0; i < 300; i++) {
+        const buf = new Uint8Array(1 + (i % 7));
+        expect(await io.read(fd, buf, i * 11)).toBe(buf.byteLength);
+        expect(hex(buf)).toBe(hex(CONTENT.subarray(i * 11, i * 11 + buf.byteLength)));
+      }
+      // One slot served them all (each settled before the next began), so
+      // the generation went from 0 to 299: the high word is 299 >>> 6. (The
+      // doorbell's own entries, at 2^53 - 1 and - 2, are left out.)
+      expect(Math.max(...seen.filter((c) => c.ud < 2 ** 52).map((c) => Math.floor(c.ud / 2 ** 32)))).toBe(4);
+      const [r, w] = newPipe();
+      const ac = new AbortController();
+      const parked = io.read(r, new Uint8Array(1), -1, { signal: ac.signal });
+      const chained = io.chain([(sqe) => prepNop(sqe), (sqe) => prepNop(sqe)]);
+      ac.abort();
+      expect(await outcome(parked)).toBe('AbortError');
+      expect(await chained).toEqual([0, 0]);
+      writeSync(w, 'z');
+      const got = new Uint8Array(1);
+      expect(await io.read(r, got)).toBe(1);
+      expect(text(got)).toBe('z');
+      expect(io.pending).toBe(0);
     });
 
     test('a closed fd rejects with EBADF (errno -9, syscall read), and the ring goes on working', async () => {
