@@ -238,8 +238,14 @@ export class LoopRing implements AsyncDisposable {
   private readonly parked = new Map<number, Stream>();
   // Microtask flushes since the loop last turned (see FLUSHES_PER_TURN).
   private flushesThisTurn = 0;
+  // A setImmediate of newTurn is pending.
+  private turnQueued = false;
+  // The loop turned: count flushes afresh, and let the process go if
+  // nothing is in flight any more (see rearmOrIdle).
   private readonly newTurn = () => {
+    this.turnQueued = false;
     this.flushesThisTurn = 0;
+    if (!this.ring.isClosed && this.inflight === 0 && this.inbox === null) this.waker.disarm();
   };
   // Set while close() waits for the last in-flight operation.
   private drained: (() => void) | null = null;
@@ -568,7 +574,7 @@ export class LoopRing implements AsyncDisposable {
   private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    if (this.flushesThisTurn === 0) setImmediate(this.newTurn);
+    this.queueTurn();
     if (++this.flushesThisTurn <= FLUSHES_PER_TURN) queueMicrotask(this.flushFn);
     else setImmediate(this.flushFn);
   }
@@ -649,12 +655,22 @@ export class LoopRing implements AsyncDisposable {
     if (ring.sqReady() > 0) this.scheduleFlush();
   }
 
+  private queueTurn(): void {
+    if (this.turnQueued) return;
+    this.turnQueued = true;
+    setImmediate(this.newTurn);
+  }
+
   // Keep the waker armed while anything is in flight or a messages() loop
-  // waits; let the process go otherwise.
+  // waits; let the process go otherwise, at the next turn of the loop if
+  // nothing started meanwhile. (Code that awaits one operation and starts
+  // the next goes idle after every completion: disarming each time cost
+  // two calls into libuv, ref and unref, 5% of a one-CPU round trip,
+  // bench/compare.ts --only pinned.)
   private rearmOrIdle(): void {
     if (this.ring.isClosed) return;
     if (this.inflight > 0 || this.inbox !== null) this.arm();
-    else this.waker.disarm();
+    else this.queueTurn();
   }
 
   private message(m: RingMessage): void {

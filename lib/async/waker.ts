@@ -82,6 +82,7 @@ class PollWaker implements Waker {
   readonly kind = 'poll';
   private readonly handle: ffi.PollHandle;
   private armed = true;
+  private closed = false;
   private readonly ring: IoUring;
   private readonly efd: number;
 
@@ -111,7 +112,7 @@ class PollWaker implements Waker {
   }
 
   arm(): number {
-    if (!this.armed) {
+    if (!this.armed && !this.closed) {
       this.handle.ref?.();
       this.armed = true;
     }
@@ -119,13 +120,16 @@ class PollWaker implements Waker {
   }
 
   disarm(): void {
-    if (this.armed) {
+    if (this.armed && !this.closed) {
       this.handle.unref?.();
       this.armed = false;
     }
   }
 
   close(): Promise<void> {
+    // A closed uv handle must not be touched again: ref or unref on one
+    // kills the process (SIGSEGV, seen when a disarm came a turn late).
+    this.closed = true;
     if (!livePollers.delete(this)) return Promise.resolve();
     this.handle.stop?.();
     this.handle.close?.();
@@ -138,6 +142,7 @@ class PollWaker implements Waker {
 
   // At exit there is no later turn: stop the watcher, leave the fds to the OS.
   stopForExit(): void {
+    this.closed = true;
     this.handle.stop?.();
   }
 }
