@@ -20,11 +20,64 @@ vi.mock('../ffi/index.ts', async (importOriginal) => {
   };
 });
 
+// A shared WebAssembly.Memory that can't be had (address space refused: a
+// ulimit -v, say), played by a constructor that throws while `on` is set.
+// Installed before the library loads, which takes the constructor then.
+const wasmRefused = { on: false };
+const wasm = globalThis as unknown as { WebAssembly: { Memory: new (d: object) => object } };
+const RealMemory = wasm.WebAssembly.Memory;
+wasm.WebAssembly.Memory = function Memory(d: object) {
+  if (wasmRefused.on) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+  return new RealMemory(d);
+} as unknown as new (d: object) => object;
+
 const { IoUring, IoUringError, prepNop, IORING_SETUP_NO_MMAP, IORING_SETUP_NO_SQARRAY } = await import('../lib/index.ts');
 const { runOne, openFds } = await import('./helpers.ts');
+const { addressOf } = await import('../ffi/index.ts');
 
 afterEach(() => {
   refused.bits = 0;
+  wasmRefused.on = false;
+});
+
+// The ring's memory as share() hands it to a worker, and its address.
+function memoryOf(ring: InstanceType<typeof IoUring>): { bytes: number; address: number } {
+  const { memory } = ring.share();
+  return { bytes: memory.byteLength, address: addressOf(new Uint8Array(memory)) };
+}
+
+// Timers close() sets, counted with only setTimeout faked.
+function timersSetBy(close: () => void): number {
+  vi.useFakeTimers({ toFake: ['setTimeout'] });
+  try {
+    const before = vi.getTimerCount();
+    close();
+    return vi.getTimerCount() - before;
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+describe('ring memory', () => {
+  it("is a shared WebAssembly.Memory (64 KiB pages, mmapped: never malloc's), and close() lets it go at once", () => {
+    const ring = new IoUring(8);
+    expect(ring.memory).toBe('shared');
+    const { bytes, address } = memoryOf(ring);
+    expect(bytes % 65536).toBe(0);
+    expect(address % 65536).toBe(0);
+    expect(runOne(ring, prepNop, 3)).toEqual({ res: 0, flags: 0, userData: 3 });
+    expect(timersSetBy(() => ring.close())).toBe(0);
+  });
+
+  it("without one (address space refused): an ordinary SharedArrayBuffer, page-aligned inside, and close() holds it past the kernel's teardown", () => {
+    wasmRefused.on = true;
+    const ring = new IoUring(8);
+    expect(ring.memory).toBe('shared');
+    expect(ring.droppedFlags).toEqual([]);
+    expect(memoryOf(ring).bytes % 65536).not.toBe(0);
+    expect(runOne(ring, prepNop, 4)).toEqual({ res: 0, flags: 0, userData: 4 });
+    expect(timersSetBy(() => ring.close())).toBe(1);
+  });
 });
 
 describe('9. setup flags the kernel refuses', () => {

@@ -167,7 +167,7 @@ function releaseDropped(res: Resources): void {
   if (res.used) {
     bury(res.memory, ...res.keeps.all(), ...res.held.values());
     process.emitWarning('an IoUring with submitted work was garbage-collected without close(); its memory is kept for the life of the process', 'TsuringWarning');
-  }
+  } else if (res.memory !== null && fromMalloc.has(res.memory)) holdAfterClose(res.memory);
   if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
   if (res.fd >= 0) ffi.close(res.fd);
   // The kernel's own pages stay alive until its requests finish; our mapping
@@ -207,6 +207,48 @@ function checkUint32(v: number | undefined, what: string): number {
 }
 
 
+const WASM_PAGE = 65536;
+// WebAssembly.Memory, which this package's TypeScript libs do not declare.
+const WasmMemory = (globalThis as unknown as {
+  WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } };
+}).WebAssembly.Memory;
+
+/**
+ * `bytes` of zeroed, page-aligned SharedArrayBuffer for a ring's memory.
+ *
+ * The kernel tears a ring down in a worker of its own after the last close
+ * of its fd, and that teardown still writes the rings (it flushes the CQ
+ * overflow and commits the CQ tail) before it unpins them. A
+ * SharedArrayBuffer from the ordinary allocator goes back to malloc when it
+ * is freed, and its bytes to whatever is allocated next: a worker_thread
+ * frees all of its memory the moment it exits, so a worker that closed its
+ * ring and ended at once had those writes land in the next worker's heap
+ * (seen: a SIGSEGV inside V8's snapshot deserializer, within a few rounds of
+ * three workers each opening and closing an AsyncRing).
+ *
+ * So the memory is a shared WebAssembly.Memory: its buffer is a
+ * SharedArrayBuffer that V8 maps with mmap and lets go of with munmap, never
+ * through malloc. The kernel's pinned pages stay the kernel's until it
+ * unpins them, and nothing of this process is ever placed in them. V8
+ * reserves address space around each such memory (about 10 GiB on x86_64,
+ * its bounds-check guard), none of it committed. Where that reservation
+ * fails (a ulimit -v, say), an ordinary SharedArrayBuffer, over-allocated to
+ * be page-aligned, and close() holds it for a while (holdAfterClose).
+ */
+function ringMemory(bytes: number): SharedArrayBuffer {
+  const pages = Math.ceil(bytes / WASM_PAGE);
+  try {
+    return new WasmMemory({ initial: pages, maximum: pages, shared: true }).buffer;
+  } catch {
+    const sab = new SharedArrayBuffer(bytes + 2 * PAGE);
+    fromMalloc.add(sab);
+    return sab;
+  }
+}
+
+// ringMemory's fallbacks: they must outlive the kernel's teardown.
+const fromMalloc = new WeakSet<SharedArrayBuffer>();
+
 // Memory for a ring the kernel will use in place (IORING_SETUP_NO_MMAP), in
 // liburing's io_uring_alloc_huge layout: the SQEs first, page-rounded, then
 // the rings, in one SharedArrayBuffer aligned to a page. Writes the two
@@ -214,7 +256,7 @@ function checkUint32(v: number | undefined, what: string): number {
 function allocShared(sq: number, cq: number, flags: number, pv: DataView): { sab: SharedArrayBuffer; sabBase: number } {
   const sqesBytes = pageRound(sq * ((flags & IORING_SETUP_SQE128) ? 128 : 64));
   const ringBytes = KRING_SIZE + cq * ((flags & IORING_SETUP_CQE32) ? 32 : 16) + ((flags & IORING_SETUP_NO_SQARRAY) ? 0 : sq * 4);
-  const sab = new SharedArrayBuffer(sqesBytes + pageRound(ringBytes) + 2 * PAGE);
+  const sab = ringMemory(sqesBytes + pageRound(ringBytes));
   const addr = ffi.addressOf(new Uint8Array(sab));
   const sabBase = pageRound(addr) - addr;
   pv.setBigUint64(io_uring_params.sq_off + io_sqring_offsets.user_addr, BigInt(addr + sabBase), true);
@@ -1364,11 +1406,10 @@ export class IoUring implements Disposable {
     }
     if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
     if (res.fd >= 0) ffi.close(res.fd);
-    // The kernel tears a ring down in a worker after the last close, and only
-    // then unpins memory it was given (NO_MMAP); until it has, a
-    // SharedArrayBuffer freed back to malloc and reused could be written by
-    // that teardown. Hold it a while longer than the teardown takes.
-    if (drained && res.memory !== null) holdAfterClose(res.memory);
+    // The kernel's teardown, after this close, still writes the rings (see
+    // ringMemory): memory that would go back to malloc is held a while
+    // longer than the teardown takes.
+    if (drained && res.memory !== null && fromMalloc.has(res.memory)) holdAfterClose(res.memory);
     this.retireMappings();
   }
 
