@@ -10,6 +10,12 @@
 //   pingpong  1-byte round trips through `cat`: AsyncRing against node's streams,
 //             and the two references without an event loop (a reader that
 //             sleeps in read(), one that spins) against node's streams
+//   pinned    the pingpong rows again with this process and cat on one CPU
+//             (taskset -c 0): no halted vCPU to wake, so what is left is
+//             each library's own cost per round trip
+//   engine    AsyncRing's reads against the same benchmark at --engine-base
+//             (default: the commit before the closure-free hot path), in a
+//             git worktree: what that change bought. From a git checkout only.
 //   defer     AsyncRing on a SINGLE_ISSUER | DEFER_TASKRUN ring against a
 //             default one (randread and pingpong): should it be the default?
 //   trace     NOPs at batch 1 with the trace turned off, against the same
@@ -17,7 +23,8 @@
 //             hook existed), checked out in a git worktree: what an idle
 //             trace costs. From a git checkout only.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,defer,trace] [--file PATH] [--base REV]
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,trace]
+//                            [--file PATH] [--base REV] [--engine-base REV]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
 // are skipped with a note.
@@ -38,6 +45,7 @@ const { values } = parseArgs({
     file: { type: 'string' },
     anchors: { type: 'string', default: resolve(root, '../shared/anchors') },
     base: { type: 'string', default: '16d44a5' },
+    'engine-base': { type: 'string', default: '03aff1d' },
   },
 });
 const runs = Number(values.runs);
@@ -76,7 +84,7 @@ interface Case { name: string; key: string; a: Side; b: Side; floor?: number; wa
 const cases: Case[] = [];
 const notes: string[] = [];
 const file = values.file ?? join(root, '.bench-data/randread.bin');
-const needsFile = want('randread') || want('async') || want('defer');
+const needsFile = want('randread') || want('async') || want('engine') || want('defer');
 if (needsFile) run(script('make-file')[0]!, [...script('make-file').slice(1), '--file', file, '--mib', '256']);
 
 const anchors = want('nop') || want('randread') ? anchorsDir() : null;
@@ -112,6 +120,34 @@ if (want('pingpong')) {
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', floor: 1.5, a: { label: 'AsyncRing', cmd: pp('async') }, b: { label: 'node streams', cmd: pp('node') } });
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'blocking', cmd: pp('blocking') }, b: { label: 'node streams', cmd: pp('node') } });
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'spin', cmd: pp('spin') }, b: { label: 'node streams', cmd: pp('node') } });
+}
+if (want('pinned')) {
+  // taskset is util-linux's; cat, spawned by the benchmark, inherits the mask.
+  let taskset = true;
+  try {
+    run('taskset', ['-c', '0', 'true']);
+  } catch {
+    taskset = false;
+    notes.push('pinned rows skipped: no taskset');
+  }
+  if (taskset) {
+    const pp = (api: string): string[] => ['taskset', '-c', '0', ...script('pingpong'), '--api', api, '--seconds', seconds];
+    cases.push({ name: 'pingpong, 1 cpu', key: 'round_trips_per_sec', a: { label: 'AsyncRing', cmd: pp('async') }, b: { label: 'node streams', cmd: pp('node') } });
+    cases.push({ name: 'pingpong, 1 cpu', key: 'round_trips_per_sec', a: { label: 'blocking', cmd: pp('blocking') }, b: { label: 'node streams', cmd: pp('node') } });
+  }
+}
+if (want('engine')) {
+  const rev = values['engine-base']!;
+  const base = baseCheckout(rev);
+  if (base === null) notes.push('engine row skipped: needs a git checkout');
+  else {
+    const args = ['--file', file, '--qd', '32', '--seconds', seconds, '--api', 'async'];
+    cases.push({
+      name: 'randread qd 32', key: 'iops', warm: file,
+      a: { label: 'AsyncRing', cmd: [...script('randread'), ...args] },
+      b: { label: `AsyncRing ${rev}`, cmd: [join(root, 'node_modules/.bin/tsx'), join(base, 'bench/randread.ts'), ...args], cwd: base },
+    });
+  }
 }
 if (want('defer')) {
   // Whether AsyncRing should default to SINGLE_ISSUER | DEFER_TASKRUN.
