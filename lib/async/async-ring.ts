@@ -71,11 +71,6 @@ const toSiginfo: Mapper = (_res, info) => readSiginfo(info as ArrayBufferView);
 
 /** A ring driven by Node's event loop, with a promise per operation. */
 export class AsyncRing extends LoopRing {
-  constructor(options: AsyncRingOptions = {}) {
-    super(options);
-  }
-
-
   /** IORING_OP_NOP: resolves with 0. */
   nop(opts?: OpOptions): Promise<number> {
     return this.op('nop', 0, opts, undefined, prepNop);
