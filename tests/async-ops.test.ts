@@ -34,10 +34,10 @@ import {
 } from '../lib/index.ts';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, FALLOC_FL_KEEP_SIZE, RENAME_NOREPLACE, STATX_BASIC_STATS } from '../lib/prep/fs.ts';
 import { RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS } from '../lib/prep/open.ts';
-import { MSG_WAITALL, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SO_RCVBUF, prepCmdSock } from '../lib/prep/net.ts';
+import { MSG_WAITALL, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SO_RCVBUF, prepCmdSock, prepSendZc } from '../lib/prep/net.ts';
 import { AF_INET, AF_UNIX, decodeSockaddr } from '../lib/prep/sockaddr.ts';
 import { SOL_SOCKET, makeMsghdr } from '../lib/prep/msg.ts';
-import { POLLIN, POLLOUT } from '../lib/prep/poll.ts';
+import { POLLIN, POLLOUT, prepPollMultishot } from '../lib/prep/poll.ts';
 import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/prep/waitid.ts';
 import { forceGc, opcodesMissing } from './helpers.ts';
 import { bytes, collected, hex, rejection, spyCqes, testResources, text, tick, ticks, variants } from './async-helpers.ts';
@@ -71,6 +71,11 @@ async function failsWith(p: Promise<unknown>, syscall: string, code: keyof typeo
 }
 
 /** `p`, or a rejection after `ms`: an upper bound on a wait, so a lost completion fails instead of hanging. */
+/** How `p` settled: 'ok <value>' or the error's name. */
+function outcome(p: Promise<unknown>): Promise<string> {
+  return p.then((v) => `ok ${String(v)}`, (e: unknown) => (e as Error).name);
+}
+
 function within<T>(p: Promise<T>, ms = 5000, what = 'the operation'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); });
@@ -600,6 +605,37 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
       expect(note.ud).toBe(res.ud);
       expect(seen.indexOf(note)).toBeGreaterThan(seen.indexOf(res));
       expect(await collected(ref)).toBe(true);
+    });
+
+    test([...NET, IORING_OP_SEND_ZC], 'run() of an encoder that posts several CQEs settles on the last: a zero-copy send on its notification (res 0), a multishot poll only when it ends; nothing miscounted', async () => {
+      const io = open();
+      const x = io as unknown as { expected: number };
+      const [client, server] = await tcpPair(io);
+      const seen = spyCqes(io);
+      const data = pattern(30_000, 5);
+      const sent = io.run((sqe) => prepSendZc(sqe, client, data, data.byteLength, MSG_WAITALL));
+      expect(await recvN(io, server, 30_000)).toBe(text(data));
+      expect(await within(sent)).toBe(0);
+      const notif = seen.find((c) => (c.flags & IORING_CQE_F_NOTIF) !== 0)!;
+      const result = seen.find((c) => c.ud === notif.ud && (c.flags & IORING_CQE_F_MORE) !== 0)!;
+      expect(result.res).toBe(30_000);
+      expect(seen.indexOf(notif)).toBeGreaterThan(seen.indexOf(result));
+      // A poll that stays armed: two readiness CQEs (F_MORE) settle nothing.
+      const [r, w] = newPipe();
+      const ac = new AbortController();
+      const polled = outcome(io.run((sqe) => prepPollMultishot(sqe, r, POLLIN), { signal: ac.signal }));
+      let done = false;
+      void polled.then(() => { done = true; });
+      for (const byte of ['a', 'b']) {
+        writeSync(w, byte);
+        await ticks(3);
+        readSync(r, Buffer.alloc(1));
+      }
+      expect(seen.filter((c) => (c.flags & IORING_CQE_F_MORE) !== 0 && c.res === POLLIN).length).toBeGreaterThanOrEqual(1);
+      expect([done, io.pending]).toEqual([false, 1]);
+      ac.abort();
+      expect(await polled).toBe('AbortError');
+      expect([io.pending, x.expected]).toEqual([0, 0]);
     });
 
     test(NET, 'poll resolves with the events: POLLOUT at once, POLLIN once written; a closed fd: EBADF', async () => {

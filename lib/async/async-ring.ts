@@ -335,8 +335,10 @@ export class AsyncRing extends LoopRing {
   /**
    * Any encoder as an awaited operation: `prep` fills the SQE (user_data is
    * the ring's), `keep` names memory to hold until the final CQE. Resolves
-   * with the CQE's res; a negative res rejects with IoUringError whose
-   * syscall is `name`.
+   * with the final CQE's res (the first without IORING_CQE_F_MORE: a
+   * multishot operation started this way settles when it ends, a zero-copy
+   * send on its notification, whose res is 0); a negative res rejects with
+   * IoUringError whose syscall is `name`.
    */
   run(prep: Prep, opts?: OpOptions & { name?: string }): Promise<number> {
     if (typeof prep !== 'function') return Promise.reject(new TypeError('run needs an encoder: a function that fills the SQE it is given'));

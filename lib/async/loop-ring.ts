@@ -636,8 +636,10 @@ export class LoopRing implements AsyncDisposable {
         const slot = lo & SLOT_MASK;
         const flags = cq[o + 3]!;
         const st = this.streams[slot];
-        // A multishot operation's intermediate CQEs were never counted.
-        if (!(flags & IORING_CQE_F_MORE) || st === undefined) this.expected--;
+        // Counted: every final CQE, and a zero-copy send's result (need()
+        // counts two for it). Not: the CQEs with F_MORE of a multishot
+        // operation, or of whatever a run() encoder started.
+        if (!(flags & IORING_CQE_F_MORE) || (st === undefined && this.bits[slot]! & ZC)) this.expected--;
         if (hi * 64 + (lo >>> 26) !== this.gens[slot] || !(this.bits[slot]! & LIVE)) continue; // stale
         if (st !== undefined) this.streamCqe(slot, st, cq[o + 2]! | 0, flags);
         else this.complete(slot, cq[o + 2]! | 0, flags, (lo >>> SLOT_BITS) & (MAX_CHAIN - 1));
@@ -691,13 +693,14 @@ export class LoopRing implements AsyncDisposable {
       else this.settle(slot, chain as unknown as number, null);
       return;
     }
+    if (flags & IORING_CQE_F_MORE) {
+      // More CQEs follow, and the operation may still use its memory: it
+      // settles on the last one. A zero-copy send keeps its result for then.
+      if (bits & ZC && Number.isNaN(this.zcRes[slot])) this.zcRes[slot] = res;
+      return;
+    }
     if (bits & ZC) {
       const zc = this.zcRes[slot]!;
-      if (flags & IORING_CQE_F_MORE) {
-        // A zero-copy send's result; its notification follows.
-        if (Number.isNaN(zc)) this.zcRes[slot] = res;
-        return;
-      }
       if (flags & IORING_CQE_F_NOTIF) {
         res = zc; // the kernel let go of the buffer: settle with the send's result
       } else if (Number.isNaN(zc)) {

@@ -156,6 +156,7 @@ class DoorbellWaker implements Waker {
   private readonly byteAddr = addressFor(this.byte, 1, 'doorbell byte');
   private pending = false; // a POLL_ADD is armed in the kernel
   private refd = false;
+  private closed = false;
 
   constructor(ring: IoUring, onWake: () => void, fds: [number, number]) {
     this.ring = ring;
@@ -171,6 +172,7 @@ class DoorbellWaker implements Waker {
 
   /** Arms the doorbell if it isn't; the caller submits (the entries go with its next submit). */
   arm(): number {
+    if (this.closed) return 0;
     if (!this.refd) {
       this.socket.ref();
       this.refd = true;
@@ -189,7 +191,7 @@ class DoorbellWaker implements Waker {
   }
 
   disarm(): void {
-    if (this.refd) {
+    if (this.refd && !this.closed) {
       this.socket.unref();
       this.refd = false;
     }
@@ -198,6 +200,7 @@ class DoorbellWaker implements Waker {
   close(): Promise<void> {
     // The socket closes the pipe's read end; libuv drops it from epoll in
     // the closing phase, so nothing here may reuse fd numbers before then.
+    this.closed = true;
     this.socket.destroy();
     return afterClosingPhase().then(() => {
       ffi.close(this.writeFd);
