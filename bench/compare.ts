@@ -138,16 +138,10 @@ if (want('pinned')) {
 }
 if (want('engine')) {
   const rev = values['engine-base']!;
-  const base = baseCheckout(rev);
-  if (base === null) notes.push('engine row skipped: needs a git checkout');
-  else {
-    const args = ['--file', file, '--qd', '32', '--seconds', seconds, '--api', 'async'];
-    cases.push({
-      name: 'randread qd 32', key: 'iops', warm: file,
-      a: { label: 'AsyncRing', cmd: [...script('randread'), ...args] },
-      b: { label: `AsyncRing ${rev}`, cmd: [join(root, 'node_modules/.bin/tsx'), join(base, 'bench/randread.ts'), ...args], cwd: base },
-    });
-  }
+  const args = ['--file', file, '--qd', '32', '--seconds', seconds, '--api', 'async'];
+  const b = atBase(rev, `AsyncRing ${rev}`, 'randread', args);
+  if (b === null) notes.push('engine row skipped: needs a git checkout');
+  else cases.push({ name: 'randread qd 32', key: 'iops', warm: file, a: { label: 'AsyncRing', cmd: [...script('randread'), ...args] }, b });
 }
 if (want('defer')) {
   // Whether AsyncRing should default to SINGLE_ISSUER | DEFER_TASKRUN.
@@ -157,16 +151,18 @@ if (want('defer')) {
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'defer ring', cmd: pp('defer') }, b: { label: 'default ring', cmd: pp('default') } });
 }
 if (want('trace')) {
-  const base = baseCheckout(values.base!);
-  if (base === null) notes.push('trace row skipped: needs a git checkout');
-  else {
-    const args = ['--batch', '1', '--seconds', seconds];
-    cases.push({
-      name: 'nop batch 1', key: 'nops_per_sec', floor: 0.97,
-      a: { label: 'trace off', cmd: [...script('nop'), ...args, '--trace', 'off'] },
-      b: { label: `no hook (${values.base})`, cmd: [join(root, 'node_modules/.bin/tsx'), join(base, 'bench/nop.ts'), ...args], cwd: base },
-    });
-  }
+  const args = ['--batch', '1', '--seconds', seconds];
+  const b = atBase(values.base!, `no hook (${values.base})`, 'nop', args);
+  if (b === null) notes.push('trace row skipped: needs a git checkout');
+  else cases.push({ name: 'nop batch 1', key: 'nops_per_sec', floor: 0.97, a: { label: 'trace off', cmd: [...script('nop'), ...args, '--trace', 'off'] }, b });
+}
+
+// The side that runs bench/`name`.ts with `args` at commit `rev` (see
+// baseCheckout), or null outside a git checkout.
+function atBase(rev: string, label: string, name: string, args: string[]): Side | null {
+  const base = baseCheckout(rev);
+  if (base === null) return null;
+  return { label, cmd: [join(root, 'node_modules/.bin/tsx'), join(base, `bench/${name}.ts`), ...args], cwd: base };
 }
 
 // A worktree of `rev` beside the checkout (made once), sharing its

@@ -78,6 +78,11 @@ export function rejection(p: Promise<unknown>): Promise<Failure> {
   return p.then((v) => { throw new Error(`expected a rejection, got ${String(v)}`); }, (e: unknown) => e as Failure);
 }
 
+/** How `p` settled: 'ok <value>' or the error's name. */
+export function outcome(p: Promise<unknown>): Promise<string> {
+  return p.then((v) => `ok ${String(v)}`, (e: unknown) => (e as Error).name);
+}
+
 /** A CQE as the AsyncRing saw it. */
 export interface SeenCqe { ud: number; res: number; flags: number }
 

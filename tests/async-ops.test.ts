@@ -40,7 +40,7 @@ import { SOL_SOCKET, makeMsghdr } from '../lib/prep/msg.ts';
 import { POLLIN, POLLOUT, prepPollMultishot } from '../lib/prep/poll.ts';
 import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/prep/waitid.ts';
 import { forceGc, opcodesMissing } from './helpers.ts';
-import { bytes, collected, hex, rejection, spyCqes, testResources, text, tick, ticks, variants } from './async-helpers.ts';
+import { bytes, collected, hex, outcome, rejection, spyCqes, testResources, text, tick, ticks, variants } from './async-helpers.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = fsc;
 const SIGCHLD = 17;
@@ -71,11 +71,6 @@ async function failsWith(p: Promise<unknown>, syscall: string, code: keyof typeo
 }
 
 /** `p`, or a rejection after `ms`: an upper bound on a wait, so a lost completion fails instead of hanging. */
-/** How `p` settled: 'ok <value>' or the error's name. */
-function outcome(p: Promise<unknown>): Promise<string> {
-  return p.then((v) => `ok ${String(v)}`, (e: unknown) => (e as Error).name);
-}
-
 function within<T>(p: Promise<T>, ms = 5000, what = 'the operation'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); });

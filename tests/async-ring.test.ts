@@ -21,7 +21,7 @@ import {
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { addressFor } from '../lib/ring/memory.ts';
 import { forceGc, openFds, settledFds } from './helpers.ts';
-import { DEFER, collected, hex, noDefer, rejection, spyCqes, text, tick, ticks, variants } from './async-helpers.ts';
+import { DEFER, collected, hex, noDefer, outcome, rejection, spyCqes, text, tick, ticks, variants } from './async-helpers.ts';
 
 const { EBADF, ECANCELED } = ERRNO;
 
@@ -48,10 +48,6 @@ function pattern(n: number, seed: number): Uint8Array {
 
 
 
-/** How `p` settled: 'ok <value>' or the error's name. */
-function outcome(p: Promise<unknown>): Promise<string> {
-  return p.then((v) => `ok ${String(v)}`, (e: unknown) => (e as Error).name);
-}
 
 function fileFd(): number {
   const fd = openSync(FILE, 'r');

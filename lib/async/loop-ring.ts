@@ -347,8 +347,7 @@ export class LoopRing implements AsyncDisposable {
     slot = this.take(name, 0, opts, undefined, 1);
     if (slot < 0) {
       this.endPool(stream);
-      it.end(this.refusal);
-      this.refusal = null;
+      it.end(this.takeRefusal());
       return it;
     }
     this.streams[slot] = stream;
@@ -393,10 +392,14 @@ export class LoopRing implements AsyncDisposable {
     return -1;
   }
 
-  private refused(): Promise<never> {
+  private takeRefusal(): unknown {
     const err = this.refusal;
     this.refusal = null;
-    return Promise.reject(err);
+    return err;
+  }
+
+  private refused(): Promise<never> {
+    return Promise.reject(this.takeRefusal());
   }
 
   // The slot's promise, and its signal watched: before issuing, since an

@@ -167,7 +167,7 @@ function releaseDropped(res: Resources): void {
   if (res.used) {
     bury(res.memory, ...res.keeps.all(), ...res.held.values());
     process.emitWarning('an IoUring with submitted work was garbage-collected without close(); its memory is kept for the life of the process', 'TsuringWarning');
-  } else if (res.memory !== null && fromMalloc.has(res.memory)) holdAfterClose(res.memory);
+  } else holdAfterClose(res.memory);
   if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
   if (res.fd >= 0) ffi.close(res.fd);
   // The kernel's own pages stay alive until its requests finish; our mapping
@@ -177,10 +177,13 @@ function releaseDropped(res: Resources): void {
 
 const dropped = new FinalizationRegistry<Resources>(releaseDropped);
 
-// Memory of rings closed in the last few seconds (see close()).
+// Ring memory from malloc (ringMemory's fallback) of rings closed in the
+// last few seconds: the kernel's teardown, after the close, still writes
+// the rings. Memory from a WebAssembly.Memory needs no hold.
 const HOLD_AFTER_CLOSE_MS = 5000;
-function holdAfterClose(memory: SharedArrayBuffer): void {
-  setTimeout(() => void memory, HOLD_AFTER_CLOSE_MS).unref();
+const fromMalloc = new WeakSet<SharedArrayBuffer>();
+function holdAfterClose(memory: SharedArrayBuffer | null): void {
+  if (memory !== null && fromMalloc.has(memory)) setTimeout(() => void memory, HOLD_AFTER_CLOSE_MS).unref();
 }
 
 // Drops a registered ring fd. A REGISTERED_FD_ONLY ring has no fd: it names
@@ -217,8 +220,8 @@ const WasmMemory = (globalThis as unknown as {
  * `bytes` of zeroed, page-aligned SharedArrayBuffer for a ring's memory.
  *
  * The kernel tears a ring down in a worker of its own after the last close
- * of its fd, and that teardown still writes the rings (it flushes the CQ
- * overflow and commits the CQ tail) before it unpins them. A
+ * of its fd, and that teardown still writes the rings (its CQ overflow
+ * flush, for one) before it unpins them. A
  * SharedArrayBuffer from the ordinary allocator goes back to malloc when it
  * is freed, and its bytes to whatever is allocated next: a worker_thread
  * frees all of its memory the moment it exits, so a worker that closed its
@@ -245,9 +248,6 @@ function ringMemory(bytes: number): SharedArrayBuffer {
     return sab;
   }
 }
-
-// ringMemory's fallbacks: they must outlive the kernel's teardown.
-const fromMalloc = new WeakSet<SharedArrayBuffer>();
 
 // Memory for a ring the kernel will use in place (IORING_SETUP_NO_MMAP), in
 // liburing's io_uring_alloc_huge layout: the SQEs first, page-rounded, then
@@ -1406,10 +1406,7 @@ export class IoUring implements Disposable {
     }
     if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
     if (res.fd >= 0) ffi.close(res.fd);
-    // The kernel's teardown, after this close, still writes the rings (see
-    // ringMemory): memory that would go back to malloc is held a while
-    // longer than the teardown takes.
-    if (drained && res.memory !== null && fromMalloc.has(res.memory)) holdAfterClose(res.memory);
+    if (drained) holdAfterClose(res.memory);
     this.retireMappings();
   }
 
