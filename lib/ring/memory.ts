@@ -9,22 +9,107 @@ import { addressOf } from '../../ffi/index.ts';
 
 const bases = new WeakMap<ArrayBufferLike, number>();
 
+// The engine's own accessors, taken once at load. A view's `byteLength`,
+// `byteOffset` and `buffer` read through the object can lie (an own
+// property, a subclass getter, a Proxy's trap) and make the kernel write past
+// the memory; these read the internal slots, whatever the object says.
+// %TypedArray%.prototype[Symbol.toStringTag]'s getter is the spec's brand
+// check: undefined for anything but a typed array (so for a DataView).
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function intrinsicGetter(proto: object, name: PropertyKey): ((this: unknown) => unknown) | undefined {
+  return Object.getOwnPropertyDescriptor(proto, name)?.get as ((this: unknown) => unknown) | undefined;
+}
+const taTag = intrinsicGetter(typedArrayProto, Symbol.toStringTag)!;
+const taBuffer = intrinsicGetter(typedArrayProto, 'buffer')!;
+const taByteOffset = intrinsicGetter(typedArrayProto, 'byteOffset')!;
+const taByteLength = intrinsicGetter(typedArrayProto, 'byteLength')!;
+const dvBuffer = intrinsicGetter(DataView.prototype, 'buffer')!;
+const dvByteOffset = intrinsicGetter(DataView.prototype, 'byteOffset')!;
+const dvByteLength = intrinsicGetter(DataView.prototype, 'byteLength')!;
+const abByteLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength')!;
+const abResizable = intrinsicGetter(ArrayBuffer.prototype, 'resizable');
+const sabGrowable = intrinsicGetter(SharedArrayBuffer.prototype, 'growable');
+const isView = ArrayBuffer.isView;
+const Uint8ArrayCtor = Uint8Array;
+const SharedArrayBufferCtor = SharedArrayBuffer;
+const apply = Reflect.apply;
+
+// Node 24 makes a buffer marked untransferable non-detachable, so
+// ArrayBuffer.prototype.transfer() refuses it too; Node 22 still lets
+// transfer() detach it and move (or copy and free) its memory while the
+// kernel may be writing there. Where that is so, the two methods refuse the
+// buffers whose address this library handed out, as Node 24 does.
+function guardTransfer(): void {
+  const proto = ArrayBuffer.prototype as unknown as Record<string, unknown>;
+  if (typeof proto.transfer !== 'function') return; // Node 20: no transfer()
+  const probe = new ArrayBuffer(8);
+  markAsUntransferable(probe);
+  try {
+    (probe as unknown as { transfer(): ArrayBuffer }).transfer();
+  } catch {
+    return; // refused: the engine already guards it
+  }
+  for (const name of ['transfer', 'transferToFixedLength']) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      writable: true,
+      value: {
+        [name](this: ArrayBuffer, ...args: unknown[]): ArrayBuffer {
+          if (bases.has(this)) throw new TypeError('ArrayBuffer is not detachable: tsuring gave its address to the kernel');
+          return apply(original as (...a: unknown[]) => ArrayBuffer, this, args);
+        },
+      }[name],
+    });
+  }
+}
+guardTransfer();
+
+// A Proxy of a view is not a view (ArrayBuffer.isView is false for it), so
+// after isView every read below is of a real view's internal slots.
+function isTypedArray(view: ArrayBufferView): boolean {
+  return apply(taTag, view, []) !== undefined;
+}
+
+/**
+ * A view's length in bytes, read from its internal slot (0 once its buffer
+ * is detached): what the kernel may really touch. Throws a TypeError for
+ * anything that is not a Buffer, TypedArray or DataView.
+ */
+export function byteLengthOf(view: ArrayBufferView, what = 'view'): number {
+  if (!isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
+  return (isTypedArray(view) ? apply(taByteLength, view, []) : apply(dvByteLength, view, [])) as number;
+}
+
+function byteOffsetOf(view: ArrayBufferView, typed: boolean): number {
+  return (typed ? apply(taByteOffset, view, []) : apply(dvByteOffset, view, [])) as number;
+}
+
+function bufferOf(view: ArrayBufferView, typed: boolean): ArrayBufferLike {
+  return (typed ? apply(taBuffer, view, []) : apply(dvBuffer, view, [])) as ArrayBufferLike;
+}
+
 // Per view: its address and length. On Node 20 reading a typed array's
 // `buffer`, `byteOffset` or `byteLength` costs 9-30 ns (measured), more than
-// the rest of preparing a read, so a view seen before is looked up instead.
-// A view's address and length can't change: its buffer is fixed-size
-// (resizable ones are refused) and marked untransferable, so it can't be
-// detached by postMessage either.
+// the rest of preparing a read, so a view seen before is looked up instead,
+// and only its length is read again: a view's address and length can't
+// change while its buffer is attached (resizable buffers are refused, and
+// the buffer is marked untransferable, so postMessage can't detach it), but
+// other ways to detach one remain (a WebAssembly.Memory that grows, a
+// transfer()), and a detached view reads length 0.
 interface ViewInfo {
   addr: number;
   len: number;
+  typed: boolean;
 }
 const views = new WeakMap<object, ViewInfo>();
 
 function isDetached(buf: ArrayBufferLike): boolean {
-  if (buf.byteLength !== 0 || buf instanceof SharedArrayBuffer) return false;
+  if (buf instanceof SharedArrayBufferCtor) return false;
+  if (apply(abByteLength, buf, []) !== 0) return false;
   try {
-    new Uint8Array(buf);
+    new Uint8ArrayCtor(buf);
     return false;
   } catch {
     return true;
@@ -34,14 +119,19 @@ function isDetached(buf: ArrayBufferLike): boolean {
 /**
  * The address of `view`'s first byte, after checking it can be handed to the
  * kernel: an ArrayBufferView, attached, on a fixed-size buffer, and at least
- * `need` bytes long. Throws TypeError or RangeError; `what` names the
+ * `need` bytes long. Every fact is read from the view's internal slots, never
+ * through the object. Throws TypeError or RangeError; `what` names the
  * argument in the message.
  */
 export function addressFor(view: ArrayBufferView, need: number, what: string): number {
   const info = views.get(view);
   if (info !== undefined) {
-    if (need > info.len) tooShort(view, need, what);
-    return info.addr;
+    const len = info.typed ? apply(taByteLength, view, []) : apply(dvByteLength, view, []);
+    if (len === info.len) {
+      if (!(need <= len)) tooShort(view, need, what);
+      return info.addr;
+    }
+    views.delete(view); // detached since: the slow path says so
   }
   return slowAddress(view, need, what);
 }
@@ -58,29 +148,37 @@ export function bufferAddress(view: ArrayBufferView, need = 0): number {
 }
 
 function tooShort(view: ArrayBufferView, need: number, what: string): never {
-  if (view.byteLength === 0 && isDetached(view.buffer)) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
-  throw new RangeError(`${what} holds ${view.byteLength} bytes; the operation needs ${need}`);
+  const len = byteLengthOf(view, what);
+  if (len === 0 && isDetached(bufferOf(view, isTypedArray(view)))) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
+  throw new RangeError(`${what} holds ${len} bytes; the operation needs ${need}`);
 }
 
 function slowAddress(view: ArrayBufferView, need: number, what: string): number {
-  if (!ArrayBuffer.isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
-  const buf = view.buffer;
-  if (view.byteLength === 0 && isDetached(buf)) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
-  if ((buf as { resizable?: boolean }).resizable === true || (buf as { growable?: boolean }).growable === true) {
-    throw new TypeError(`${what} is on a resizable buffer, which could shrink under the kernel`);
+  if (!isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
+  const typed = isTypedArray(view);
+  const buf = bufferOf(view, typed);
+  const len = (typed ? apply(taByteLength, view, []) : apply(dvByteLength, view, [])) as number;
+  if (len === 0 && isDetached(buf)) throw new TypeError(`${what} is detached (its ArrayBuffer was transferred)`);
+  const shared = buf instanceof SharedArrayBufferCtor;
+  const growing = shared
+    ? sabGrowable !== undefined && apply(sabGrowable, buf, []) === true
+    : abResizable !== undefined && apply(abResizable, buf, []) === true;
+  if (growing) throw new TypeError(`${what} is on a resizable buffer, which could shrink under the kernel`);
+  if (!(need <= len)) {
+    if (typeof need !== 'number' || Number.isNaN(need)) throw new TypeError(`${what}: the length must be a number (got ${typeof need === 'number' ? need : typeof need})`);
+    tooShort(view, need, what);
   }
-  if (need > view.byteLength) tooShort(view, need, what);
   let base = bases.get(buf);
   if (base === undefined) {
-    if (buf.byteLength === 0) return 0; // nothing to read or write; the kernel gets len 0
+    if (!shared && apply(abByteLength, buf, []) === 0) return 0; // nothing to read or write; the kernel gets len 0
     // Take the address through a view of the whole buffer: a zero-length
     // view at the end has no address of its own.
-    base = addressOf(new Uint8Array(buf));
-    if (!(buf instanceof SharedArrayBuffer)) markAsUntransferable(buf);
+    base = addressOf(new Uint8ArrayCtor(buf));
+    if (!shared) markAsUntransferable(buf);
     bases.set(buf, base);
   }
-  const addr = base + view.byteOffset;
-  views.set(view, { addr, len: view.byteLength });
+  const addr = base + byteOffsetOf(view, typed);
+  views.set(view, { addr, len, typed });
   return addr;
 }
 

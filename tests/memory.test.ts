@@ -1,0 +1,89 @@
+// Addresses of JS memory (lib/ring/memory.ts): what a view says about itself
+// is never believed. Lengths, offsets and buffers come from the engine's
+// internal slots; a view is checked for detachment every time it is used;
+// a buffer whose address the kernel has can't be detached by transfer().
+import { describe, expect, it, afterEach } from 'vitest';
+import { IoUring, bufferAddress, prepRead } from '../lib/index.ts';
+import { ringUnavailable } from './helpers.ts';
+
+const noRing = ringUnavailable();
+const rings: IoUring[] = [];
+afterEach(() => {
+  for (const r of rings.splice(0)) r.close();
+});
+function ring(): IoUring {
+  const r = new IoUring(8);
+  rings.push(r);
+  return r;
+}
+
+// Each way a view can misreport itself, on a 64-byte allocation.
+const liars: [string, () => ArrayBufferView][] = [
+  ['an own byteLength property', () => Object.defineProperty(new Uint8Array(64), 'byteLength', { value: 65536 })],
+  ['a subclass byteLength getter', () => new (class extends Uint8Array { override get byteLength() { return 65536; } })(64)],
+  ['a subclass byteOffset getter', () => new (class extends Uint8Array { override get byteOffset() { return 1 << 20; } })(64)],
+  ['a subclass buffer getter', () => new (class extends Uint8Array { override get buffer() { return new ArrayBuffer(65536); } })(64)],
+  ['a DataView with an own byteLength', () => Object.defineProperty(new DataView(new ArrayBuffer(64)), 'byteLength', { value: 65536 })],
+  ['a Buffer with an own length and byteLength', () => Object.defineProperties(Buffer.alloc(64), { byteLength: { value: 65536 }, length: { value: 65536 } })],
+];
+
+describe('views that lie', () => {
+  it.skipIf(noRing)('prepRead refuses a length past the real end, whatever the view says', () => {
+    const r = ring();
+    for (const [name, make] of liars) {
+      const sqe = r.getSqe()!;
+      expect(() => prepRead(sqe, 0, make(), 65536, 0), name).toThrow(RangeError);
+    }
+  });
+
+  it('the address is the real one: a lying byteOffset does not move it', () => {
+    const ab = new ArrayBuffer(128);
+    const honest = new Uint8Array(ab, 32, 64);
+    const liar = new (class extends Uint8Array { override get byteOffset() { return 0; } })(ab, 32, 64);
+    expect(bufferAddress(liar, 64)).toBe(bufferAddress(honest, 64));
+  });
+
+  it('a lie told after the first use is not believed either', () => {
+    const v = new Uint8Array(64);
+    bufferAddress(v, 64);
+    Object.defineProperty(v, 'byteLength', { value: 1 << 20 });
+    expect(() => bufferAddress(v, 1 << 20)).toThrow(RangeError);
+  });
+
+  it('a Proxy of a view is not a view', () => {
+    expect(() => bufferAddress(new Proxy(new Uint8Array(64), {}), 0)).toThrow(TypeError);
+  });
+
+  it('a resizable buffer is refused even when it says it is not', () => {
+    const Ctor = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+    const ab = new Ctor(64, { maxByteLength: 4096 });
+    Object.defineProperty(ab, 'resizable', { value: false });
+    expect(() => bufferAddress(new Uint8Array(ab, 0, 64), 0)).toThrow(TypeError);
+  });
+});
+
+describe('detachment, checked at every use', () => {
+  it.skipIf(noRing)('a WebAssembly.Memory view seen once is refused after the memory grows', () => {
+    const r = ring();
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+    const view = new Uint8Array(mem.buffer, 0, 4096);
+    expect(bufferAddress(view, 4096)).toBeGreaterThan(0); // seen once, while attached
+    mem.grow(1); // detaches the old buffer
+    const sqe = r.getSqe()!;
+    expect(() => prepRead(sqe, 0, view, 4096, 0)).toThrow(/detached/);
+  });
+
+  it('transfer() of a buffer the kernel has an address for is refused', () => {
+    const b = new Uint8Array(64);
+    bufferAddress(b, 64);
+    const ab = b.buffer as ArrayBuffer & { transfer?: () => ArrayBuffer };
+    if (typeof ab.transfer !== 'function') {
+      // Node 20 has no transfer(); postMessage transfers are copies (markAsUntransferable).
+      expect(ab.transfer).toBeUndefined();
+      return;
+    }
+    expect(() => ab.transfer!()).toThrow(TypeError);
+    expect(b.byteLength).toBe(64);
+    expect((new ArrayBuffer(8) as ArrayBuffer & { transfer(): ArrayBuffer }).transfer().byteLength).toBe(8);
+  });
+});
