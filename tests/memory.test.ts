@@ -3,7 +3,7 @@
 // internal slots; a view is checked for detachment every time it is used;
 // a buffer whose address the kernel has can't be detached by transfer().
 import { describe, expect, it, afterEach } from 'vitest';
-import { IoUring, bufferAddress, prepRead } from '../lib/index.ts';
+import { IoUring, bufferAddress, prepRead, registerBuffers, registerFiles } from '../lib/index.ts';
 import { ringUnavailable } from './helpers.ts';
 
 const noRing = ringUnavailable();
@@ -65,7 +65,9 @@ describe('views that lie', () => {
 describe('detachment, checked at every use', () => {
   it.skipIf(noRing)('a WebAssembly.Memory view seen once is refused after the memory grows', () => {
     const r = ring();
-    const mem = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+    // WebAssembly.Memory, which this package's TypeScript libs do not declare.
+    const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer; grow(n: number): number } } };
+    const mem = new wasm.Memory({ initial: 1, maximum: 4 });
     const view = new Uint8Array(mem.buffer, 0, 4096);
     expect(bufferAddress(view, 4096)).toBeGreaterThan(0); // seen once, while attached
     mem.grow(1); // detaches the old buffer
@@ -85,5 +87,36 @@ describe('detachment, checked at every use', () => {
     expect(() => ab.transfer!()).toThrow(TypeError);
     expect(b.byteLength).toBe(64);
     expect((new ArrayBuffer(8) as ArrayBuffer & { transfer(): ArrayBuffer }).transfer().byteLength).toBe(8);
+  });
+});
+
+describe('arrays read once', () => {
+  it.skipIf(noRing)('registerBuffers keeps the buffers it registered, not the caller\'s array', () => {
+    const r = ring();
+    const list = [new Uint8Array(4096), new Uint8Array(4096)];
+    let reads = 0;
+    // Reads of index 0 after the first hand back a different buffer: what is
+    // kept must be the buffer that was registered.
+    const tricky = new Proxy(list, {
+      get(t, k, rcv) {
+        if (k === '0' && reads++ > 0) return new Uint8Array(4096);
+        return Reflect.get(t, k, rcv);
+      },
+    });
+    registerBuffers(r, tricky);
+    expect(reads).toBe(1);
+  });
+
+  it.skipIf(noRing)('registerFiles reads the count once: a growing Proxy does not make the kernel read past the copy', () => {
+    const r = ring();
+    let lengthReads = 0;
+    const fds = new Proxy([-1, -1], {
+      get(t, k, rcv) {
+        if (k === 'length') return lengthReads++ === 0 ? 2 : 1 << 20;
+        return Reflect.get(t, k, rcv);
+      },
+    });
+    registerFiles(r, fds);
+    expect(lengthReads).toBe(1);
   });
 });

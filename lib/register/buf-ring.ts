@@ -22,7 +22,7 @@ import { mapShared, retireMapping, unmapWhenCollected } from '../ring/mapping.ts
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
 import type { IoUring } from '../ring/io-uring.ts';
-import { addressFor, allocAligned } from '../ring/memory.ts';
+import { addressFor, allocAligned, byteLengthOf } from '../ring/memory.ts';
 import {
   IORING_OFF_PBUF_RING, IORING_OFF_PBUF_SHIFT, IORING_REGISTER_PBUF_RING, IORING_REGISTER_PBUF_STATUS,
   IORING_UNREGISTER_PBUF_RING, IOU_PBUF_RING_MMAP,
@@ -222,7 +222,7 @@ export function bufRingInit(br: BufRing): void {
 export function bufRingAdd(br: BufRing, buf: ArrayBufferView, bid: number, mask: number = br.mask, offset = 0): void {
   if (br.freed) throw new TypeError(`buffer ring ${br.bgid} is freed`);
   const addr = addressFor(buf, 0, 'buf');
-  const len = buf.byteLength;
+  const len = byteLengthOf(buf);
   if ((bid & 0xffff) !== bid) throw new RangeError(`bid must be an integer from 0 to 65535 (got ${bid})`);
   if ((mask >>> 0) !== mask || (mask & ~br.mask) !== 0) throw new RangeError(`mask must be the ring's mask ${br.mask} (got ${mask})`);
   if ((offset >>> 0) !== offset) throw new RangeError(`offset must be a non-negative integer (got ${offset})`);

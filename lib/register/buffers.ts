@@ -12,7 +12,7 @@
 
 import { RingLocal } from '../ring/held.ts';
 import type { IoUring } from '../ring/io-uring.ts';
-import { addressFor, checkLength } from '../ring/memory.ts';
+import { addressFor, byteLengthOf, checkLength, snapshotList } from '../ring/memory.ts';
 import {
   IORING_FEAT_REG_REG_RING, IORING_REGISTER_BUFFERS, IORING_REGISTER_BUFFERS2, IORING_REGISTER_BUFFERS_UPDATE,
   IORING_REGISTER_CLONE_BUFFERS, IORING_REGISTER_DST_REPLACE, IORING_REGISTER_SRC_REGISTERED,
@@ -33,20 +33,25 @@ const tables = new RingLocal<BufferSlot[]>('registered buffers');
 // A `struct iovec` per slot (null: iov_base 0, iov_len 0, an empty slot).
 // Each buffer is checked like any buffer handed to the kernel, and must be
 // 1 byte to 1 GiB (the kernel refuses an empty or larger one with EFAULT).
-function slotIovecs(bufs: readonly BufferSlot[], what: string): BigUint64Array {
-  if (!Array.isArray(bufs)) throw new TypeError(`${what} must be an array of buffers (or null for an empty slot)`);
+// The caller's array is read once (snapshotList): what is registered and
+// what is kept referenced are the same buffers, and their lengths are read
+// from the views' internal slots.
+function slotIovecs(list: readonly BufferSlot[], what: string): { bufs: BufferSlot[]; iov: BigUint64Array } {
+  if (!Array.isArray(list)) throw new TypeError(`${what} must be an array of buffers (or null for an empty slot)`);
+  const bufs = snapshotList(list, what);
   const v = new BigUint64Array(Math.max(1, bufs.length) * (iovec.sizeof / 8));
   for (let i = 0; i < bufs.length; i++) {
     const b = bufs[i];
     if (b === null) continue;
     const addr = addressFor(b as ArrayBufferView, 0, `${what}[${i}]`);
-    if (b!.byteLength === 0 || b!.byteLength > MAX_BUFFER) {
-      throw new RangeError(`${what}[${i}] holds ${b!.byteLength} bytes; a registered buffer holds 1 byte to 1 GiB (null leaves the slot empty)`);
+    const len = byteLengthOf(b as ArrayBufferView);
+    if (len === 0 || len > MAX_BUFFER) {
+      throw new RangeError(`${what}[${i}] holds ${len} bytes; a registered buffer holds 1 byte to 1 GiB (null leaves the slot empty)`);
     }
     v[(i * iovec.sizeof + iovec.iov_base) / 8] = BigInt(addr);
-    v[(i * iovec.sizeof + iovec.iov_len) / 8] = BigInt(b!.byteLength);
+    v[(i * iovec.sizeof + iovec.iov_len) / 8] = BigInt(len);
   }
-  return v;
+  return { bufs, iov: v };
 }
 
 /** @internal Tags as u64s: integers up to 2^53-1, or bigints. */
@@ -101,10 +106,10 @@ function checkOff(off: number): void {
  * @since Linux 5.1
  * @see io_uring_register_buffers(3)
  */
-export function registerBuffers(ring: IoUring, bufs: readonly BufferSlot[]): void {
-  const iov = slotIovecs(bufs, 'bufs');
+export function registerBuffers(ring: IoUring, list: readonly BufferSlot[]): void {
+  const { bufs, iov } = slotIovecs(list, 'bufs');
   registerCall(ring, IORING_REGISTER_BUFFERS, iov, bufs.length, 'register_buffers', [bufs]);
-  tables.set(ring, bufs.slice());
+  tables.set(ring, bufs);
 }
 
 /**
@@ -118,12 +123,12 @@ export function registerBuffers(ring: IoUring, bufs: readonly BufferSlot[]): voi
  * @since Linux 5.13
  * @see io_uring_register_buffers_tags(3)
  */
-export function registerBuffersTags(ring: IoUring, bufs: readonly BufferSlot[], tags: readonly (number | bigint)[]): void {
-  const iov = slotIovecs(bufs, 'bufs');
+export function registerBuffersTags(ring: IoUring, list: readonly BufferSlot[], tags: readonly (number | bigint)[]): void {
+  const { bufs, iov } = slotIovecs(list, 'bufs');
   const t = makeTags(tags, bufs.length);
   const reg = rsrcRegister(bufs.length, 0, iov, t);
   registerCall(ring, IORING_REGISTER_BUFFERS2, reg, io_uring_rsrc_register.sizeof, 'register_buffers_tags', [iov, t, bufs]);
-  tables.set(ring, bufs.slice());
+  tables.set(ring, bufs);
 }
 
 /**
@@ -151,9 +156,9 @@ export function registerBuffersSparse(ring: IoUring, nr: number): void {
  * @since Linux 5.13
  * @see io_uring_register_buffers_update_tag(3)
  */
-export function registerBuffersUpdateTag(ring: IoUring, off: number, bufs: readonly BufferSlot[], tags?: readonly (number | bigint)[]): number {
+export function registerBuffersUpdateTag(ring: IoUring, off: number, list: readonly BufferSlot[], tags?: readonly (number | bigint)[]): number {
   checkOff(off);
-  const iov = slotIovecs(bufs, 'bufs');
+  const { bufs, iov } = slotIovecs(list, 'bufs');
   const t = tags === undefined ? null : makeTags(tags, bufs.length);
   const up = rsrcUpdate2(off, bufs.length, iov, t);
   const n = registerCall(ring, IORING_REGISTER_BUFFERS_UPDATE, up, io_uring_rsrc_update2.sizeof, 'register_buffers_update_tag', [iov, t, bufs]);

@@ -9,7 +9,7 @@
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
 import type { IoUring } from '../ring/io-uring.ts';
-import { addressFor, checkLength } from '../ring/memory.ts';
+import { addressFor, checkLength, snapshotList } from '../ring/memory.ts';
 import {
   IORING_REGISTER_FILES, IORING_REGISTER_FILES2, IORING_REGISTER_FILES_UPDATE, IORING_REGISTER_FILES_UPDATE2,
   IORING_RSRC_REGISTER_SPARSE, IORING_UNREGISTER_FILES,
@@ -24,15 +24,19 @@ const RLIMIT_NOFILE = 7;
 // fds as the kernel reads them (__s32 each). -1 leaves a slot empty, and in an
 // update IORING_REGISTER_FILES_SKIP (-2) leaves it as it is; the kernel
 // answers anything else that is not an open fd with EBADF.
-function fdArray(fds: readonly number[] | Int32Array): Int32Array {
+// The caller's list is read once; callers take the count from the result's
+// `n`, never from the list again (a Proxy's length could have changed, and
+// the kernel reads `n` fds from the copy).
+function fdArray(fds: readonly number[] | Int32Array): { a: Int32Array; n: number } {
   if (!(fds instanceof Int32Array) && !Array.isArray(fds)) throw new TypeError('fds must be an array of file descriptors');
-  const out = new Int32Array(Math.max(1, fds.length));
-  for (let i = 0; i < fds.length; i++) {
-    const fd = fds[i]!;
+  const list = fds instanceof Int32Array ? Array.from(fds) : snapshotList(fds, 'fds');
+  const out = new Int32Array(Math.max(1, list.length));
+  for (let i = 0; i < list.length; i++) {
+    const fd = list[i]!;
     if ((fd | 0) !== fd) throw new TypeError(`fds[${i}] must be an integer fd, -1 (empty) or IORING_REGISTER_FILES_SKIP (got ${String(fd)})`);
     out[i] = fd;
   }
-  return out;
+  return { a: out, n: list.length };
 }
 
 // liburing's increase_rlimit_nofile: the kernel refuses a table larger than
@@ -74,8 +78,8 @@ function registerTable(ring: IoUring, opcode: number, arg: ArrayBufferView, nrAr
  * @see io_uring_register_files(3)
  */
 export function registerFiles(ring: IoUring, fds: readonly number[] | Int32Array): void {
-  const a = fdArray(fds);
-  registerTable(ring, IORING_REGISTER_FILES, a, fds.length, fds.length, 'register_files', []);
+  const { a, n } = fdArray(fds);
+  registerTable(ring, IORING_REGISTER_FILES, a, n, n, 'register_files', []);
 }
 
 /**
@@ -88,10 +92,10 @@ export function registerFiles(ring: IoUring, fds: readonly number[] | Int32Array
  * @see io_uring_register_files_tags(3)
  */
 export function registerFilesTags(ring: IoUring, fds: readonly number[] | Int32Array, tags: readonly (number | bigint)[]): void {
-  const a = fdArray(fds);
-  const t = makeTags(tags, fds.length);
-  const reg = rsrcRegister(fds.length, 0, a, t);
-  registerTable(ring, IORING_REGISTER_FILES2, reg, io_uring_rsrc_register.sizeof, fds.length, 'register_files_tags', [a, t]);
+  const { a, n } = fdArray(fds);
+  const t = makeTags(tags, n);
+  const reg = rsrcRegister(n, 0, a, t);
+  registerTable(ring, IORING_REGISTER_FILES2, reg, io_uring_rsrc_register.sizeof, n, 'register_files_tags', [a, t]);
 }
 
 /**
@@ -117,12 +121,12 @@ export function registerFilesSparse(ring: IoUring, nr: number): void {
  */
 export function registerFilesUpdate(ring: IoUring, off: number, fds: readonly number[] | Int32Array): number {
   checkLength(off, 'off');
-  const a = fdArray(fds);
+  const { a, n } = fdArray(fds);
   const up = new Uint8Array(new ArrayBuffer(io_uring_rsrc_update.sizeof));
   const dv = new DataView(up.buffer);
   dv.setUint32(io_uring_rsrc_update.offset, off, true);
   dv.setBigUint64(io_uring_rsrc_update.data, BigInt(addressFor(a, 0, 'fds')), true);
-  return registerCall(ring, IORING_REGISTER_FILES_UPDATE, up, fds.length, 'register_files_update', [a]);
+  return registerCall(ring, IORING_REGISTER_FILES_UPDATE, up, n, 'register_files_update', [a]);
 }
 
 /**
@@ -134,9 +138,9 @@ export function registerFilesUpdate(ring: IoUring, off: number, fds: readonly nu
  */
 export function registerFilesUpdateTag(ring: IoUring, off: number, fds: readonly number[] | Int32Array, tags: readonly (number | bigint)[]): number {
   checkLength(off, 'off');
-  const a = fdArray(fds);
-  const t = makeTags(tags, fds.length);
-  const up = rsrcUpdate2(off, fds.length, a, t);
+  const { a, n } = fdArray(fds);
+  const t = makeTags(tags, n);
+  const up = rsrcUpdate2(off, n, a, t);
   return registerCall(ring, IORING_REGISTER_FILES_UPDATE2, up, io_uring_rsrc_update2.sizeof, 'register_files_update_tag', [a, t]);
 }
 

@@ -8,7 +8,7 @@
 
 import type { IoUring } from '../ring/io-uring.ts';
 import { RingLocal } from '../ring/held.ts';
-import { addressFor, allocAligned } from '../ring/memory.ts';
+import { addressFor, allocAligned, byteLengthOf } from '../ring/memory.ts';
 import { IORING_MEM_REGION_TYPE_USER, IORING_REGISTER_ZCRX_IFQ } from '../uapi/constants.ts';
 import { io_uring_region_desc, io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg, io_uring_zcrx_offsets, io_uring_zcrx_rqe } from '../uapi/layout.ts';
 import { registerCall } from './misc.ts';
@@ -60,8 +60,9 @@ export function registerIfq(ring: IoUring, opts: IfqOptions): Ifq {
   if (!Number.isInteger(rqEntries) || rqEntries < 1 || rqEntries > 32768 || (rqEntries & (rqEntries - 1)) !== 0) {
     throw new RangeError(`rqEntries must be a power of two up to 32768 (got ${rqEntries})`);
   }
-  const areaAddr = addressFor(area, area?.byteLength, 'area');
-  if (areaAddr % PAGE !== 0 || area.byteLength === 0 || area.byteLength % PAGE !== 0) {
+  const areaLen = byteLengthOf(area, 'area');
+  const areaAddr = addressFor(area, areaLen, 'area');
+  if (areaAddr % PAGE !== 0 || areaLen === 0 || areaLen % PAGE !== 0) {
     throw new RangeError('area must be page-aligned whole pages (use allocAligned)');
   }
   // The refill queue: a page of header (head, tail) then the entries, as
@@ -75,7 +76,7 @@ export function registerIfq(ring: IoUring, opts: IfqOptions): Ifq {
   const areaReg = new Uint8Array(new ArrayBuffer(io_uring_zcrx_area_reg.sizeof));
   const ad = new DataView(areaReg.buffer);
   ad.setBigUint64(io_uring_zcrx_area_reg.addr, BigInt(areaAddr), true);
-  ad.setBigUint64(io_uring_zcrx_area_reg.len, BigInt(area.byteLength), true);
+  ad.setBigUint64(io_uring_zcrx_area_reg.len, BigInt(areaLen), true);
   const reg = new Uint8Array(new ArrayBuffer(io_uring_zcrx_ifq_reg.sizeof));
   const d = new DataView(reg.buffer);
   d.setUint32(io_uring_zcrx_ifq_reg.if_idx, ifIdx, true);
