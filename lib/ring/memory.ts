@@ -182,6 +182,21 @@ function slowAddress(view: ArrayBufferView, need: number, what: string): number 
   return addr;
 }
 
+/**
+ * A copy of the array `list`, its length read once and each element once,
+ * for an encoder or registration that names every element's memory: the
+ * caller's array may be emptied, or be a Proxy whose length changes between
+ * reads, and only what was encoded may be kept. `max` bounds the length.
+ */
+export function snapshotList<T>(list: readonly T[], what: string, max = 0x7fffffff): T[] {
+  if (!Array.isArray(list)) throw new TypeError(`${what} must be an array`);
+  const n = list.length;
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new RangeError(`${what} has ${String(n)} elements; at most ${max} are allowed`);
+  const out = new Array<T>(n);
+  for (let i = 0; i < n; i++) out[i] = list[i]!;
+  return out;
+}
+
 /** Checks `n` is a byte count an SQE's 32-bit `len` can carry. */
 export function checkLength(n: number, what: string): void {
   if ((n >>> 0) !== n) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${n})`);
