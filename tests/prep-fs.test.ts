@@ -291,49 +291,50 @@ describe('bad arguments throw before any SQE byte is written', () => {
     return b;
   };
   const cases: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
-    ['prepOpenat: dfd -1 (only AT_FDCWD may be negative)', (q) => prepOpenat(q, -1, 'p'), TypeError],
-    ['prepOpenat: dfd 1.5', (q) => prepOpenat(q, 1.5, 'p'), TypeError],
+    ['prepOpenat: dfd 1.5', (q) => prepOpenat(q, 1.5, 'p'), RangeError],
+    ['prepOpenat: flags 1n', (q) => prepOpenat(q, AT_FDCWD, 'p', 1n as unknown as number), TypeError],
+    ['prepMkdir: mode {}', (q) => prepMkdir(q, 'p', {} as unknown as number), TypeError],
     ['prepOpenat: NUL in the path', (q) => prepOpenat(q, AT_FDCWD, 'a\0b'), TypeError],
     ['prepOpen: a path that is not a string', (q) => prepOpen(q, 42 as unknown as string), TypeError],
     ['prepOpenatDirect: fileIndex -1', (q) => prepOpenatDirect(q, AT_FDCWD, 'p', 0, 0, -1), RangeError],
     ['prepOpenat2: how.flags -1', (q) => prepOpenat2(q, AT_FDCWD, 'p', { flags: -1 }), RangeError],
     ['prepOpenat2: an 8-byte open_how', (q) => prepOpenat2(q, AT_FDCWD, 'p', new Uint8Array(8)), RangeError],
     ['prepOpenat2Direct: NUL in the path', (q) => prepOpenat2Direct(q, AT_FDCWD, '\0', { flags: 0 }, 1), TypeError],
-    ['prepClose: fd -1', (q) => prepClose(q, -1), TypeError],
+    ['prepClose: fd 2^31', (q) => prepClose(q, 2 ** 31), RangeError],
     ['prepCloseDirect: IORING_FILE_INDEX_ALLOC (would close fd 0)', (q) => prepCloseDirect(q, IORING_FILE_INDEX_ALLOC), RangeError],
     ['prepStatx: a 255-byte buffer', (q) => prepStatx(q, AT_FDCWD, 'p', 0, STATX_BASIC_STATS, new Uint8Array(255)), RangeError],
     ['prepStatx: NUL in the path', (q) => prepStatx(q, AT_FDCWD, 'p\0'), TypeError],
     ['prepFadvise: offset -1', (q) => prepFadvise(q, 3, -1, 0, 0), RangeError],
     ['prepFadvise: len 2^32', (q) => prepFadvise(q, 3, 0, 2 ** 32, 0), RangeError],
-    ['prepFadvise64: fd 2^31', (q) => prepFadvise64(q, 2 ** 31, 0, 1, 0), TypeError],
+    ['prepFadvise64: fd 2^31', (q) => prepFadvise64(q, 2 ** 31, 0, 1, 0), RangeError],
     ['prepMadvise: a view shorter than length', (q) => prepMadvise(q, Buffer.alloc(100), 4096, MADV_WILLNEED), RangeError],
-    ['prepMadvise: address -1', (q) => prepMadvise(q, -1, 4096, MADV_WILLNEED), TypeError],
+    ['prepMadvise: address -1', (q) => prepMadvise(q, -1, 4096, MADV_WILLNEED), RangeError],
     ['prepMadvise: a detached view', (q) => prepMadvise(q, detached(), 0, MADV_WILLNEED), TypeError],
     ['prepMadvise64: a view shorter than length', (q) => prepMadvise64(q, Buffer.alloc(100), 4096, MADV_WILLNEED), RangeError],
     ['prepFallocate: len -1', (q) => prepFallocate(q, 3, 0, 0, -1), RangeError],
     ['prepFtruncate: len 1.5', (q) => prepFtruncate(q, 3, 1.5), RangeError],
     ['prepSyncFileRange: fd "3"', (q) => prepSyncFileRange(q, '3' as unknown as number, 0, 0), TypeError],
-    ['prepUnlinkat: dfd -2', (q) => prepUnlinkat(q, -2, 'p'), TypeError],
-    ['prepRenameat: newdfd -5', (q) => prepRenameat(q, AT_FDCWD, 'a', -5, 'b'), TypeError],
+    ['prepUnlinkat: dfd -2^31-1', (q) => prepUnlinkat(q, -(2 ** 31) - 1, 'p'), RangeError],
+    ['prepRenameat: newdfd Symbol()', (q) => prepRenameat(q, AT_FDCWD, 'a', Symbol() as unknown as number, 'b'), TypeError],
     ['prepRename: NUL in the new path', (q) => prepRename(q, 'a', 'b\0'), TypeError],
     ['prepMkdirat: NUL in the path', (q) => prepMkdirat(q, AT_FDCWD, '\0'), TypeError],
     ['prepSymlinkat: NUL in the target', (q) => prepSymlinkat(q, 't\0', AT_FDCWD, 'l'), TypeError],
-    ['prepLinkat: olddfd 2^40', (q) => prepLinkat(q, 2 ** 40, 'a', AT_FDCWD, 'b'), TypeError],
+    ['prepLinkat: olddfd 2^40', (q) => prepLinkat(q, 2 ** 40, 'a', AT_FDCWD, 'b'), RangeError],
     ['prepFgetxattr: len past the end of value', (q) => prepFgetxattr(q, 3, 'user.k', Buffer.alloc(4), 5), RangeError],
     ['prepGetxattr: value null with len 4', (q) => prepGetxattr(q, 'user.k', null, '/p', 4), RangeError],
     ['prepSetxattr: NUL in the name', (q) => prepSetxattr(q, 'user.\0', Buffer.alloc(1), '/p'), TypeError],
     ['prepFsetxattr: a detached value', (q) => prepFsetxattr(q, 3, 'user.k', detached(), 0, 1), TypeError],
-    ['prepSplice: fdIn -1', (q) => prepSplice(q, -1, -1, 4, -1, 10), TypeError],
+    ['prepSplice: fdIn NaN', (q) => prepSplice(q, NaN, -1, 4, -1, 10), RangeError],
     ['prepSplice: offIn -2', (q) => prepSplice(q, 3, -2, 4, -1, 10), RangeError],
     ['prepTee: nbytes -1', (q) => prepTee(q, 3, 4, -1), RangeError],
     ['prepFilesUpdate: a plain array', (q) => prepFilesUpdate(q, [3] as unknown as Int32Array), TypeError],
     ['prepFilesUpdate: nrFds past the end', (q) => prepFilesUpdate(q, new Int32Array(2), 3), RangeError],
     ['prepFilesUpdate: offset -5', (q) => prepFilesUpdate(q, new Int32Array(1), 1, -5), RangeError],
-    ['prepFixedFdInstall: fd -1', (q) => prepFixedFdInstall(q, -1), TypeError],
+    ['prepFixedFdInstall: flags {}', (q) => prepFixedFdInstall(q, 1, {} as unknown as number), TypeError],
     ['prepPipe: an Int32Array(1)', (q) => prepPipe(q, new Int32Array(1)), RangeError],
     ['prepPipe: a Uint32Array(2)', (q) => prepPipe(q, new Uint32Array(2) as unknown as Int32Array), TypeError],
     ['prepPipeDirect: fileIndex 1.5', (q) => prepPipeDirect(q, new Int32Array(2), 0, 1.5), RangeError],
-    ['prepReadv2: fd -3', (q) => prepReadv2(q, -3, [Buffer.alloc(1)]), TypeError],
+    ['prepReadv2: fd 2^32', (q) => prepReadv2(q, 2 ** 32, [Buffer.alloc(1)]), RangeError],
     ['prepWritev2: a detached buffer among the iovecs', (q) => prepWritev2(q, 3, [Buffer.alloc(1), detached()]), TypeError],
   ];
 
@@ -354,6 +355,37 @@ describe('bad arguments throw before any SQE byte is written', () => {
 });
 
 // ------------------------------------------------------------ on the kernel
+
+// Values that fit their field go to the kernel, which judges them as it
+// would in C: fd -1 is -EBADF, and dfd -1 with an absolute path is ignored.
+describe('the kernel judges what fits its field', () => {
+  itOp(IORING_OP_CLOSE, 'prepClose(-1), prepFixedFdInstall(-1) and prepReadv2(-1) complete with -EBADF', withRing((ring) => {
+    expect(run(ring, (s) => prepClose(s, -1))).toBe(-EBADF);
+    expect(run(ring, (s) => prepReadv2(s, -1, [Buffer.alloc(1)]))).toBe(-EBADF);
+    expect(run(ring, (s) => prepFixedFdInstall(s, -1))).toBe(-EBADF);
+  }));
+
+  itOp(IORING_OP_SPLICE, 'prepSplice and prepTee on fd -1 complete with -EBADF', withRing((ring) => {
+    const [r, w] = pipe();
+    expect(run(ring, (s) => prepSplice(s, -1, -1, w, -1, 10))).toBe(-EBADF);
+    expect(run(ring, (s) => prepSplice(s, r, -1, -1, -1, 10))).toBe(-EBADF);
+    expect(run(ring, (s) => prepTee(s, -1, w, 10))).toBe(-EBADF);
+  }));
+
+  itOp(IORING_OP_STATX, 'prepStatx, prepOpenat and prepOpenat2 with dfd -1 and an absolute path: the kernel ignores dfd', withRing((ring) => {
+    const f = file('abc');
+    const buf = new Uint8Array(statx.sizeof);
+    expect(run(ring, (s) => prepStatx(s, -1, f, 0, STATX_BASIC_STATS, buf))).toBe(0);
+    expect(decodeStatx(buf).size).toBe(3);
+    const fd = run(ring, (s) => prepOpenat(s, -1, f));
+    expect(fd).toBeGreaterThanOrEqual(0);
+    fs.closeSync(fd);
+    const fd2 = run(ring, (s) => prepOpenat2(s, -1, f, { flags: 0 }));
+    expect(fd2).toBeGreaterThanOrEqual(0);
+    fs.closeSync(fd2);
+    expect(run(ring, (s) => prepOpenat(s, -1, 'relative'))).toBe(-EBADF);
+  }));
+});
 
 describe('open and close', () => {
   itOp(IORING_OP_OPENAT, 'prepOpenat creates a file with the mode, and opens it relative to a directory fd', withRing((ring) => {

@@ -574,24 +574,35 @@ describe('encoders write the SQE', () => {
   it('prepAccept and prepCmdGetsockname set the socklen_t to the room offered', () => {
     using ring = new IoUring(2);
     const cell = new Uint32Array([9999]);
-    prepAccept(ring.getSqe()!, fd, new Uint8Array(20), cell);
-    expect(cell[0]).toBe(20);
-    prepCmdGetsockname(ring.getSqe()!, fd, new Uint8Array(30), cell);
-    expect(cell[0]).toBe(30);
+    prepAccept(ring.getSqe()!, fd, new Uint8Array(SOCKADDR_STORAGE_SIZE + 20), cell);
+    expect(cell[0]).toBe(SOCKADDR_STORAGE_SIZE + 20);
+    prepCmdGetsockname(ring.getSqe()!, fd, new Uint8Array(SOCKADDR_STORAGE_SIZE + 30), cell);
+    expect(cell[0]).toBe(SOCKADDR_STORAGE_SIZE + 30);
+  });
+
+  it('prepAccept and prepCmdGetsockname refuse an address buffer with room for less than any address', () => {
+    // The kernel reads the room from the cell when the connection arrives; a
+    // second prep sharing the cell would raise it past a small buffer.
+    using ring = new IoUring(2);
+    const sqe = ring.getSqe()!;
+    expect(() => prepAccept(sqe, fd, new Uint8Array(16), new Uint32Array(1))).toThrow(RangeError);
+    expect(() => prepAcceptDirect(sqe, fd, new Uint8Array(SOCKADDR_STORAGE_SIZE - 1), null, 0, 0)).toThrow(RangeError);
+    expect(() => prepCmdGetsockname(sqe, fd, new Uint8Array(16))).toThrow(RangeError);
   });
 
   // Bad arguments: a TypeError or RangeError, and not a byte of the entry written.
   const detached = () => { const b = new Uint8Array(8); structuredClone(b.buffer, { transfer: [b.buffer] }); return b; };
   const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
-    ['prepSocket with a negative domain', (s) => prepSocket(s, -1, SOCK_STREAM, 0), RangeError],
+    ['prepSocket with a domain past an int', (s) => prepSocket(s, 2 ** 31, SOCK_STREAM, 0), RangeError],
+    ['prepSocket with a BigInt type', (s) => prepSocket(s, AF_INET, 1n as unknown as number, 0), TypeError],
     ['prepSocketDirect with a slot past 2^32', (s) => prepSocketDirect(s, AF_INET, SOCK_STREAM, 0, 2 ** 32), RangeError],
-    ['prepConnect with fd -1', (s) => prepConnect(s, -1, { address: '127.0.0.1', port: 1 }), TypeError],
-    ['prepConnect with fd 1.5', (s) => prepConnect(s, 1.5, { address: '127.0.0.1', port: 1 }), TypeError],
-    ['prepConnect with fd 2^31', (s) => prepConnect(s, 2 ** 31, { address: '127.0.0.1', port: 1 }), TypeError],
+    ['prepConnect with fd "3"', (s) => prepConnect(s, '3' as unknown as number, { address: '127.0.0.1', port: 1 }), TypeError],
+    ['prepConnect with fd 1.5', (s) => prepConnect(s, 1.5, { address: '127.0.0.1', port: 1 }), RangeError],
+    ['prepConnect with fd 2^31', (s) => prepConnect(s, 2 ** 31, { address: '127.0.0.1', port: 1 }), RangeError],
     ['prepConnect with an addrlen past the struct', (s) => prepConnect(s, fd, v4, 17), RangeError],
     ['prepConnect with a bad address', (s) => prepConnect(s, fd, { address: 'localhost', port: 1 }), TypeError],
     ['prepBind with a NUL in the path', (s) => prepBind(s, fd, { path: 'a\0b' }), TypeError],
-    ['prepListen with a negative backlog', (s) => prepListen(s, fd, -1), RangeError],
+    ['prepListen with a backlog past 32 bits', (s) => prepListen(s, fd, 2 ** 32), RangeError],
     ['prepAccept with an addr that is not a Uint8Array', (s) => prepAccept(s, fd, {} as Uint8Array), TypeError],
     ['prepAccept with a detached addr', (s) => prepAccept(s, fd, detached()), TypeError],
     ['prepAccept with an addrlen that is a plain array', (s) => prepAccept(s, fd, addr, [4] as unknown as Uint32Array), TypeError],
@@ -602,18 +613,18 @@ describe('encoders write the SQE', () => {
     ['prepSend with a detached buffer', (s) => prepSend(s, fd, detached(), 0), TypeError],
     ['prepSend with a string for buf', (s) => prepSend(s, fd, 'text' as unknown as Uint8Array, 4), TypeError],
     ['prepRecv with a length past the buffer', (s) => prepRecv(s, fd, new Uint8Array(4), 5), RangeError],
-    ['prepRecv with fd NaN', (s) => prepRecv(s, NaN, new Uint8Array(4)), TypeError],
+    ['prepRecv with fd NaN', (s) => prepRecv(s, NaN, new Uint8Array(4)), RangeError],
     ['prepSendto with addrlen past 65535', (s) => prepSendto(s, fd, buf, 1, 0, new Uint8Array(70000), 65536), RangeError],
     ['prepSendto with a length past the buffer', (s) => prepSendto(s, fd, buf, 65, 0, { address: '::1', port: 1 }), RangeError],
     ['prepSendZc with zcFlags past 16 bits', (s) => prepSendZc(s, fd, buf, 1, 0, 0x10000), RangeError],
     ['prepSendZcFixed with a bufIndex past 16 bits', (s) => prepSendZcFixed(s, fd, buf, 1, 0, 0, 70000), RangeError],
     ['prepSendmsg with a detached iov', (s) => prepSendmsg(s, fd, { iov: [detached()] }), TypeError],
-    ['prepRecvmsg with a bad fd', (s) => prepRecvmsg(s, -3, msg), TypeError],
+    ['prepRecvmsg with fd 2^31', (s) => prepRecvmsg(s, 2 ** 31, msg), RangeError],
     ['prepShutdown with how 2^32', (s) => prepShutdown(s, fd, 2 ** 32), RangeError],
     ['prepCmdSock with an optlen past optval', (s) => prepCmdSock(s, SOCKET_URING_OP_GETSOCKOPT, fd, SOL_SOCKET, SO_RCVBUF, new Int32Array(1), 8), RangeError],
     ['prepCmdSock with an optlen and no optval', (s) => prepCmdSock(s, SOCKET_URING_OP_SETSOCKOPT, fd, SOL_SOCKET, SO_RCVBUF, null, 4), RangeError],
     ['prepCmdGetsockname with peer 2', (s) => prepCmdGetsockname(s, fd, addr, null, 2), RangeError],
-    ['prepRecvZc with a bad fd', (s) => prepRecvZc(s, -1, 0), TypeError],
+    ['prepRecvZc with fd 1n', (s) => prepRecvZc(s, 1n as unknown as number, 0), TypeError],
   ];
   it.each(bad)('%s throws and leaves the entry untouched', (_, prep, cls) => {
     using ring = new IoUring(2);
@@ -638,6 +649,15 @@ describe('encoders write the SQE', () => {
 });
 
 // ------------------------------------------------------ on the kernel
+
+describe('the kernel judges what fits its field', () => {
+  itOps([], 'prepSocket of domain -1 completes with -EAFNOSUPPORT; prepConnect and prepRecv on fd -1 with -EBADF', () => {
+    using ring = new IoUring(4);
+    expect(run(ring, (s) => prepSocket(s, -1, SOCK_STREAM, 0)).res).toBe(-ERRNO.EAFNOSUPPORT);
+    expect(run(ring, (s) => prepConnect(s, -1, { address: '127.0.0.1', port: 1 })).res).toBe(-ERRNO.EBADF);
+    expect(run(ring, (s) => prepRecv(s, -1, new Uint8Array(4))).res).toBe(-ERRNO.EBADF);
+  });
+});
 
 describe('on the kernel (loopback)', () => {
   const probe = tryRing(2);

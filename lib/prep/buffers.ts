@@ -11,26 +11,24 @@ import {
 import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { makeIovecs, prepRw } from './rw.ts';
+import { bufferOf, checkU16 } from './helpers.ts';
+import { prepVec, rw } from './rw.ts';
 
 // The kernel's limit on buffers in one group (MAX_BIDS_PER_BGID).
 const MAX_BIDS = 1 << 16;
 
-function checkU16(v: number, what: string): void {
-  if ((v & 0xffff) !== v) throw new RangeError(`${what} must be an integer from 0 to 65535 (got ${v})`);
-}
-
 function checkCount(n: number, what: string): void {
+  if (typeof n !== 'number') throw new TypeError(`${what} must be a number`);
   if (!Number.isInteger(n) || n < 1 || n > MAX_BIDS) throw new RangeError(`${what} must be an integer from 1 to ${MAX_BIDS} (got ${n})`);
 }
 
 function prepFixed(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number, offset: number, bufIndex: number): void {
   checkFd(fd);
-  const addr = addressFor(buf, nbytes, 'buf');
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
   checkU16(bufIndex, 'bufIndex');
-  prepRw(op, sqe, fd, addr, nbytes, offset);
+  const addr = addressFor(buf, nbytes, 'buf');
+  rw(op, sqe, fd, addr, nbytes, offset);
   sqe.u16[sqe.w * 2 + 20] = bufIndex; // buf_index (u16 at 40)
   sqe.keep(buf);
 }
@@ -63,15 +61,9 @@ export function prepWriteFixed(sqe: Sqe, fd: number, buf: ArrayBufferView, nbyte
 }
 
 function prepVecFixed(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset: number, flags: number, bufIndex: number): void {
-  checkFd(fd);
-  checkOffset(offset);
   checkU16(bufIndex, 'bufIndex');
-  const v = makeIovecs(bufs);
-  prepRw(op, sqe, fd, addressFor(v, 0, 'iovecs'), bufs.length, offset);
-  sqe.u32[sqe.w + 7] = flags; // rw_flags: RWF_*
+  prepVec(op, sqe, fd, bufs, offset, flags); // checks the rest before it writes
   sqe.u16[sqe.w * 2 + 20] = bufIndex; // buf_index (u16 at 40)
-  sqe.keep(v);
-  sqe.keep(bufs);
 }
 
 /**
@@ -124,12 +116,13 @@ export function prepProvideBuffers(sqe: Sqe, buf: ArrayBufferView, len: number, 
   checkU16(bgid, 'bgid');
   checkU16(bid, 'bid');
   const addr = addressFor(buf, len * nr, 'buf');
-  prepRw(IORING_OP_PROVIDE_BUFFERS, sqe, nr, addr, len, bid);
+  const mem = bufferOf(buf);
+  rw(IORING_OP_PROVIDE_BUFFERS, sqe, nr, addr, len, bid);
   sqe.u16[sqe.w * 2 + 20] = bgid; // buf_group (u16 at 40)
   sqe.keep(buf);
   let held = provided.get(sqe.ring);
   if (held === undefined) provided.set(sqe.ring, (held = new Set()));
-  held.add(buf.buffer);
+  held.add(mem);
 }
 
 /**
@@ -143,7 +136,7 @@ export function prepProvideBuffers(sqe: Sqe, buf: ArrayBufferView, len: number, 
 export function prepRemoveBuffers(sqe: Sqe, nr: number, bgid: number): void {
   checkCount(nr, 'nr');
   checkU16(bgid, 'bgid');
-  prepRw(IORING_OP_REMOVE_BUFFERS, sqe, nr, 0, 0, 0);
+  rw(IORING_OP_REMOVE_BUFFERS, sqe, nr, 0, 0, 0);
   sqe.u16[sqe.w * 2 + 20] = bgid; // buf_group (u16 at 40)
 }
 
@@ -163,7 +156,7 @@ export function prepReadMultishot(sqe: Sqe, fd: number, nbytes: number, offset: 
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
   checkU16(bufGroup, 'bufGroup');
-  prepRw(IORING_OP_READ_MULTISHOT, sqe, fd, 0, nbytes, offset);
+  rw(IORING_OP_READ_MULTISHOT, sqe, fd, 0, nbytes, offset);
   sqe.u8[sqe.w * 4 + 1] = IOSQE_BUFFER_SELECT; // flags
   sqe.u16[sqe.w * 2 + 20] = bufGroup; // buf_group (u16 at 40)
 }

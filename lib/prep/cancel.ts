@@ -12,8 +12,8 @@
 import { IORING_ASYNC_CANCEL_FD, IORING_OP_ASYNC_CANCEL } from '../uapi/constants.ts';
 import { checkFd, checkLength } from '../ring/memory.ts';
 import { checkUserData, type Sqe } from '../ring/sqe.ts';
-import { checkU64, putU64 } from './helpers.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { rw } from './rw.ts';
 
 /**
  * Prepare an `IORING_OP_ASYNC_CANCEL`: cancels the request whose user_data
@@ -34,8 +34,9 @@ import { prepRw } from './rw.ts';
  */
 export function prepCancel64(sqe: Sqe, userData: number | bigint, flags = 0, opcode = 0): void {
   checkU64(userData, 'userData');
+  checkBits32(flags, 'flags');
   checkLength(opcode, 'opcode');
-  prepRw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, opcode, 0); // len: the opcode IORING_ASYNC_CANCEL_OP matches
+  rw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, opcode, 0); // len: the opcode IORING_ASYNC_CANCEL_OP matches
   putU64(sqe.u32, sqe.w + 4, userData); // addr: the target's user_data
   sqe.u32[sqe.w + 7] = flags; // cancel_flags
 }
@@ -62,7 +63,8 @@ export function prepCancel(sqe: Sqe, userData: number, flags = 0, opcode = 0): v
  */
 export function prepCancelFd(sqe: Sqe, fd: number, flags = 0, opcode = 0): void {
   checkFd(fd);
+  checkBits32(flags, 'flags');
   checkLength(opcode, 'opcode');
-  prepRw(IORING_OP_ASYNC_CANCEL, sqe, fd, 0, opcode, 0); // len: the opcode IORING_ASYNC_CANCEL_OP matches
+  rw(IORING_OP_ASYNC_CANCEL, sqe, fd, 0, opcode, 0); // len: the opcode IORING_ASYNC_CANCEL_OP matches
   sqe.u32[sqe.w + 7] = flags | IORING_ASYNC_CANCEL_FD; // cancel_flags
 }

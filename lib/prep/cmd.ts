@@ -7,7 +7,8 @@
 import { IORING_OP_NOP128, IORING_OP_URING_CMD, IORING_OP_URING_CMD128 } from '../uapi/constants.ts';
 import { checkFd } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { prepRw } from './rw.ts';
+import { shown } from './helpers.ts';
+import { rw } from './rw.ts';
 
 // Block-device commands, include/uapi/linux/blkdev.h: _IO(0x12, n).
 /** Discard a byte range of a block device (an async BLKDISCARD). */
@@ -17,10 +18,10 @@ export const BLOCK_URING_CMD_ZONE_RESET_ALL = 0x1201;
 
 function prepCmd(op: number, sqe: Sqe, cmdOp: number, fd: number): void {
   if (!Number.isInteger(cmdOp) || cmdOp < -0x80000000 || cmdOp > 0xffffffff) {
-    throw new RangeError(`cmdOp must be a 32-bit integer (got ${cmdOp})`);
+    throw new (typeof cmdOp === 'number' ? RangeError : TypeError)(`cmdOp must be a 32-bit integer (got ${shown(cmdOp)})`);
   }
   checkFd(fd);
-  prepRw(op, sqe, fd, 0, 0, 0);
+  rw(op, sqe, fd, 0, 0, 0);
   sqe.u32[sqe.w + 2] = cmdOp; // cmd_op (and __pad1 = 0, the high half of off)
   // The second half of a 128-byte entry is all command payload: clear it
   // too, so a stale command from the slot's last use can't reach the driver.
@@ -62,7 +63,7 @@ export function prepUringCmd128(sqe: Sqe, cmdOp: number, fd: number): void {
  * @see io_uring_prep_nop128(3)
  */
 export function prepNop128(sqe: Sqe): void {
-  prepRw(IORING_OP_NOP128, sqe, -1, 0, 0, 0);
+  rw(IORING_OP_NOP128, sqe, -1, 0, 0, 0);
 }
 
 /**
@@ -76,8 +77,8 @@ export function prepNop128(sqe: Sqe): void {
  * @see io_uring_prep_cmd_discard(3)
  */
 export function prepCmdDiscard(sqe: Sqe, fd: number, offset: number, nbytes: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer from 0 to 2^53-1 (got ${offset})`);
-  if (!Number.isSafeInteger(nbytes) || nbytes < 0) throw new RangeError(`nbytes must be an integer from 0 to 2^53-1 (got ${nbytes})`);
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer from 0 to 2^53-1 (got ${shown(offset)})`);
+  if (!Number.isSafeInteger(nbytes) || nbytes < 0) throw new RangeError(`nbytes must be an integer from 0 to 2^53-1 (got ${shown(nbytes)})`);
   prepCmd(IORING_OP_URING_CMD, sqe, BLOCK_URING_CMD_DISCARD, fd);
   sqe.addr = offset; // addr: the start
   sqe.addr3 = nbytes; // addr3: the length

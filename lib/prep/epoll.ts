@@ -5,7 +5,7 @@ import { IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT } from '../uapi/constants.ts'
 import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { checkBits32, checkU64 } from './helpers.ts';
-import { prepRw } from './rw.ts';
+import { rw } from './rw.ts';
 
 // epoll_ctl(2) operations and event bits, include/uapi/linux/eventpoll.h.
 export const EPOLL_CTL_ADD = 1;
@@ -86,7 +86,7 @@ export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev:
   else if (ev !== null && ev !== undefined) bytes = makeEpollEvent(ev);
   else if (op !== EPOLL_CTL_DEL) throw new TypeError('epoll_ctl needs an event unless op is EPOLL_CTL_DEL');
   if (bytes !== null) addr = addressFor(bytes, epoll_event.sizeof, 'ev');
-  prepRw(IORING_OP_EPOLL_CTL, sqe, epfd, addr, op, fd); // len: op; off: fd
+  rw(IORING_OP_EPOLL_CTL, sqe, epfd, addr, op, fd); // len: op; off: fd
   if (bytes !== null) sqe.keep(bytes);
 }
 
@@ -104,9 +104,10 @@ export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev:
 export function prepEpollWait(sqe: Sqe, fd: number, events: ArrayBufferView, maxevents: number = Math.floor((events?.byteLength ?? 0) / epoll_event.sizeof), flags = 0): void {
   checkFd(fd);
   checkLength(maxevents, 'maxevents');
+  checkBits32(flags, 'flags');
   if (maxevents > 0x7fffffff) throw new RangeError(`maxevents must be at most 2^31-1 (got ${maxevents})`);
   const addr = addressFor(events, maxevents * epoll_event.sizeof, 'events');
-  prepRw(IORING_OP_EPOLL_WAIT, sqe, fd, addr, maxevents, 0);
+  rw(IORING_OP_EPOLL_WAIT, sqe, fd, addr, maxevents, 0);
   sqe.u32[sqe.w + 7] = flags; // rw_flags
   sqe.keep(events);
 }

@@ -16,7 +16,8 @@ import {
 import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { cString } from './path.ts';
-import { makeIovecs, prepRw } from './rw.ts';
+import { checkBits32, checkSafeU64 } from './helpers.ts';
+import { prepVec, rw } from './rw.ts';
 
 // ------------------------------------------------------------------ constants
 
@@ -169,14 +170,18 @@ export const statx_timestamp = Object.freeze({
 
 // -------------------------------------------------------------- shared checks
 
-/** @internal Checks a directory fd of an *at() call: a file descriptor, or AT_FDCWD. */
+/**
+ * @internal Checks a directory fd of an *at() call: any int32, as the fd
+ * field holds. AT_FDCWD is one; -1 with an absolute path works too (the
+ * kernel ignores dfd then), and a bad one is the kernel's -EBADF.
+ */
 export function checkDirFd(dfd: number, what = 'dfd'): void {
-  if (dfd !== AT_FDCWD) checkFd(dfd, what);
+  checkFd(dfd, what);
 }
 
 /** @internal Checks `n` is an integer from 0 to 2^53-1: a 64-bit length or offset. */
 export function checkLength64(n: number, what: string): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be an integer from 0 to 2^53-1 (got ${n})`);
+  checkSafeU64(n, what);
 }
 
 /**
@@ -185,6 +190,7 @@ export function checkLength64(n: number, what: string): void {
  * free slot and returns it as the result) when `allowAlloc`.
  */
 export function fileIndexWord(fileIndex: number, allowAlloc: boolean): number {
+  if (typeof fileIndex !== 'number') throw new TypeError(`fileIndex must be a number (got ${typeof fileIndex})`);
   if (fileIndex === IORING_FILE_INDEX_ALLOC) {
     if (allowAlloc) return IORING_FILE_INDEX_ALLOC;
   } else if ((fileIndex >>> 0) === fileIndex && fileIndex < IORING_FILE_INDEX_ALLOC - 1) {
@@ -212,11 +218,13 @@ export function prepStatx<T extends ArrayBufferView = Uint8Array>(
   sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0, mask = STATX_BASIC_STATS | STATX_BTIME, statxbuf?: T,
 ): T {
   checkDirFd(dfd);
+  checkBits32(flags, 'flags');
+  checkBits32(mask, 'mask');
   const p = cString(path, 'path');
   const buf = statxbuf ?? (new Uint8Array(new ArrayBuffer(statx.sizeof)) as unknown as T);
   const bufAddr = addressFor(buf, statx.sizeof, 'statxbuf');
   const pathAddr = addressFor(p, p.length, 'path');
-  prepRw(IORING_OP_STATX, sqe, dfd, pathAddr, mask, bufAddr); // off is addr2: the statx buffer
+  rw(IORING_OP_STATX, sqe, dfd, pathAddr, mask, bufAddr); // off is addr2: the statx buffer
   sqe.u32[sqe.w + 7] = flags; // statx_flags
   sqe.keep(p);
   sqe.keep(buf);
@@ -322,7 +330,8 @@ export function prepFadvise(sqe: Sqe, fd: number, offset: number, len: number, a
   checkFd(fd);
   checkLength64(offset, 'offset');
   checkLength(len, 'len');
-  prepRw(IORING_OP_FADVISE, sqe, fd, 0, len, offset);
+  checkBits32(advice, 'advice');
+  rw(IORING_OP_FADVISE, sqe, fd, 0, len, offset);
   sqe.u32[sqe.w + 7] = advice; // fadvise_advice
 }
 
@@ -336,7 +345,8 @@ export function prepFadvise64(sqe: Sqe, fd: number, offset: number, len: number,
   checkFd(fd);
   checkLength64(offset, 'offset');
   checkLength64(len, 'len');
-  prepRw(IORING_OP_FADVISE, sqe, fd, len, 0, offset); // addr: the 64-bit length
+  checkBits32(advice, 'advice');
+  rw(IORING_OP_FADVISE, sqe, fd, len, 0, offset); // addr: the 64-bit length
   sqe.u32[sqe.w + 7] = advice; // fadvise_advice
 }
 
@@ -344,7 +354,7 @@ export function prepFadvise64(sqe: Sqe, fd: number, offset: number, len: number,
 // `length`) or a raw address the caller owns.
 function adviseAddress(addr: ArrayBufferView | number, length: number): number {
   if (typeof addr === 'number') {
-    if (!Number.isSafeInteger(addr) || addr < 0) throw new TypeError(`addr must be a buffer or an address from 0 to 2^53-1 (got ${addr})`);
+    if (!Number.isSafeInteger(addr) || addr < 0) throw new RangeError(`addr must be a buffer or an address from 0 to 2^53-1 (got ${addr})`);
     return addr;
   }
   return addressFor(addr, length, 'addr');
@@ -364,8 +374,9 @@ function adviseAddress(addr: ArrayBufferView | number, length: number): number {
  */
 export function prepMadvise(sqe: Sqe, addr: ArrayBufferView | number, length: number, advice: number): void {
   checkLength(length, 'length');
+  checkBits32(advice, 'advice');
   const a = adviseAddress(addr, length);
-  prepRw(IORING_OP_MADVISE, sqe, -1, a, length, 0);
+  rw(IORING_OP_MADVISE, sqe, -1, a, length, 0);
   sqe.u32[sqe.w + 7] = advice; // fadvise_advice
   if (typeof addr !== 'number') sqe.keep(addr);
 }
@@ -380,8 +391,9 @@ export function prepMadvise(sqe: Sqe, addr: ArrayBufferView | number, length: nu
  */
 export function prepMadvise64(sqe: Sqe, addr: ArrayBufferView | number, length: number, advice: number): void {
   checkLength64(length, 'length');
+  checkBits32(advice, 'advice');
   const a = adviseAddress(addr, length);
-  prepRw(IORING_OP_MADVISE, sqe, -1, a, 0, length); // off: the 64-bit length
+  rw(IORING_OP_MADVISE, sqe, -1, a, 0, length); // off: the 64-bit length
   sqe.u32[sqe.w + 7] = advice; // fadvise_advice
   if (typeof addr !== 'number') sqe.keep(addr);
 }
@@ -400,7 +412,8 @@ export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: number
   checkFd(fd);
   checkLength64(offset, 'offset');
   checkLength64(len, 'len');
-  prepRw(IORING_OP_FALLOCATE, sqe, fd, len, mode, offset); // addr: length; len: mode
+  checkBits32(mode, 'mode');
+  rw(IORING_OP_FALLOCATE, sqe, fd, len, mode, offset); // addr: length; len: mode
 }
 
 /**
@@ -412,7 +425,7 @@ export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: number
 export function prepFtruncate(sqe: Sqe, fd: number, len: number): void {
   checkFd(fd);
   checkLength64(len, 'len');
-  prepRw(IORING_OP_FTRUNCATE, sqe, fd, 0, 0, len);
+  rw(IORING_OP_FTRUNCATE, sqe, fd, 0, 0, len);
 }
 
 /**
@@ -426,7 +439,8 @@ export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: num
   checkFd(fd);
   checkLength(len, 'len');
   checkLength64(offset, 'offset');
-  prepRw(IORING_OP_SYNC_FILE_RANGE, sqe, fd, 0, len, offset);
+  checkBits32(flags, 'flags');
+  rw(IORING_OP_SYNC_FILE_RANGE, sqe, fd, 0, len, offset);
   sqe.u32[sqe.w + 7] = flags; // sync_range_flags
 }
 
@@ -443,8 +457,9 @@ export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: num
  */
 export function prepUnlinkat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0): void {
   checkDirFd(dfd);
+  checkBits32(flags, 'flags');
   const p = cString(path, 'path');
-  prepRw(IORING_OP_UNLINKAT, sqe, dfd, addressFor(p, p.length, 'path'), 0, 0);
+  rw(IORING_OP_UNLINKAT, sqe, dfd, addressFor(p, p.length, 'path'), 0, 0);
   sqe.u32[sqe.w + 7] = flags; // unlink_flags
   sqe.keep(p);
 }
@@ -476,11 +491,12 @@ export function prepRenameat(
 ): void {
   checkDirFd(olddfd, 'olddfd');
   checkDirFd(newdfd, 'newdfd');
+  checkBits32(flags, 'flags');
   const o = cString(oldpath, 'oldpath');
   const n = cString(newpath, 'newpath');
   const oAddr = addressFor(o, o.length, 'oldpath');
   const nAddr = addressFor(n, n.length, 'newpath');
-  prepRw(IORING_OP_RENAMEAT, sqe, olddfd, oAddr, newdfd, nAddr);
+  rw(IORING_OP_RENAMEAT, sqe, olddfd, oAddr, newdfd, nAddr);
   sqe.u32[sqe.w + 7] = flags; // rename_flags
   sqe.keep(o);
   sqe.keep(n);
@@ -509,8 +525,9 @@ export function prepRename(sqe: Sqe, oldpath: string | Uint8Array, newpath: stri
  */
 export function prepMkdirat(sqe: Sqe, dfd: number, path: string | Uint8Array, mode = 0o777): void {
   checkDirFd(dfd);
+  checkLength(mode, 'mode');
   const p = cString(path, 'path');
-  prepRw(IORING_OP_MKDIRAT, sqe, dfd, addressFor(p, p.length, 'path'), mode, 0);
+  rw(IORING_OP_MKDIRAT, sqe, dfd, addressFor(p, p.length, 'path'), mode, 0);
   sqe.keep(p);
 }
 
@@ -540,7 +557,7 @@ export function prepSymlinkat(sqe: Sqe, target: string | Uint8Array, newdirfd: n
   const l = cString(linkpath, 'linkpath');
   const tAddr = addressFor(t, t.length, 'target');
   const lAddr = addressFor(l, l.length, 'linkpath');
-  prepRw(IORING_OP_SYMLINKAT, sqe, newdirfd, tAddr, 0, lAddr);
+  rw(IORING_OP_SYMLINKAT, sqe, newdirfd, tAddr, 0, lAddr);
   sqe.keep(t);
   sqe.keep(l);
 }
@@ -572,11 +589,12 @@ export function prepLinkat(
 ): void {
   checkDirFd(olddfd, 'olddfd');
   checkDirFd(newdfd, 'newdfd');
+  checkBits32(flags, 'flags');
   const o = cString(oldpath, 'oldpath');
   const n = cString(newpath, 'newpath');
   const oAddr = addressFor(o, o.length, 'oldpath');
   const nAddr = addressFor(n, n.length, 'newpath');
-  prepRw(IORING_OP_LINKAT, sqe, olddfd, oAddr, newdfd, nAddr);
+  rw(IORING_OP_LINKAT, sqe, olddfd, oAddr, newdfd, nAddr);
   sqe.u32[sqe.w + 7] = flags; // hardlink_flags
   sqe.keep(o);
   sqe.keep(n);
@@ -595,16 +613,6 @@ export function prepLink(sqe: Sqe, oldpath: string | Uint8Array, newpath: string
 
 // ------------------------------------------------- vectored I/O with RWF_*
 
-function prepVec2(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset: number, flags: number): void {
-  checkFd(fd);
-  checkOffset(offset);
-  const v = makeIovecs(bufs);
-  prepRw(op, sqe, fd, addressFor(v, 0, 'iovecs'), bufs.length, offset);
-  sqe.u32[sqe.w + 7] = flags; // rw_flags
-  sqe.keep(v);
-  sqe.keep(bufs);
-}
-
 /**
  * Prepare an `IORING_OP_READV` with per-call flags: preadv2(2) into `bufs`
  * at `offset` (-1: the file position), with RWF_* `flags` (RWF_NOWAIT:
@@ -617,7 +625,7 @@ function prepVec2(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferVi
  * @see io_uring_prep_readv2(3)
  */
 export function prepReadv2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0, flags = 0): void {
-  prepVec2(IORING_OP_READV, sqe, fd, bufs, offset, flags);
+  prepVec(IORING_OP_READV, sqe, fd, bufs, offset, flags);
 }
 
 /**
@@ -631,5 +639,5 @@ export function prepReadv2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[
  * @see io_uring_prep_writev2(3)
  */
 export function prepWritev2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0, flags = 0): void {
-  prepVec2(IORING_OP_WRITEV, sqe, fd, bufs, offset, flags);
+  prepVec(IORING_OP_WRITEV, sqe, fd, bufs, offset, flags);
 }

@@ -9,8 +9,8 @@
 import { IORING_OP_FUTEX_WAIT, IORING_OP_FUTEX_WAITV, IORING_OP_FUTEX_WAKE } from '../uapi/constants.ts';
 import { addressFor, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { checkU64, putU64 } from './helpers.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { rw } from './rw.ts';
 
 // futex2 flags, include/uapi/linux/futex.h. io_uring takes these, not the
 // FUTEX_* flags of futex(2) v1. Linux 6.18 takes 32-bit futexes only: any
@@ -59,10 +59,11 @@ function futexAddress(futex: ArrayBufferView, futexFlags: number, what: string):
 
 function prepFutex(op: number, sqe: Sqe, futex: ArrayBufferView, val: number | bigint, mask: number | bigint, futexFlags: number, flags: number): void {
   checkLength(futexFlags, 'futexFlags');
+  checkBits32(flags, 'flags');
   checkU64(val, 'val');
   checkU64(mask, 'mask');
   const addr = futexAddress(futex, futexFlags, 'futex');
-  prepRw(op, sqe, futexFlags, addr, 0, 0); // fd: the futex2 flags
+  rw(op, sqe, futexFlags, addr, 0, 0); // fd: the futex2 flags
   const u = sqe.u32;
   const w = sqe.w;
   putU64(u, w + 2, val); // off (addr2): the value
@@ -103,25 +104,36 @@ export function prepFutexWake(sqe: Sqe, futex: ArrayBufferView, val: number | bi
 /**
  * A `struct futex_waitv` array for `futexv`. Returns the bytes; keep them and
  * every `uaddr` view alive together while the kernel may read them.
+ * `futexv` is read once: its length, each element, each element's fields.
  */
 export function makeFutexWaitv(futexv: readonly FutexWaitv[]): Uint8Array {
+  return encodeWaitv(futexv).bytes;
+}
+
+// The vector and the views it names, from one read of the caller's array.
+function encodeWaitv(futexv: readonly FutexWaitv[]): { bytes: Uint8Array; views: ArrayBufferView[] } {
   if (!Array.isArray(futexv)) throw new TypeError('futexv must be an array of { uaddr, val, flags }');
-  if (futexv.length > FUTEX_WAITV_MAX) throw new RangeError(`futexv has ${futexv.length} entries; the kernel takes at most ${FUTEX_WAITV_MAX}`);
-  const out = new Uint8Array(new ArrayBuffer(Math.max(futexv.length, 1) * futex_waitv.sizeof));
+  const n = futexv.length;
+  if (typeof n !== 'number' || (n >>> 0) !== n) throw new TypeError('futexv has no valid length');
+  if (n > FUTEX_WAITV_MAX) throw new RangeError(`futexv has ${n} entries; the kernel takes at most ${FUTEX_WAITV_MAX}`);
+  const out = new Uint8Array(new ArrayBuffer(Math.max(n, 1) * futex_waitv.sizeof));
   const dv = new DataView(out.buffer);
-  for (let i = 0; i < futexv.length; i++) {
+  const views = new Array<ArrayBufferView>(n);
+  for (let i = 0; i < n; i++) {
     const f = futexv[i]!;
     if (f === null || typeof f !== 'object') throw new TypeError(`futexv[${i}] must be { uaddr, val, flags }`);
-    checkLength(f.flags, `futexv[${i}].flags`);
-    checkU64(f.val, `futexv[${i}].val`);
-    const addr = futexAddress(f.uaddr, f.flags, `futexv[${i}].uaddr`);
+    const { uaddr, val, flags } = f;
+    checkLength(flags, `futexv[${i}].flags`);
+    checkU64(val, `futexv[${i}].val`);
+    const addr = futexAddress(uaddr, flags, `futexv[${i}].uaddr`);
     const at = i * futex_waitv.sizeof;
-    dv.setBigUint64(at + futex_waitv.val, BigInt(f.val), true);
+    dv.setBigUint64(at + futex_waitv.val, BigInt(val), true);
     dv.setBigUint64(at + futex_waitv.uaddr, BigInt(addr), true);
-    dv.setUint32(at + futex_waitv.flags, f.flags, true);
+    dv.setUint32(at + futex_waitv.flags, flags, true);
     // __reserved stays 0: the buffer is fresh.
+    views[i] = uaddr;
   }
-  return out;
+  return { bytes: out, views };
 }
 
 /**
@@ -137,10 +149,11 @@ export function makeFutexWaitv(futexv: readonly FutexWaitv[]): Uint8Array {
  * @see io_uring_prep_futex_waitv(3)
  */
 export function prepFutexWaitv(sqe: Sqe, futexv: readonly FutexWaitv[], flags = 0): void {
-  const vec = makeFutexWaitv(futexv);
-  const addr = addressFor(vec, 0, 'futexv');
-  prepRw(IORING_OP_FUTEX_WAITV, sqe, 0, addr, futexv.length, 0);
+  checkBits32(flags, 'flags');
+  const { bytes, views } = encodeWaitv(futexv);
+  const addr = addressFor(bytes, 0, 'futexv');
+  rw(IORING_OP_FUTEX_WAITV, sqe, 0, addr, views.length, 0);
   sqe.u32[sqe.w + 7] = flags; // futex_flags
-  sqe.keep(vec);
-  for (let i = 0; i < futexv.length; i++) sqe.keep(futexv[i]!.uaddr);
+  sqe.keep(bytes);
+  sqe.keep(views); // the views encoded, not the caller's array
 }

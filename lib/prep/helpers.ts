@@ -25,7 +25,7 @@ export interface CqeFlags {
  * value outside 0..255 is a RangeError rather than silently cut to 8 bits.
  */
 export function sqeSetFlags(sqe: Sqe, flags: number): void {
-  if ((flags & 0xff) !== flags) throw new RangeError(`sqe flags must be an integer from 0 to 255 (got ${flags})`);
+  checkU8(flags, 'sqe flags');
   sqe.u8[sqe.w * 4 + 1] = flags; // flags
 }
 
@@ -67,7 +67,7 @@ export function cqeGetData64(cqe: Cqe): number {
  * 0..65535).
  */
 export function sqeSetBufGroup(sqe: Sqe, bgid: number): void {
-  if ((bgid & 0xffff) !== bgid) throw new RangeError(`buffer group must be an integer from 0 to 65535 (got ${bgid})`);
+  checkU16(bgid, 'buffer group');
   sqe.u16[sqe.w * 2 + 20] = bgid; // buf_group
 }
 
@@ -103,6 +103,34 @@ export function cqeBufMore(cqe: CqeFlags): boolean {
   return (cqe.flags & IORING_CQE_F_BUF_MORE) !== 0;
 }
 
+// The engine's own accessors (a view's `buffer` read through the object can
+// be an own property or a subclass getter); the toStringTag getter is the
+// spec's brand check, undefined for anything but a typed array.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const taTag = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!;
+const taBuffer = Object.getOwnPropertyDescriptor(typedArrayProto, 'buffer')!.get!;
+const dvBuffer = Object.getOwnPropertyDescriptor(DataView.prototype, 'buffer')!.get!;
+
+/** @internal The ArrayBuffer of a view already checked by addressFor, from its internal slot. */
+export function bufferOf(view: ArrayBufferView): ArrayBufferLike {
+  return Reflect.apply(Reflect.apply(taTag, view, []) !== undefined ? taBuffer : dvBuffer, view, []) as ArrayBufferLike;
+}
+
+/** @internal `v` for an error message, without running any of its code (no valueOf, no toString). */
+export function shown(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  return v === null ? 'null' : typeof v;
+}
+
+// A refused number: TypeError when it is not a number at all (a BigInt, a
+// string, an object: never coerced, so no valueOf runs), RangeError when the
+// field can't hold it.
+function refuse(v: unknown, what: string, range: string): never {
+  if (typeof v !== 'number') throw new TypeError(`${what} must be a number, ${range} (got ${shown(v)})`);
+  throw new RangeError(`${what} must be ${range} (got ${v})`);
+}
+
 /**
  * @internal Throws unless `v` is a value a u64 field carries exactly: an
  * integer number from 0 to 2^53-1 (TypeError otherwise, as for user_data) or
@@ -112,7 +140,7 @@ export function checkU64(v: number | bigint, what: string): void {
   if (typeof v === 'bigint') {
     if (v < 0n || v >= TWO64) throw new RangeError(`${what} must be from 0 to 2^64-1 (got ${v})`);
   } else if (!Number.isSafeInteger(v) || v < 0) {
-    throw new TypeError(`${what} must be an integer from 0 to 2^53-1, or a bigint up to 2^64-1 (got ${typeof v === 'number' ? v : typeof v})`);
+    throw new TypeError(`${what} must be an integer from 0 to 2^53-1, or a bigint up to 2^64-1 (got ${shown(v)})`);
   }
 }
 
@@ -125,8 +153,29 @@ export function putU64(u32: Uint32Array, w: number, v: number | bigint): void {
 /**
  * @internal Throws unless `v` is a 32-bit mask: an integer that is a u32, or
  * the int32 that JS bit operators make of one with bit 31 set
- * (`POLLIN | EPOLLET` is negative).
+ * (`POLLIN | EPOLLET` is negative). Also what a kernel `int` carried in a
+ * u32 field takes (a socket protocol, a listen backlog, a waitid idtype).
  */
 export function checkBits32(v: number, what: string): void {
-  if ((v >>> 0) !== v && (v | 0) !== v) throw new RangeError(`${what} must be a 32-bit mask (got ${v})`);
+  if (typeof v !== 'number' || ((v >>> 0) !== v && (v | 0) !== v)) refuse(v, what, 'a 32-bit integer (0 to 2^32-1, or a negative int32)');
+}
+
+/** @internal Throws unless `v` is an int32 (a kernel `int` in a signed field). */
+export function checkS32(v: number, what: string): void {
+  if (typeof v !== 'number' || (v | 0) !== v) refuse(v, what, 'an integer from -2^31 to 2^31-1');
+}
+
+/** @internal Throws unless `v` is a u16 (buf_index, buf_group, ioprio, addr_len). */
+export function checkU16(v: number, what: string): void {
+  if (typeof v !== 'number' || (v & 0xffff) !== v) refuse(v, what, 'an integer from 0 to 65535');
+}
+
+/** @internal Throws unless `v` is a u8 (opcode, flags). */
+export function checkU8(v: number, what: string): void {
+  if (typeof v !== 'number' || (v & 0xff) !== v) refuse(v, what, 'an integer from 0 to 255');
+}
+
+/** @internal Throws unless `v` is an integer from 0 to 2^53-1: a 64-bit length or offset as a number. */
+export function checkSafeU64(v: number, what: string): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) refuse(v, what, 'an integer from 0 to 2^53-1');
 }

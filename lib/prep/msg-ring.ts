@@ -8,8 +8,8 @@ import {
 } from '../uapi/constants.ts';
 import { checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { checkU64, putU64 } from './helpers.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { rw } from './rw.ts';
 
 /**
  * Prepare an `IORING_OP_MSG_RING` (IORING_MSG_DATA): posts a CQE on the ring
@@ -23,9 +23,10 @@ import { prepRw } from './rw.ts';
  */
 export function prepMsgRing(sqe: Sqe, fd: number, len: number, data: number | bigint, flags = 0): void {
   checkFd(fd);
-  checkLength(len, 'len');
+  checkBits32(len, 'len');
   checkU64(data, 'data');
-  prepRw(IORING_OP_MSG_RING, sqe, fd, 0, len, 0); // addr: IORING_MSG_DATA (0)
+  checkBits32(flags, 'flags');
+  rw(IORING_OP_MSG_RING, sqe, fd, 0, len, 0); // addr: IORING_MSG_DATA (0)
   putU64(sqe.u32, sqe.w + 2, data); // off: the target CQE's user_data
   sqe.u32[sqe.w + 7] = flags; // msg_ring_flags
 }
@@ -38,7 +39,8 @@ export function prepMsgRing(sqe: Sqe, fd: number, len: number, data: number | bi
  * @see io_uring_prep_msg_ring_cqe_flags(3)
  */
 export function prepMsgRingCqeFlags(sqe: Sqe, fd: number, len: number, data: number | bigint, flags: number, cqeFlags: number): void {
-  checkLength(cqeFlags, 'cqeFlags');
+  checkBits32(cqeFlags, 'cqeFlags');
+  checkBits32(flags, 'flags'); // before the | below, which would coerce
   prepMsgRing(sqe, fd, len, data, flags | IORING_MSG_RING_FLAGS_PASS);
   sqe.u32[sqe.w + 11] = cqeFlags; // file_index: copied to the target cqe->flags
 }
@@ -58,16 +60,19 @@ export function prepMsgRingCqeFlags(sqe: Sqe, fd: number, len: number, data: num
 export function prepMsgRingFd(sqe: Sqe, fd: number, sourceFd: number, targetFd: number, data: number | bigint, flags = 0): void {
   checkFd(fd);
   checkFd(sourceFd, 'sourceFd');
-  if (targetFd !== IORING_FILE_INDEX_ALLOC) checkFd(targetFd, 'targetFd');
+  // -1 is IORING_FILE_INDEX_ALLOC as a C int (liburing's target_fd is one).
+  const alloc = targetFd === IORING_FILE_INDEX_ALLOC || targetFd === -1;
+  if (!alloc) checkFd(targetFd, 'targetFd');
   checkU64(data, 'data');
-  prepRw(IORING_OP_MSG_RING, sqe, fd, IORING_MSG_SEND_FD, 0, 0); // addr: the command
+  checkBits32(flags, 'flags');
+  rw(IORING_OP_MSG_RING, sqe, fd, IORING_MSG_SEND_FD, 0, 0); // addr: the command
   const u = sqe.u32;
   const w = sqe.w;
   putU64(u, w + 2, data); // off: the target CQE's user_data
   u[w + 7] = flags; // msg_ring_flags
   // file_index is stored +1 (0 means "none"); IORING_FILE_INDEX_ALLOC stays
   // as it is, which is what liburing's decrement-then-add gives too.
-  u[w + 11] = targetFd === IORING_FILE_INDEX_ALLOC ? targetFd : targetFd + 1;
+  u[w + 11] = alloc ? IORING_FILE_INDEX_ALLOC : targetFd + 1;
   u[w + 12] = sourceFd; // addr3: the source slot
 }
 

@@ -10,8 +10,9 @@
 // are aligned to 8 (CMSG_ALIGN rounds to sizeof(long)).
 
 import { io_uring_recvmsg_out } from '../uapi/layout.ts';
-import { addressFor } from '../ring/memory.ts';
-import { makeIovecs } from './rw.ts';
+import { addressFor, byteLengthOf } from '../ring/memory.ts';
+import { shown } from './helpers.ts';
+import { encodeIovecs, snapshotViews } from './rw.ts';
 import { makeSockaddr, type SockaddrInit } from './sockaddr.ts';
 
 /** include/linux/socket.h: struct user_msghdr, x86_64. */
@@ -89,6 +90,25 @@ export interface MsghdrInit {
 }
 
 /**
+ * @internal What a msghdr's struct points at, as it was encoded: the memory
+ * an entry keeps. Only makeMsghdr makes one, and no caller can reach it, so
+ * what the kernel was told about (the buffers, their count, the name and
+ * control room) can't change under it.
+ */
+export interface MsgParts {
+  readonly bytes: Uint8Array;
+  readonly name: Uint8Array | null;
+  readonly nameLen: number;
+  readonly views: readonly ArrayBufferView[];
+  readonly iovecs: Uint32Array;
+  readonly control: Uint8Array | null;
+  readonly controlLen: number;
+  readonly flags: number;
+}
+
+const partsOf = new WeakMap<Msghdr, MsgParts>();
+
+/**
  * A `struct msghdr` and everything it points at, kept together: keeping the
  * Msghdr keeps the name, the buffers, their iovec array and the control
  * buffer. After a recvmsg the kernel has updated `namelen`, `controllen` and
@@ -99,7 +119,7 @@ export class Msghdr {
   readonly bytes: Uint8Array;
   /** The name buffer (msg_name), or null. */
   readonly name: Uint8Array | null;
-  /** The data buffers (msg_iov). */
+  /** The data buffers (msg_iov): a frozen copy of the array it was built from. */
   readonly iov: readonly ArrayBufferView[];
   /** The struct iovec array msg_iov points at. */
   readonly iovecs: Uint32Array;
@@ -141,10 +161,17 @@ export class Msghdr {
 
   /** Restores msg_namelen, msg_controllen and msg_flags to what the Msghdr was built with. */
   reset(): void {
-    this.dv.setUint32(msghdr.msg_namelen, this.name === null ? 0 : this.name.byteLength, true);
-    this.dv.setBigUint64(msghdr.msg_controllen, BigInt(this.control === null ? 0 : this.control.byteLength), true);
-    this.dv.setUint32(msghdr.msg_flags, this.initialFlags, true);
+    const p = partsOf.get(this);
+    if (p !== undefined) resetParts(p);
   }
+}
+
+/** @internal Puts the room of the name and control buffers back in the struct, as encoded. */
+export function resetParts(p: MsgParts): void {
+  const dv = new DataView(p.bytes.buffer, p.bytes.byteOffset, msghdr.sizeof);
+  dv.setUint32(msghdr.msg_namelen, p.nameLen, true);
+  dv.setBigUint64(msghdr.msg_controllen, BigInt(p.controlLen), true);
+  dv.setUint32(msghdr.msg_flags, p.flags, true);
 }
 
 function putAddr(dv: DataView, at: number, a: number): void {
@@ -156,28 +183,52 @@ function putAddr(dv: DataView, at: number, a: number): void {
  * Builds a `struct msghdr` from `{ name?, iov, control?, flags? }`, checking
  * every buffer as an encoder would (TypeError / RangeError). Lengths are
  * the buffers' own: msg_namelen is the name's byteLength, msg_controllen
- * the control buffer's.
+ * the control buffer's. Each property of `init` is read once, and `iov`
+ * once (its length, then each element): the Msghdr holds a copy of it.
  */
 export function makeMsghdr(init: MsghdrInit): Msghdr {
+  return build(init).m;
+}
+
+function build(init: MsghdrInit): { m: Msghdr; p: MsgParts } {
   if (init === null || typeof init !== 'object') throw new TypeError('a message must be { name?, iov, control?, flags? }');
+  const initName = init.name;
+  const initIov = init.iov;
+  const initControl = init.control;
   const flags = init.flags ?? 0;
-  if ((flags >>> 0) !== flags) throw new RangeError(`msg flags must be an integer from 0 to 2^32-1 (got ${flags})`);
-  const name = init.name === undefined || init.name === null ? null : makeSockaddr(init.name);
-  const nameAddr = name === null ? 0 : addressFor(name, 0, 'msg name');
-  const iovecs = makeIovecs(init.iov, 'msg iov');
+  if (typeof flags !== 'number' || (flags >>> 0) !== flags) throw new RangeError(`msg flags must be an integer from 0 to 2^32-1 (got ${shown(flags)})`);
+  const name = initName === undefined || initName === null ? null : makeSockaddr(initName);
+  const nameLen = name === null ? 0 : byteLengthOf(name, 'msg name');
+  if (nameLen > 0x7fffffff) throw new RangeError(`msg name holds ${nameLen} bytes; msg_namelen is an int`);
+  const nameAddr = name === null ? 0 : addressFor(name, nameLen, 'msg name');
+  const views = Object.freeze(snapshotViews(initIov, 'msg iov'));
+  const iovecs = encodeIovecs(views, 'msg iov');
   const iovAddr = addressFor(iovecs, 0, 'msg iovecs');
-  const control = init.control ?? null;
+  const control = initControl ?? null;
   if (control !== null && !(control instanceof Uint8Array)) throw new TypeError('msg control must be a Uint8Array');
-  const controlAddr = control === null ? 0 : addressFor(control, 0, 'msg control');
+  const controlLen = control === null ? 0 : byteLengthOf(control, 'msg control');
+  const controlAddr = control === null ? 0 : addressFor(control, controlLen, 'msg control');
   const bytes = new Uint8Array(new ArrayBuffer(msghdr.sizeof));
   const dv = new DataView(bytes.buffer);
   putAddr(dv, msghdr.msg_name, nameAddr);
   putAddr(dv, msghdr.msg_iov, iovAddr);
-  dv.setUint32(msghdr.msg_iovlen, init.iov.length, true);
+  dv.setUint32(msghdr.msg_iovlen, views.length, true);
   putAddr(dv, msghdr.msg_control, controlAddr);
-  const m = new Msghdr(bytes, name, init.iov, iovecs, control, flags);
-  m.reset();
-  return m;
+  const p: MsgParts = Object.freeze({ bytes, name, nameLen, views, iovecs, control, controlLen, flags });
+  const m = new Msghdr(bytes, name, views, iovecs, control, flags);
+  partsOf.set(m, p);
+  resetParts(p);
+  return { m, p };
+}
+
+/**
+ * @internal The parts an encoder keeps for `msg`: a Msghdr's own, as
+ * makeMsghdr encoded them (one not made there is read as a plain
+ * `{ name?, iov, control?, flags? }`), or those of a msghdr built now.
+ */
+export function msghdrParts(msg: Msghdr | MsghdrInit): MsgParts {
+  const p = partsOf.get(msg as Msghdr);
+  return p !== undefined ? p : build(msg).p;
 }
 
 // ------------------------------------------------------------ control messages

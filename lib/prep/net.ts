@@ -13,10 +13,11 @@ import {
   IORING_OP_SOCKET, IORING_OP_URING_CMD,
   IORING_RECVSEND_BUNDLE, IORING_RECVSEND_FIXED_BUF, IORING_RECV_MULTISHOT, SOCKET_URING_OP_GETSOCKNAME,
 } from '../uapi/constants.ts';
-import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import { addressFor, byteLengthOf, checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { makeMsghdr, msghdr, Msghdr, type MsghdrInit } from './msg.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32, checkS32, checkU16, shown } from './helpers.ts';
+import { msghdrParts, msghdr, resetParts, type Msghdr, type MsghdrInit } from './msg.ts';
+import { rw } from './rw.ts';
 import { makeSockaddr, SOCKADDR_STORAGE_SIZE, type SockaddrInit } from './sockaddr.ts';
 
 // Socket types and flags for prepSocket (include/linux/net.h,
@@ -73,14 +74,9 @@ function orIoprio(sqe: Sqe, bits: number): void {
   sqe.u16[i] = sqe.u16[i]! | bits;
 }
 
-/** Checks an int argument the kernel takes as-is (a domain, a type, a level). */
-function checkInt(v: number, what: string): void {
-  if ((v | 0) !== v || v < 0) throw new RangeError(`${what} must be an integer from 0 to 2^31-1 (got ${v})`);
-}
-
 /** Checks a direct-descriptor slot: 0 to 2^32-2, or IORING_FILE_INDEX_ALLOC. */
 function checkFileIndex(i: number): void {
-  if ((i >>> 0) !== i) throw new RangeError(`fileIndex must be a slot from 0 to 2^32-2 or IORING_FILE_INDEX_ALLOC (got ${i})`);
+  if (typeof i !== 'number' || (i >>> 0) !== i) throw new RangeError(`fileIndex must be a slot from 0 to 2^32-2 or IORING_FILE_INDEX_ALLOC (got ${i})`);
 }
 
 /**
@@ -95,15 +91,19 @@ function fileSlot(i: number): number {
 // ------------------------------------------------------------------ socket
 
 function prepSocketBase(sqe: Sqe, domain: number, type: number, protocol: number, flags: number): void {
-  prepRw(IORING_OP_SOCKET, sqe, domain, 0, protocol, type);
+  rw(IORING_OP_SOCKET, sqe, domain, 0, protocol, type);
   sqe.u32[sqe.w + 7] = flags; // rw_flags
 }
 
+// Any int the kernel's fields hold: an unknown domain is the kernel's to
+// refuse (-EAFNOSUPPORT), as socket(2) does. domain goes in the s32 fd,
+// type in off (sign-extended, as liburing's int-to-u64 does), protocol in
+// the u32 len.
 function checkSocketArgs(domain: number, type: number, protocol: number, flags: number): void {
-  checkInt(domain, 'domain');
-  checkInt(type, 'type');
-  checkInt(protocol, 'protocol');
-  checkLength(flags, 'flags');
+  checkS32(domain, 'domain');
+  checkS32(type, 'type');
+  checkBits32(protocol, 'protocol');
+  checkBits32(flags, 'flags');
 }
 
 /**
@@ -152,10 +152,10 @@ export function prepSocketDirectAlloc(sqe: Sqe, domain: number, type: number, pr
 function prepAddrIn(op: number, sqe: Sqe, fd: number, addr: SockaddrInit, addrlen: number | undefined): void {
   checkFd(fd);
   const sa = makeSockaddr(addr);
-  const len = addrlen ?? sa.byteLength;
+  const len = addrlen ?? byteLengthOf(sa, 'addr');
   checkLength(len, 'addrlen');
   const a = addressFor(sa, len, 'addr');
-  prepRw(op, sqe, fd, a, 0, len);
+  rw(op, sqe, fd, a, 0, len);
   sqe.keep(sa);
 }
 
@@ -190,47 +190,47 @@ export function prepBind(sqe: Sqe, fd: number, addr: SockaddrInit, addrlen?: num
  */
 export function prepListen(sqe: Sqe, fd: number, backlog: number): void {
   checkFd(fd);
-  checkLength(backlog, 'backlog');
-  prepRw(IORING_OP_LISTEN, sqe, fd, 0, backlog, 0);
+  checkBits32(backlog, 'backlog'); // an int: listen(2) takes a negative one as its maximum
+  rw(IORING_OP_LISTEN, sqe, fd, 0, backlog, 0);
 }
 
 // ------------------------------------------------------------------ accept
 
 type AddrLenCell = Uint32Array | Int32Array;
 
-// accept's peer address: `addr` receives it, the socklen_t at `addrlen` says
-// the room (the kernel reads it) and gets the real length back. The room is
-// always written here from addr's own length, so the kernel can't be told of
-// more room than there is.
-function prepAcceptBase(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: AddrLenCell | null, flags: number, multishot: boolean): void {
+// The room for an address the kernel writes back (accept, getsockname):
+// `addr` receives it, the socklen_t cell says the room and gets the real
+// length back. The kernel reads the room from the cell when the operation
+// completes, not when it is prepared, and the cell is the caller's: another
+// prep sharing it, or the caller, may change it meanwhile. What makes every
+// write safe whatever the cell says is the buffer: the kernel copies
+// min(room, the address's length), and no address is longer than a
+// sockaddr_storage (move_addr_to_user in net/socket.c), so a buffer of
+// SOCKADDR_STORAGE_SIZE bytes can't be overrun. The cell is then set to the
+// buffer's length. Returns the cell to keep (made when none is given).
+function addressRoom(addr: Uint8Array, addrlen: AddrLenCell | null | undefined, what: string, lenWhat: string): AddrLenCell {
+  if (!(addr instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array (room for the address) or null`);
+  addressFor(addr, SOCKADDR_STORAGE_SIZE, `${what} (room for any address, a sockaddr_storage)`);
+  if (addrlen === null || addrlen === undefined) return new Uint32Array(1);
+  if (!(addrlen instanceof Uint32Array || addrlen instanceof Int32Array)) throw new TypeError(`${lenWhat} must be a Uint32Array or Int32Array (a socklen_t) or null`);
+  return addrlen;
+}
+
+function prepAcceptBase(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: AddrLenCell | null, flags: number): void {
   checkFd(fd);
-  checkLength(flags, 'flags');
+  checkBits32(flags, 'flags');
   let a = 0;
   let l = 0;
   let cell: AddrLenCell | null = null;
   if (addr !== null && addr !== undefined) {
-    if (!(addr instanceof Uint8Array)) throw new TypeError('addr must be a Uint8Array (room for the peer address) or null');
-    // A multishot accept writes the address once per connection, each time
-    // reading the room from *addrlen, where the previous one stored the full
-    // address length even when it truncated (move_addr_to_user,
-    // net/socket.c). Room for the largest address keeps every write inside
-    // the buffer.
-    if (multishot && addr.byteLength < SOCKADDR_STORAGE_SIZE) {
-      throw new RangeError(`a multishot accept's addr needs ${SOCKADDR_STORAGE_SIZE} bytes (sockaddr_storage), got ${addr.byteLength}`);
-    }
-    a = addressFor(addr, 0, 'addr');
-    if (addrlen === null || addrlen === undefined) {
-      cell = new Uint32Array(1);
-    } else {
-      if (!(addrlen instanceof Uint32Array || addrlen instanceof Int32Array)) throw new TypeError('addrlen must be a Uint32Array or Int32Array (a socklen_t) or null');
-      cell = addrlen;
-    }
+    cell = addressRoom(addr, addrlen, 'addr', 'addrlen');
+    a = addressFor(addr, SOCKADDR_STORAGE_SIZE, 'addr');
     l = addressFor(cell, 4, 'addrlen');
   }
-  prepRw(IORING_OP_ACCEPT, sqe, fd, a, 0, l);
+  rw(IORING_OP_ACCEPT, sqe, fd, a, 0, l);
   sqe.u32[sqe.w + 7] = flags; // accept_flags
   if (cell !== null) {
-    cell[0] = Math.min(addr!.byteLength, 0x7fffffff);
+    cell[0] = Math.min(byteLengthOf(addr!), 0x7fffffff);
     sqe.keep(addr);
     sqe.keep(cell);
   }
@@ -244,13 +244,20 @@ function prepAcceptBase(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: 
  * SOCK_CLOEXEC. The entry's ioprio takes IORING_ACCEPT_DONTWAIT and
  * IORING_ACCEPT_POLL_FIRST (Linux 6.10).
  *
+ * Differs from liburing: `addr` must have room for any address
+ * (SOCKADDR_STORAGE_SIZE bytes), a RangeError otherwise. The kernel reads
+ * the room from `addrlen` when a connection arrives, and a cell shared with
+ * another accept (or written meanwhile) could offer a small buffer more
+ * room than it has; with room for any address no value of the cell can
+ * make the kernel write past it.
+ *
  * Lifetime: `addr` and `addrlen` are kept referenced until the CQE is
  * consumed.
  * @since Linux 5.5
  * @see io_uring_prep_accept(3)
  */
 export function prepAccept(sqe: Sqe, fd: number, addr: Uint8Array | null = null, addrlen: AddrLenCell | null = null, flags = 0): void {
-  prepAcceptBase(sqe, fd, addr, addrlen, flags, false);
+  prepAcceptBase(sqe, fd, addr, addrlen, flags);
 }
 
 /**
@@ -264,7 +271,7 @@ export function prepAccept(sqe: Sqe, fd: number, addr: Uint8Array | null = null,
  */
 export function prepAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: AddrLenCell | null, flags: number, fileIndex: number): void {
   checkFileIndex(fileIndex);
-  prepAcceptBase(sqe, fd, addr, addrlen, flags, false);
+  prepAcceptBase(sqe, fd, addr, addrlen, flags);
   sqe.u32[sqe.w + 11] = fileSlot(fileIndex); // file_index
 }
 
@@ -273,7 +280,8 @@ export function prepAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array | null, 
  * connection (res the new fd) with IORING_CQE_F_MORE while it stays armed;
  * the last CQE (an error, or -ECANCELED after a cancel) lacks F_MORE. Every
  * connection's address lands in the same `addr`, which must have room for
- * any address (SOCKADDR_STORAGE_SIZE bytes).
+ * any address (SOCKADDR_STORAGE_SIZE bytes): the room each reads from
+ * `addrlen` is what the one before left there.
  *
  * Lifetime: `addr` and `addrlen` are kept referenced until the CQE without
  * IORING_CQE_F_MORE is consumed.
@@ -281,7 +289,7 @@ export function prepAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array | null, 
  * @see io_uring_prep_multishot_accept(3)
  */
 export function prepMultishotAccept(sqe: Sqe, fd: number, addr: Uint8Array | null = null, addrlen: AddrLenCell | null = null, flags = 0): void {
-  prepAcceptBase(sqe, fd, addr, addrlen, flags, true);
+  prepAcceptBase(sqe, fd, addr, addrlen, flags);
   orIoprio(sqe, IORING_ACCEPT_MULTISHOT);
 }
 
@@ -294,7 +302,7 @@ export function prepMultishotAccept(sqe: Sqe, fd: number, addr: Uint8Array | nul
  * @see io_uring_prep_multishot_accept_direct(3)
  */
 export function prepMultishotAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array | null = null, addrlen: AddrLenCell | null = null, flags = 0): void {
-  prepAcceptBase(sqe, fd, addr, addrlen, flags, true);
+  prepAcceptBase(sqe, fd, addr, addrlen, flags);
   orIoprio(sqe, IORING_ACCEPT_MULTISHOT);
   sqe.u32[sqe.w + 11] = IORING_FILE_INDEX_ALLOC; // file_index
 }
@@ -306,9 +314,9 @@ export function prepMultishotAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array
 function prepBuf(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView | null, len: number, flags: number): void {
   checkFd(fd);
   checkLength(len, 'len');
-  checkLength(flags, 'flags');
+  checkBits32(flags, 'flags');
   const a = buf === null || buf === undefined ? 0 : addressFor(buf, len, 'buf');
-  prepRw(op, sqe, fd, a, len, 0);
+  rw(op, sqe, fd, a, len, 0);
   sqe.u32[sqe.w + 7] = flags; // msg_flags
   if (buf !== null && buf !== undefined) sqe.keep(buf);
 }
@@ -354,8 +362,8 @@ export function prepSendBundle(sqe: Sqe, sockfd: number, len = 0, flags = 0): vo
  */
 export function prepSendSetAddr(sqe: Sqe, destAddr: SockaddrInit, addrLen?: number): void {
   const sa = makeSockaddr(destAddr);
-  const len = addrLen ?? sa.byteLength;
-  if (!Number.isInteger(len) || len < 0 || len > 0xffff) throw new RangeError(`addrLen must be an integer from 0 to 65535 (got ${len})`);
+  const len = addrLen ?? byteLengthOf(sa, 'destAddr');
+  if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > 0xffff) throw new RangeError(`addrLen must be an integer from 0 to 65535 (got ${len})`);
   const a = addressFor(sa, len, 'destAddr');
   putU64(sqe.u32, sqe.w + 2, a); // addr2
   sqe.u16[sqe.w * 2 + 22] = len; // addr_len
@@ -374,8 +382,8 @@ export function prepSendSetAddr(sqe: Sqe, destAddr: SockaddrInit, addrLen?: numb
 export function prepSendto(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, len: number, flags: number, addr: SockaddrInit, addrlen?: number): void {
   // Build and check the address before the send writes anything.
   const sa = makeSockaddr(addr);
-  const alen = addrlen ?? sa.byteLength;
-  if (!Number.isInteger(alen) || alen < 0 || alen > 0xffff) throw new RangeError(`addrlen must be an integer from 0 to 65535 (got ${alen})`);
+  const alen = addrlen ?? byteLengthOf(sa, 'addr');
+  if (typeof alen !== 'number' || !Number.isInteger(alen) || alen < 0 || alen > 0xffff) throw new RangeError(`addrlen must be an integer from 0 to 65535 (got ${alen})`);
   addressFor(sa, alen, 'addr');
   prepBuf(IORING_OP_SEND, sqe, sockfd, buf, len, flags);
   prepSendSetAddr(sqe, sa, alen);
@@ -395,7 +403,7 @@ export function prepSendto(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null
  * @see io_uring_prep_send_zc(3)
  */
 export function prepSendZc(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, len: number = buf?.byteLength ?? 0, flags = 0, zcFlags = 0): void {
-  if ((zcFlags & 0xffff) !== zcFlags) throw new RangeError(`zcFlags must fit ioprio's 16 bits (got ${zcFlags})`);
+  checkU16(zcFlags, 'zcFlags');
   prepBuf(IORING_OP_SEND_ZC, sqe, sockfd, buf, len, flags);
   sqe.u16[sqe.w * 2 + 1] = zcFlags; // ioprio
 }
@@ -411,7 +419,7 @@ export function prepSendZc(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null
  * @see io_uring_prep_send_zc_fixed(3)
  */
 export function prepSendZcFixed(sqe: Sqe, sockfd: number, buf: ArrayBufferView, len: number, flags: number, zcFlags: number, bufIndex: number): void {
-  if ((bufIndex & 0xffff) !== bufIndex) throw new RangeError(`bufIndex must be an integer from 0 to 65535 (got ${bufIndex})`);
+  checkU16(bufIndex, 'bufIndex');
   prepSendZc(sqe, sockfd, buf, len, flags, zcFlags);
   orIoprio(sqe, IORING_RECVSEND_FIXED_BUF);
   sqe.u16[sqe.w * 2 + 20] = bufIndex; // buf_index
@@ -419,20 +427,17 @@ export function prepSendZcFixed(sqe: Sqe, sockfd: number, buf: ArrayBufferView, 
 
 // ---------------------------------------------------------------- sendmsg
 
-function toMsghdr(msg: Msghdr | MsghdrInit): Msghdr {
-  return msg instanceof Msghdr ? msg : makeMsghdr(msg);
-}
-
-function prepMsg(op: number, sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags: number, reset: boolean): Msghdr {
+function prepMsg(op: number, sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags: number, reset: boolean): void {
   checkFd(fd);
-  checkLength(flags, 'flags');
-  const m = toMsghdr(msg);
-  const a = addressFor(m.bytes, msghdr.sizeof, 'msg');
-  if (reset) m.reset();
-  prepRw(op, sqe, fd, a, 1, 0);
+  checkBits32(flags, 'flags');
+  const p = msghdrParts(msg);
+  const a = addressFor(p.bytes, msghdr.sizeof, 'msg');
+  if (reset) resetParts(p);
+  rw(op, sqe, fd, a, 1, 0);
   sqe.u32[sqe.w + 7] = flags; // msg_flags
-  sqe.keep(m);
-  return m;
+  // The parts as encoded, not the Msghdr: its fields are the caller's to
+  // reassign, the parts are not.
+  sqe.keep(p);
 }
 
 /**
@@ -469,7 +474,7 @@ export function prepSendmsgZc(sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, fl
  * @see io_uring_prep_sendmsg_zc_fixed(3)
  */
 export function prepSendmsgZcFixed(sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags: number, bufIndex: number): void {
-  if ((bufIndex & 0xffff) !== bufIndex) throw new RangeError(`bufIndex must be an integer from 0 to 65535 (got ${bufIndex})`);
+  checkU16(bufIndex, 'bufIndex');
   prepMsg(IORING_OP_SENDMSG_ZC, sqe, fd, msg, flags, false);
   orIoprio(sqe, IORING_RECVSEND_FIXED_BUF);
   sqe.u16[sqe.w * 2 + 20] = bufIndex; // buf_index
@@ -562,8 +567,8 @@ export function prepRecvZc(sqe: Sqe, fd: number, zcrxIfqIdx: number, len = 0, io
   checkFd(fd);
   checkLength(zcrxIfqIdx, 'zcrxIfqIdx');
   checkLength(len, 'len');
-  if ((ioprio & 0xffff) !== ioprio) throw new RangeError(`ioprio must fit 16 bits (got ${ioprio})`);
-  prepRw(IORING_OP_RECV_ZC, sqe, fd, 0, len, 0);
+  checkU16(ioprio, 'ioprio');
+  rw(IORING_OP_RECV_ZC, sqe, fd, 0, len, 0);
   sqe.u16[sqe.w * 2 + 1] = ioprio; // ioprio
   sqe.u32[sqe.w + 11] = zcrxIfqIdx; // zcrx_ifq_idx
 }
@@ -578,8 +583,8 @@ export function prepRecvZc(sqe: Sqe, fd: number, zcrxIfqIdx: number, len = 0, io
  */
 export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
   checkFd(fd);
-  checkLength(how, 'how');
-  prepRw(IORING_OP_SHUTDOWN, sqe, fd, 0, how, 0);
+  checkBits32(how, 'how');
+  rw(IORING_OP_SHUTDOWN, sqe, fd, 0, how, 0);
 }
 
 // --------------------------------------------------------- socket commands
@@ -607,13 +612,13 @@ export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
 export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, optname: number, optval: ArrayBufferView | null = null, optlen: number = optval?.byteLength ?? 0): void {
   checkLength(cmdOp, 'cmdOp');
   checkFd(fd);
-  checkInt(level, 'level');
-  checkInt(optname, 'optname');
+  checkBits32(level, 'level');
+  checkBits32(optname, 'optname');
   checkLength(optlen, 'optlen');
   let v = 0;
   if (optval !== null && optval !== undefined) v = addressFor(optval, optlen, 'optval');
   else if (optlen !== 0) throw new RangeError(`optlen is ${optlen} but there is no optval`);
-  prepRw(IORING_OP_URING_CMD, sqe, fd, 0, 0, 0);
+  rw(IORING_OP_URING_CMD, sqe, fd, 0, 0, 0);
   const u = sqe.u32;
   const w = sqe.w;
   u[w + 2] = cmdOp; // cmd_op (__pad1, the next word, stays 0)
@@ -632,6 +637,10 @@ export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, 
  * real length after. res is 0 or -errno (-ENOTSUP on a non-socket). Decode
  * the address with decodeSockaddr.
  *
+ * Differs from liburing: `sockaddr` must have room for any address
+ * (SOCKADDR_STORAGE_SIZE bytes), as prepAccept's `addr` must, for the same
+ * reason: the room is read from `sockaddrLen` when the command runs.
+ *
  * Lifetime: `sockaddr` and `sockaddrLen` are kept referenced until the CQE
  * is consumed.
  * @since Linux 6.19
@@ -639,24 +648,17 @@ export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, 
  */
 export function prepCmdGetsockname(sqe: Sqe, fd: number, sockaddr: Uint8Array, sockaddrLen: AddrLenCell | null = null, peer = 0): void {
   checkFd(fd);
-  if (!(sockaddr instanceof Uint8Array)) throw new TypeError('sockaddr must be a Uint8Array (room for the address)');
-  if (peer !== 0 && peer !== 1) throw new RangeError(`peer must be 0 (getsockname) or 1 (getpeername) (got ${peer})`);
-  let cell: AddrLenCell;
-  if (sockaddrLen === null || sockaddrLen === undefined) {
-    cell = new Uint32Array(1);
-  } else {
-    if (!(sockaddrLen instanceof Uint32Array || sockaddrLen instanceof Int32Array)) throw new TypeError('sockaddrLen must be a Uint32Array or Int32Array (a socklen_t) or null');
-    cell = sockaddrLen;
-  }
-  const a = addressFor(sockaddr, 0, 'sockaddr');
+  if (peer !== 0 && peer !== 1) throw new RangeError(`peer must be 0 (getsockname) or 1 (getpeername) (got ${shown(peer)})`);
+  const cell = addressRoom(sockaddr, sockaddrLen, 'sockaddr', 'sockaddrLen');
+  const a = addressFor(sockaddr, SOCKADDR_STORAGE_SIZE, 'sockaddr');
   const l = addressFor(cell, 4, 'sockaddrLen');
-  prepRw(IORING_OP_URING_CMD, sqe, fd, a, 0, 0);
+  rw(IORING_OP_URING_CMD, sqe, fd, a, 0, 0);
   const u = sqe.u32;
   const w = sqe.w;
   u[w + 2] = SOCKET_URING_OP_GETSOCKNAME; // cmd_op
   u[w + 11] = peer; // optlen: 0 own address, 1 the peer's
   putU64(u, w + 12, l); // addr3: the socklen_t
-  cell[0] = Math.min(sockaddr.byteLength, 0x7fffffff);
+  cell[0] = Math.min(byteLengthOf(sockaddr), 0x7fffffff);
   sqe.keep(sockaddr);
   sqe.keep(cell);
 }

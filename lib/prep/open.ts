@@ -17,7 +17,8 @@ import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { AT_FDCWD, checkDirFd, checkLength64, fileIndexWord } from './fs.ts';
 import { cString } from './path.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32, shown } from './helpers.ts';
+import { rw } from './rw.ts';
 
 // include/uapi/linux/openat2.h: open_how.resolve bits (Linux 5.6).
 /** Refuse to cross a mount point (including bind mounts): -EXDEV. */
@@ -73,8 +74,10 @@ export function makeOpenHow(how: OpenHow): Uint8Array {
  */
 export function prepOpenat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0, mode = 0o666): void {
   checkDirFd(dfd);
+  checkBits32(flags, 'flags');
+  checkLength(mode, 'mode');
   const p = cString(path, 'path');
-  prepRw(IORING_OP_OPENAT, sqe, dfd, addressFor(p, p.length, 'path'), mode, 0);
+  rw(IORING_OP_OPENAT, sqe, dfd, addressFor(p, p.length, 'path'), mode, 0);
   sqe.u32[sqe.w + 7] = flags; // open_flags
   sqe.keep(p);
 }
@@ -138,7 +141,7 @@ export function prepOpenat2(sqe: Sqe, dfd: number, path: string | Uint8Array, ho
   const p = cString(path, 'path');
   const h = how instanceof Uint8Array ? how : makeOpenHow(how);
   const howAddr = addressFor(h, open_how.sizeof, 'how');
-  prepRw(IORING_OP_OPENAT2, sqe, dfd, addressFor(p, p.length, 'path'), open_how.sizeof, howAddr);
+  rw(IORING_OP_OPENAT2, sqe, dfd, addressFor(p, p.length, 'path'), open_how.sizeof, howAddr);
   sqe.keep(p);
   sqe.keep(h);
 }
@@ -165,7 +168,7 @@ export function prepOpenat2Direct(sqe: Sqe, dfd: number, path: string | Uint8Arr
  */
 export function prepClose(sqe: Sqe, fd: number): void {
   checkFd(fd);
-  prepRw(IORING_OP_CLOSE, sqe, fd, 0, 0, 0);
+  rw(IORING_OP_CLOSE, sqe, fd, 0, 0, 0);
 }
 
 /**
@@ -178,7 +181,7 @@ export function prepClose(sqe: Sqe, fd: number): void {
  */
 export function prepCloseDirect(sqe: Sqe, fileIndex: number): void {
   const slot = fileIndexWord(fileIndex, false);
-  prepRw(IORING_OP_CLOSE, sqe, 0, 0, 0, 0);
+  rw(IORING_OP_CLOSE, sqe, 0, 0, 0, 0);
   sqe.u32[sqe.w + 11] = slot; // file_index
 }
 
@@ -198,12 +201,12 @@ export function prepFilesUpdate(sqe: Sqe, fds: Int32Array, nrFds: number = fds?.
   if (!(fds instanceof Int32Array)) throw new TypeError('fds must be an Int32Array');
   checkLength(nrFds, 'nrFds');
   const alloc = offset === IORING_FILE_INDEX_ALLOC || offset === -1;
-  if (!alloc && ((offset | 0) !== offset || offset < 0)) {
-    throw new RangeError(`offset must be a slot from 0 to 2^31-1, or IORING_FILE_INDEX_ALLOC (got ${offset})`);
+  if (!alloc && (typeof offset !== 'number' || (offset | 0) !== offset || offset < 0)) {
+    throw new (typeof offset === 'number' ? RangeError : TypeError)(`offset must be a slot from 0 to 2^31-1, or IORING_FILE_INDEX_ALLOC (got ${shown(offset)})`);
   }
   const addr = addressFor(fds, nrFds * 4, 'fds');
   // liburing stores the int offset sign-extended: ALLOC is all ones.
-  prepRw(IORING_OP_FILES_UPDATE, sqe, -1, addr, nrFds, alloc ? -1 : offset);
+  rw(IORING_OP_FILES_UPDATE, sqe, -1, addr, nrFds, alloc ? -1 : offset);
   sqe.keep(fds);
 }
 
@@ -218,7 +221,8 @@ export function prepFilesUpdate(sqe: Sqe, fds: Int32Array, nrFds: number = fds?.
  */
 export function prepFixedFdInstall(sqe: Sqe, fd: number, flags = 0): void {
   checkFd(fd);
-  prepRw(IORING_OP_FIXED_FD_INSTALL, sqe, fd, 0, 0, 0);
+  checkBits32(flags, 'flags');
+  rw(IORING_OP_FIXED_FD_INSTALL, sqe, fd, 0, 0, 0);
   sqe.u8[sqe.w * 4 + 1] = IOSQE_FIXED_FILE; // flags
   sqe.u32[sqe.w + 7] = flags; // install_fd_flags
 }

@@ -5,10 +5,10 @@
 // named, so nothing is kept.
 
 import { IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_POLL_ADD_MULTI } from '../uapi/constants.ts';
-import { checkFd } from '../ring/memory.ts';
+import { checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { checkBits32, checkU64, putU64 } from './helpers.ts';
-import { prepRw } from './rw.ts';
+import { rw } from './rw.ts';
 
 // poll(2) event bits, include/uapi/asm-generic/poll.h (x86_64 and arm64 use
 // the generic values). The epoll spellings (EPOLLIN, ...) are in epoll.ts;
@@ -36,7 +36,7 @@ export const POLLRDHUP = 0x2000;
 export function prepPollAdd(sqe: Sqe, fd: number, pollMask: number): void {
   checkFd(fd);
   checkBits32(pollMask, 'pollMask');
-  prepRw(IORING_OP_POLL_ADD, sqe, fd, 0, 0, 0);
+  rw(IORING_OP_POLL_ADD, sqe, fd, 0, 0, 0);
   sqe.u32[sqe.w + 7] = pollMask; // poll32_events
 }
 
@@ -63,7 +63,7 @@ export function prepPollMultishot(sqe: Sqe, fd: number, pollMask: number): void 
  */
 export function prepPollRemove(sqe: Sqe, userData: number | bigint): void {
   checkU64(userData, 'userData');
-  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, 0, 0);
+  rw(IORING_OP_POLL_REMOVE, sqe, -1, 0, 0, 0);
   putU64(sqe.u32, sqe.w + 4, userData); // addr: the target's user_data
 }
 
@@ -82,7 +82,8 @@ export function prepPollUpdate(sqe: Sqe, oldUserData: number | bigint, newUserDa
   checkU64(oldUserData, 'oldUserData');
   checkU64(newUserData, 'newUserData');
   checkBits32(pollMask, 'pollMask');
-  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, 0); // len: IORING_POLL_UPDATE_*
+  checkLength(flags, 'flags');
+  rw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, 0); // len: IORING_POLL_UPDATE_*
   const u = sqe.u32;
   const w = sqe.w;
   putU64(u, w + 2, newUserData); // off (addr2): the new user_data

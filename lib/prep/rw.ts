@@ -8,8 +8,9 @@ import {
   IORING_OP_FSYNC, IORING_OP_NOP, IORING_OP_READ, IORING_OP_READV, IORING_OP_WRITE, IORING_OP_WRITEV,
 } from '../uapi/constants.ts';
 import { iovec } from '../uapi/layout.ts';
-import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
+import { addressFor, byteLengthOf, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
+import { checkBits32, checkU8, shown } from './helpers.ts';
 
 // 2^-32: multiplying by it is exact (a power of two) and far cheaper than
 // dividing by 2^32 to take the high word of a u64.
@@ -18,11 +19,30 @@ const INV_TWO32 = 1 / 4294967296;
 /**
  * io_uring_prep_rw(3): the base encoder. Writes `op`, `fd`, `addr`, `len`
  * and `offset`, and zeroes everything else but user_data (flags, ioprio, the
- * op-flags union, buf_index, personality, file_index, addr3). Unchecked:
- * `addr` is a raw address, and any memory it names must be kept with
- * `sqe.keep()`.
+ * op-flags union, buf_index, personality, file_index, addr3). Each value is
+ * checked to fit its field (op a u8, fd an int32, addr an integer from 0 to
+ * 2^53-1, len a u32, offset a safe integer: a negative one is stored as its
+ * two's complement, so -1 is all ones), but `addr` is a raw address: any
+ * memory it names must be kept with `sqe.keep()`.
  */
 export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: number): void {
+  checkU8(op, 'op');
+  checkFd(fd);
+  if (typeof addr !== 'number' || !Number.isSafeInteger(addr) || addr < 0) {
+    throw new (typeof addr === 'number' ? RangeError : TypeError)(`addr must be an integer from 0 to 2^53-1 (got ${shown(addr)})`);
+  }
+  checkLength(len, 'len');
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
+    throw new (typeof offset === 'number' ? RangeError : TypeError)(`offset must be an integer from -(2^53-1) to 2^53-1 (got ${shown(offset)})`);
+  }
+  rw(op, sqe, fd, addr, len, offset);
+}
+
+/**
+ * @internal prepRw without the checks, for the encoders, which have checked
+ * every value before they call it (their first write to the entry).
+ */
+export function rw(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: number): void {
   const u = sqe.u32;
   const w = sqe.w;
   u[w] = op; // opcode; flags 0; ioprio 0
@@ -96,53 +116,90 @@ export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: nu
  * and the length before writing anything, and keeps the buffer.
  */
 export function prepRwBuffer(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number, offset: number): void {
+  checkU8(op, 'op');
   checkFd(fd);
-  const addr = addressFor(buf, nbytes, 'buf');
+  // Numbers before the buffer: addressFor compares nbytes with the length.
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
-  prepRw(op, sqe, fd, addr, nbytes, offset);
+  const addr = addressFor(buf, nbytes, 'buf');
+  rw(op, sqe, fd, addr, nbytes, offset);
   sqe.keep(buf);
 }
 
 /**
- * Builds a `struct iovec` array over `bufs` (each whole), checked like a
- * single buffer. Returns the array; keep it and the buffers alive together.
+ * @internal The caller's array of buffers, read once: its length once and
+ * each element once, into a fresh array. Everything after works on the copy,
+ * so a Proxy (or a getter, or another prep emptying the array) can't make
+ * the count encoded differ from the views checked and kept.
  */
-export function makeIovecs(bufs: readonly ArrayBufferView[], what = 'iovecs'): Uint32Array {
+export function snapshotViews(bufs: readonly ArrayBufferView[], what: string): ArrayBufferView[] {
   if (!Array.isArray(bufs)) throw new TypeError(`${what} must be an array of buffers`);
-  if (bufs.length > 1024) throw new RangeError(`${what} has ${bufs.length} buffers; the kernel takes at most 1024 (UIO_MAXIOV)`);
-  const v = new Uint32Array((bufs.length * iovec.sizeof) / 4 || 4);
-  for (let i = 0; i < bufs.length; i++) {
-    const b = bufs[i]!;
-    const a = addressFor(b, 0, `${what}[${i}]`);
+  const n = bufs.length;
+  if (typeof n !== 'number' || (n >>> 0) !== n) throw new TypeError(`${what} has no valid length (got ${shown(n)})`);
+  if (n > 1024) throw new RangeError(`${what} has ${n} buffers; the kernel takes at most 1024 (UIO_MAXIOV)`);
+  const views = new Array<ArrayBufferView>(n);
+  for (let i = 0; i < n; i++) views[i] = bufs[i]!;
+  return views;
+}
+
+/**
+ * @internal The `struct iovec` array for views already snapshotted: each
+ * address and length from the view's internal slots.
+ */
+export function encodeIovecs(views: readonly ArrayBufferView[], what: string): Uint32Array {
+  const v = new Uint32Array((views.length * iovec.sizeof) / 4 || 4);
+  for (let i = 0; i < views.length; i++) {
+    const b = views[i]!;
+    const len = byteLengthOf(b, `${what}[${i}]`);
+    const a = addressFor(b, len, `${what}[${i}]`);
     const w = (i * iovec.sizeof) / 4;
     v[w] = a >>> 0; // iov_base
     v[w + 1] = (a * INV_TWO32) >>> 0;
-    v[w + 2] = b.byteLength; // iov_len
+    v[w + 2] = len; // iov_len
     v[w + 3] = 0;
   }
   return v;
 }
 
-function prepVec(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset: number): void {
+/**
+ * Builds a `struct iovec` array over `bufs` (each whole), checked like a
+ * single buffer. `bufs` is read once (its length, then each element).
+ * Returns the array; keep it and the buffers alive together.
+ */
+export function makeIovecs(bufs: readonly ArrayBufferView[], what = 'iovecs'): Uint32Array {
+  return encodeIovecs(snapshotViews(bufs, what), what);
+}
+
+/**
+ * @internal readv/writev and their variants: fd and offset checked, `bufs`
+ * snapshotted and encoded, then the entry written with `flags` in rw_flags.
+ * The copy of the array is kept, never the caller's array: emptying that
+ * after prep can't let a buffer go while the kernel uses it.
+ */
+export function prepVec(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset: number, flags: number): void {
   checkFd(fd);
   checkOffset(offset);
-  const v = makeIovecs(bufs);
-  prepRw(op, sqe, fd, addressFor(v, 0, 'iovecs'), bufs.length, offset);
+  checkBits32(flags, 'flags');
+  const views = snapshotViews(bufs, 'iovecs');
+  const v = encodeIovecs(views, 'iovecs');
+  const addr = addressFor(v, 0, 'iovecs');
+  rw(op, sqe, fd, addr, views.length, offset);
+  sqe.u32[sqe.w + 7] = flags; // rw_flags
   sqe.keep(v);
-  sqe.keep(bufs);
+  sqe.keep(views);
 }
 
 /**
  * Prepare an `IORING_OP_READV`: preadv(2) into `bufs`, filled in order.
  *
  * Lifetime: the buffers and the iovec array built for them are kept
- * referenced until the CQE is consumed.
+ * referenced until the CQE is consumed. `bufs` is read once, when the entry
+ * is prepared: what the array holds afterwards changes nothing.
  * @since Linux 5.1
  * @see io_uring_prep_readv(3)
  */
 export function prepReadv(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0): void {
-  prepVec(IORING_OP_READV, sqe, fd, bufs, offset);
+  prepVec(IORING_OP_READV, sqe, fd, bufs, offset, 0);
 }
 
 /**
@@ -153,7 +210,7 @@ export function prepReadv(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[]
  * @see io_uring_prep_writev(3)
  */
 export function prepWritev(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0): void {
-  prepVec(IORING_OP_WRITEV, sqe, fd, bufs, offset);
+  prepVec(IORING_OP_WRITEV, sqe, fd, bufs, offset, 0);
 }
 
 /**
@@ -164,6 +221,7 @@ export function prepWritev(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[
  */
 export function prepFsync(sqe: Sqe, fd: number, fsyncFlags = 0): void {
   checkFd(fd);
-  prepRw(IORING_OP_FSYNC, sqe, fd, 0, 0, 0);
+  checkBits32(fsyncFlags, 'fsyncFlags');
+  rw(IORING_OP_FSYNC, sqe, fd, 0, 0, 0);
   sqe.u32[sqe.w + 7] = fsyncFlags; // fsync_flags
 }

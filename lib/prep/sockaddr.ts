@@ -86,7 +86,7 @@ function fresh(n: number): Uint8Array {
 }
 
 function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`port must be an integer from 0 to 65535 (got ${typeof port === 'number' ? port : typeof port})`);
 }
 
 function checkU32(v: number, what: string): void {
@@ -154,7 +154,7 @@ function formatIPv6(b: Uint8Array, at: number): string {
 
 /** A `struct sockaddr_in` for an IPv4 address (dotted quad) and port. */
 export function makeSockaddrIn(address: string, port: number): Uint8Array {
-  if (typeof address !== 'string' || !isIPv4(address)) throw new TypeError(`not an IPv4 address: ${String(address)}`);
+  if (typeof address !== 'string' || !isIPv4(address)) throw new TypeError(`not an IPv4 address: ${typeof address === 'string' ? address : typeof address}`);
   checkPort(port);
   const sa = fresh(sockaddr_in.sizeof);
   const dv = new DataView(sa.buffer);
@@ -170,7 +170,7 @@ export function makeSockaddrIn(address: string, port: number): Uint8Array {
  * resolving interface names needs if_nametoindex(3).
  */
 export function makeSockaddrIn6(address: string, port: number, flowinfo = 0, scopeId?: number): Uint8Array {
-  if (typeof address !== 'string' || !isIPv6(address)) throw new TypeError(`not an IPv6 address: ${String(address)}`);
+  if (typeof address !== 'string' || !isIPv6(address)) throw new TypeError(`not an IPv6 address: ${typeof address === 'string' ? address : typeof address}`);
   checkPort(port);
   checkU32(flowinfo, 'flowinfo');
   let text = address;
@@ -226,7 +226,7 @@ export function makeSockaddr(addr: SockaddrInit): Uint8Array {
   const { address, port } = addr as InetAddress;
   if (typeof address === 'string' && isIPv4(address)) return makeSockaddrIn(address, port);
   if (typeof address === 'string' && isIPv6(address)) return makeSockaddrIn6(address, port, addr.flowinfo ?? 0, addr.scopeId);
-  throw new TypeError(`not an IPv4 or IPv6 address: ${String(address)}`);
+  throw new TypeError(`not an IPv4 or IPv6 address: ${typeof address === 'string' ? address : typeof address}`);
 }
 
 /**

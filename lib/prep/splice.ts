@@ -5,7 +5,8 @@ import { IORING_OP_PIPE, IORING_OP_SPLICE, IORING_OP_TEE } from '../uapi/constan
 import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
 import { fileIndexWord } from './fs.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32 } from './helpers.ts';
+import { rw } from './rw.ts';
 
 // include/uapi/linux/splice.h (SPLICE_F_FD_IN_FIXED, io_uring's own, is in
 // lib/uapi/constants.ts).
@@ -37,7 +38,8 @@ export function prepSplice(
   checkOffset(offIn, 'offIn');
   checkOffset(offOut, 'offOut');
   checkLength(nbytes, 'nbytes');
-  prepRw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
+  checkBits32(spliceFlags, 'spliceFlags');
+  rw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
   setU64(sqe.u32, sqe.w + 4, offIn); // splice_off_in
   sqe.u32[sqe.w + 7] = spliceFlags; // splice_flags
   sqe.u32[sqe.w + 11] = fdIn; // splice_fd_in
@@ -55,7 +57,8 @@ export function prepTee(sqe: Sqe, fdIn: number, fdOut: number, nbytes: number, s
   checkFd(fdIn, 'fdIn');
   checkFd(fdOut, 'fdOut');
   checkLength(nbytes, 'nbytes');
-  prepRw(IORING_OP_TEE, sqe, fdOut, 0, nbytes, 0);
+  checkBits32(spliceFlags, 'spliceFlags');
+  rw(IORING_OP_TEE, sqe, fdOut, 0, nbytes, 0);
   sqe.u32[sqe.w + 7] = spliceFlags; // splice_flags
   sqe.u32[sqe.w + 11] = fdIn; // splice_fd_in
 }
@@ -75,8 +78,9 @@ function checkPipeFds(fds: Int32Array): number {
  * @see io_uring_prep_pipe(3)
  */
 export function prepPipe(sqe: Sqe, fds: Int32Array, pipeFlags = 0): void {
+  checkBits32(pipeFlags, 'pipeFlags');
   const addr = checkPipeFds(fds);
-  prepRw(IORING_OP_PIPE, sqe, 0, addr, 0, 0);
+  rw(IORING_OP_PIPE, sqe, 0, addr, 0, 0);
   sqe.u32[sqe.w + 7] = pipeFlags; // pipe_flags
   sqe.keep(fds);
 }

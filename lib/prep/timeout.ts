@@ -8,8 +8,8 @@ import { __kernel_timespec } from '../uapi/layout.ts';
 import { addressFor, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import type { Timeout } from '../ring/io-uring.ts';
-import { checkU64, putU64 } from './helpers.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { rw } from './rw.ts';
 
 /**
  * A `struct __kernel_timespec` holding `t` (milliseconds, or { sec, nsec }).
@@ -56,9 +56,10 @@ export function makeTimespec(t: Timeout): Uint8Array {
  */
 export function prepTimeout(sqe: Sqe, ts: Timeout | Uint8Array, count = 0, flags = 0): void {
   checkLength(count, 'count');
+  checkBits32(flags, 'flags');
   const spec = ts instanceof Uint8Array ? ts : makeTimespec(ts);
   const addr = addressFor(spec, __kernel_timespec.sizeof, 'ts');
-  prepRw(IORING_OP_TIMEOUT, sqe, -1, addr, 1, count);
+  rw(IORING_OP_TIMEOUT, sqe, -1, addr, 1, count);
   sqe.u32[sqe.w + 7] = flags; // timeout_flags
   sqe.keep(spec);
 }
@@ -74,7 +75,8 @@ export function prepTimeout(sqe: Sqe, ts: Timeout | Uint8Array, count = 0, flags
  */
 export function prepTimeoutRemove(sqe: Sqe, userData: number | bigint, flags = 0): void {
   checkU64(userData, 'userData');
-  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, 0);
+  checkBits32(flags, 'flags');
+  rw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, 0);
   putU64(sqe.u32, sqe.w + 4, userData); // addr: the target's user_data
   sqe.u32[sqe.w + 7] = flags; // timeout_flags
 }
@@ -95,9 +97,10 @@ export function prepTimeoutRemove(sqe: Sqe, userData: number | bigint, flags = 0
  */
 export function prepTimeoutUpdate(sqe: Sqe, ts: Timeout | Uint8Array, userData: number | bigint, flags = 0): void {
   checkU64(userData, 'userData');
+  checkBits32(flags, 'flags');
   const spec = ts instanceof Uint8Array ? ts : makeTimespec(ts);
   const addr = addressFor(spec, __kernel_timespec.sizeof, 'ts');
-  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, addr); // off (addr2): the new timespec
+  rw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, addr); // off (addr2): the new timespec
   putU64(sqe.u32, sqe.w + 4, userData); // addr: the target's user_data
   sqe.u32[sqe.w + 7] = flags | IORING_TIMEOUT_UPDATE; // timeout_flags
   sqe.keep(spec);
@@ -116,9 +119,10 @@ export function prepTimeoutUpdate(sqe: Sqe, ts: Timeout | Uint8Array, userData: 
  * @see io_uring_prep_link_timeout(3)
  */
 export function prepLinkTimeout(sqe: Sqe, ts: Timeout | Uint8Array, flags = 0): void {
+  checkBits32(flags, 'flags');
   const spec = ts instanceof Uint8Array ? ts : makeTimespec(ts);
   const addr = addressFor(spec, __kernel_timespec.sizeof, 'ts');
-  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, addr, 1, 0);
+  rw(IORING_OP_LINK_TIMEOUT, sqe, -1, addr, 1, 0);
   sqe.u32[sqe.w + 7] = flags; // timeout_flags
   sqe.keep(spec);
 }

@@ -10,7 +10,8 @@
 import { IORING_OP_WAITID } from '../uapi/constants.ts';
 import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32 } from './helpers.ts';
+import { rw } from './rw.ts';
 
 // idtype_t, include/uapi/linux/wait.h
 export const P_ALL = 0;
@@ -91,12 +92,13 @@ export function readSiginfo(infop: ArrayBufferView): Siginfo {
  * @see io_uring_prep_waitid(3)
  */
 export function prepWaitid(sqe: Sqe, idtype: number, id: number, infop: ArrayBufferView | undefined, options: number, flags = 0): ArrayBufferView {
-  checkLength(idtype, 'idtype');
+  checkBits32(idtype, 'idtype');
   checkFd(id, 'id');
-  checkLength(options, 'options');
+  checkBits32(options, 'options');
+  checkBits32(flags, 'flags');
   const info = infop ?? makeSiginfo();
   const addr = addressFor(info, siginfo.sizeof, 'infop');
-  prepRw(IORING_OP_WAITID, sqe, id, 0, idtype, addr); // fd: the id; len: the idtype; off (addr2): infop
+  rw(IORING_OP_WAITID, sqe, id, 0, idtype, addr); // fd: the id; len: the idtype; off (addr2): infop
   const u = sqe.u32;
   const w = sqe.w;
   u[w + 7] = flags; // waitid_flags

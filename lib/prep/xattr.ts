@@ -8,7 +8,8 @@ import {
 import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
 import { cString } from './path.ts';
-import { prepRw } from './rw.ts';
+import { checkBits32 } from './helpers.ts';
+import { rw } from './rw.ts';
 
 // include/uapi/linux/xattr.h
 /** setxattr: fail with -EEXIST if the attribute exists. */
@@ -31,12 +32,13 @@ function prepXattr(
   op: number, sqe: Sqe, fd: number, name: string | Uint8Array, value: ArrayBufferView | null, len: number,
   path: string | Uint8Array | null, flags: number,
 ): void {
+  checkBits32(flags, 'flags');
   const n = cString(name, 'name');
   const p = path === null ? null : cString(path, 'path');
   const valueAddr = valueAddress(value, len);
   const nameAddr = addressFor(n, n.length, 'name');
   const pathAddr = p === null ? 0 : addressFor(p, p.length, 'path');
-  prepRw(op, sqe, fd, nameAddr, len, valueAddr); // off is addr2: the value
+  rw(op, sqe, fd, nameAddr, len, valueAddr); // off is addr2: the value
   sqe.u32[sqe.w + 7] = flags; // xattr_flags
   if (p !== null) {
     setU64(sqe.u32, sqe.w + 12, pathAddr); // addr3: the path
