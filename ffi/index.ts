@@ -28,6 +28,9 @@ interface Bindings {
   madvise: (addr: number, len: number, advice: number) => number;
   close: (fd: number) => number;
   pipe2: (fds: Int32Array, flags: number) => number;
+  socketpair: (domain: number, type: number, protocol: number, fds: Int32Array) => number;
+  dup: (fd: number) => number;
+  dup3: (oldfd: number, newfd: number, flags: number) => number;
   eventfd: (initval: number, flags: number) => number;
   epoll_create1: (flags: number) => number;
   getrlimit: (resource: number, out: BigUint64Array) => number;
@@ -78,6 +81,9 @@ function load(): Bindings | null {
       madvise: libc.func('int madvise(uintptr_t addr, size_t len, int advice)'),
       close: libc.func('int close(int fd)'),
       pipe2: libc.func('int pipe2(void *fds, int flags)'),
+      socketpair: libc.func('int socketpair(int domain, int type, int protocol, void *fds)'),
+      dup: libc.func('int dup(int fd)'),
+      dup3: libc.func('int dup3(int oldfd, int newfd, int flags)'),
       eventfd: libc.func('int eventfd(unsigned int initval, int flags)'),
       epoll_create1: libc.func('int epoll_create1(int flags)'),
       getrlimit: libc.func('int getrlimit(int resource, void *rlim)'),
@@ -161,6 +167,23 @@ export function pipe(flags = 0): [number, number] | number {
   const fds = new Int32Array(2);
   const r = sysret(b().pipe2(fds, flags));
   return r < 0 ? r : [fds[0]!, fds[1]!];
+}
+
+/** socketpair(2): two connected sockets, or -errno. */
+export function socketpair(domain: number, type: number, protocol = 0): [number, number] | number {
+  const fds = new Int32Array(2);
+  const r = sysret(b().socketpair(domain, type, protocol, fds));
+  return r < 0 ? r : [fds[0]!, fds[1]!];
+}
+
+/** dup(2): a new fd for the same open file, or -errno. */
+export function dup(fd: number): number {
+  return sysret(b().dup(fd));
+}
+
+/** dup3(2): makes `newfd` refer to `oldfd`'s open file (closing what it was), or -errno. */
+export function dup3(oldfd: number, newfd: number, flags: number): number {
+  return sysret(b().dup3(oldfd, newfd, flags));
 }
 
 /** eventfd(2): an fd, or -errno. */
