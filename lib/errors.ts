@@ -43,6 +43,14 @@ const CAUSES: Record<string, Record<string, string>> = {
     ENXIO: 'nothing of that kind is registered',
     EEXIST: 'already registered',
   },
+  eventfd: {
+    EMFILE: 'the process has no free file descriptor (RLIMIT_NOFILE): a DEFER_TASKRUN AsyncRing needs one for its eventfd besides the ring fd',
+    ENFILE: 'the system has no free file descriptor',
+  },
+  pipe2: {
+    EMFILE: 'the process has no free file descriptor (RLIMIT_NOFILE): the doorbell waker needs two for its pipe besides the ring fd',
+    ENFILE: 'the system has no free file descriptor',
+  },
   mmap: {
     ENOMEM: 'the address space or RLIMIT_MEMLOCK is exhausted',
     EINVAL: 'the kernel refused the ring mapping (mismatched size or offset)',

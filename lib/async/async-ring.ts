@@ -78,13 +78,23 @@ export class AsyncRing extends LoopRing {
 
   /** IORING_OP_READ: pread(2) into `buf` (all of it, or `length` bytes); resolves with the byte count. `offset` -1 reads at the file position. */
   read(fd: number, buf: ArrayBufferView, offset = -1, opts?: OpOptions & { length?: number }): Promise<number> {
-    const n = opts?.length ?? buf?.byteLength;
+    let n: number | undefined;
+    try {
+      n = opts?.length ?? lengthOf(buf);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.op('read', 0, opts, undefined, prepRead, fd, buf, n, offset);
   }
 
   /** IORING_OP_WRITE: pwrite(2) from `buf`; resolves with the byte count. */
   write(fd: number, buf: ArrayBufferView, offset = -1, opts?: OpOptions & { length?: number }): Promise<number> {
-    const n = opts?.length ?? buf?.byteLength;
+    let n: number | undefined;
+    try {
+      n = opts?.length ?? lengthOf(buf);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.op('write', 0, opts, undefined, prepWrite, fd, buf, n, offset);
   }
 
@@ -100,7 +110,13 @@ export class AsyncRing extends LoopRing {
 
   /** IORING_OP_FSYNC: fsync(2), or fdatasync(2) with `{ datasync: true }`. */
   fsync(fd: number, opts?: OpOptions & { datasync?: boolean }): Promise<void> {
-    return this.op('fsync', 0, opts, toVoid, prepFsync, fd, opts?.datasync ? 1 : 0);
+    let datasync: number;
+    try {
+      datasync = opts?.datasync ? 1 : 0;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.op('fsync', 0, opts, toVoid, prepFsync, fd, datasync);
   }
 
   /** IORING_OP_FALLOCATE: fallocate(2) of `len` bytes at `offset`, FALLOC_FL_* `mode` (0 allocates). */
@@ -146,7 +162,13 @@ export class AsyncRing extends LoopRing {
     // A registered slot is closed by IORING_OP_CLOSE with file_index set
     // (io_uring_prep_close_direct), not with IOSQE_FIXED_FILE, which the
     // kernel refuses for CLOSE.
-    if (opts?.fixedFile) return this.op('close', 0, { ...opts, fixedFile: false }, toVoid, prepCloseDirect, fd!);
+    let direct: OpOptions | undefined;
+    try {
+      if (opts?.fixedFile) direct = { ...opts, fixedFile: false };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (direct !== undefined) return this.op('close', 0, direct, toVoid, prepCloseDirect, fd!);
     return this.op('close', 0, opts, toVoid, prepClose, fd!);
   }
 
@@ -221,13 +243,23 @@ export class AsyncRing extends LoopRing {
 
   /** IORING_OP_SEND: send(2) of `buf` (or `length` bytes of it), MSG_* `flags`; resolves with the byte count. */
   send(fd: number, buf: ArrayBufferView, flags = 0, opts?: OpOptions & { length?: number }): Promise<number> {
-    const n = opts?.length ?? buf?.byteLength;
+    let n: number | undefined;
+    try {
+      n = opts?.length ?? lengthOf(buf);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.op('send', 0, opts, undefined, prepSend, fd, buf, n, flags);
   }
 
   /** IORING_OP_RECV: recv(2) into `buf`; resolves with the byte count (0 at end of stream). */
   recv(fd: number, buf: ArrayBufferView, flags = 0, opts?: OpOptions & { length?: number }): Promise<number> {
-    const n = opts?.length ?? buf?.byteLength;
+    let n: number | undefined;
+    try {
+      n = opts?.length ?? lengthOf(buf);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.op('recv', 0, opts, undefined, prepRecv, fd, buf, n, flags);
   }
 
@@ -251,8 +283,15 @@ export class AsyncRing extends LoopRing {
    * CQE), so `buf` may be reused when the promise settles. Linux 6.0.
    */
   sendZc(fd: number, buf: ArrayBufferView, flags = 0, opts?: OpOptions & { length?: number; zcFlags?: number }): Promise<number> {
-    const n = opts?.length ?? buf?.byteLength;
-    return this.op('sendZc', ZC, opts, undefined, prepSendZc, fd, buf, n, flags, opts?.zcFlags ?? 0);
+    let n: number | undefined;
+    let zcFlags: number;
+    try {
+      n = opts?.length ?? lengthOf(buf);
+      zcFlags = opts?.zcFlags ?? 0;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.op('sendZc', ZC, opts, undefined, prepSendZc, fd, buf, n, flags, zcFlags);
   }
 
   /** IORING_OP_SHUTDOWN: shutdown(2), SHUT_RD / SHUT_WR / SHUT_RDWR. */
@@ -283,15 +322,27 @@ export class AsyncRing extends LoopRing {
    * Rejects with EAGAIN when the word differs already. Linux 6.7.
    */
   futexWait(futex: ArrayBufferView, val: number | bigint, opts?: OpOptions & { mask?: number | bigint; futexFlags?: number }): Promise<void> {
-    const mask = opts?.mask ?? FUTEX_BITSET_MATCH_ANY;
-    const ff = opts?.futexFlags ?? FUTEX2_SIZE_U32;
+    let mask: number | bigint;
+    let ff: number;
+    try {
+      mask = opts?.mask ?? FUTEX_BITSET_MATCH_ANY;
+      ff = opts?.futexFlags ?? FUTEX2_SIZE_U32;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.op('futexWait', 0, opts, toVoid, prepFutexWait, futex, val, mask, ff);
   }
 
   /** IORING_OP_FUTEX_WAKE: wakes up to `count` waiters on `futex`; resolves with how many it woke. Linux 6.7. */
   futexWake(futex: ArrayBufferView, count = 1, opts?: OpOptions & { mask?: number | bigint; futexFlags?: number }): Promise<number> {
-    const mask = opts?.mask ?? FUTEX_BITSET_MATCH_ANY;
-    const ff = opts?.futexFlags ?? FUTEX2_SIZE_U32;
+    let mask: number | bigint;
+    let ff: number;
+    try {
+      mask = opts?.mask ?? FUTEX_BITSET_MATCH_ANY;
+      ff = opts?.futexFlags ?? FUTEX2_SIZE_U32;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.op('futexWake', 0, opts, undefined, prepFutexWake, futex, count, mask, ff);
   }
 
@@ -314,16 +365,21 @@ export class AsyncRing extends LoopRing {
   msgRing(target: AsyncRing | MessageTarget | IoUring | number, data: number | bigint, opts?: OpOptions & { len?: number }): Promise<void> {
     let fd: number;
     let ud: number | bigint = data;
-    if (target instanceof AsyncRing || (typeof target === 'object' && target !== null && 'asyncRingFd' in target)) {
-      if (typeof data !== 'number' || !Number.isInteger(data) || data < 0 || data > MSG_MAX) {
-        return Promise.reject(new RangeError(`data must be an integer from 0 to ${MSG_MAX} (got ${data})`));
+    let len: number;
+    try {
+      if (target instanceof AsyncRing || (typeof target === 'object' && target !== null && 'asyncRingFd' in target)) {
+        if (typeof data !== 'number' || !Number.isInteger(data) || data < 0 || data > MSG_MAX) {
+          return Promise.reject(new RangeError(`data must be an integer from 0 to ${MSG_MAX} (got ${String(data)})`));
+        }
+        fd = target instanceof AsyncRing ? target.ring.fd : target.asyncRingFd;
+        ud = MSG_BASE + data;
+      } else {
+        fd = target instanceof IoUring ? target.fd : target;
       }
-      fd = target instanceof AsyncRing ? target.ring.fd : target.asyncRingFd;
-      ud = MSG_BASE + data;
-    } else {
-      fd = target instanceof IoUring ? target.fd : target;
+      len = opts?.len ?? 0;
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const len = opts?.len ?? 0;
     return this.op('msgRing', 0, opts, toVoid, prepMsgRing, fd, len, ud);
   }
 
@@ -342,7 +398,13 @@ export class AsyncRing extends LoopRing {
    */
   run(prep: Prep, opts?: OpOptions & { name?: string }): Promise<number> {
     if (typeof prep !== 'function') return Promise.reject(new TypeError('run needs an encoder: a function that fills the SQE it is given'));
-    return this.op(opts?.name ?? 'io_uring op', 0, opts, undefined, prep);
+    let name: string;
+    try {
+      name = String(opts?.name ?? 'io_uring op');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.op(name, 0, opts, undefined, prep);
   }
 
   /**
@@ -353,14 +415,22 @@ export class AsyncRing extends LoopRing {
    * `fixedFile` and `flags` are the encoders' to set, entry by entry.
    */
   chain(preps: readonly Prep[], opts?: Omit<OpOptions, 'fixedFile' | 'flags'>): Promise<number[]> {
-    if (!Array.isArray(preps) || preps.length === 0) return Promise.reject(new TypeError('chain needs a non-empty array of encoders'));
-    for (let i = 0; i < preps.length; i++) {
-      if (typeof preps[i] !== 'function') return Promise.reject(new TypeError(`chain needs encoders: entry ${i} is not a function`));
+    // The encoders as they are now, read once: the array may be a Proxy, or change later.
+    let list: Prep[];
+    try {
+      if (!Array.isArray(preps)) return Promise.reject(new TypeError('chain needs a non-empty array of encoders'));
+      list = Array.prototype.slice.call(preps) as Prep[];
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (preps.length > MAX_CHAIN || preps.length + 3 > this.ring.sqEntries) {
-      return Promise.reject(new RangeError(`a chain has at most ${Math.min(MAX_CHAIN, this.ring.sqEntries - 3)} entries here (got ${preps.length})`));
+    if (list.length === 0) return Promise.reject(new TypeError('chain needs a non-empty array of encoders'));
+    for (let i = 0; i < list.length; i++) {
+      if (typeof list[i] !== 'function') return Promise.reject(new TypeError(`chain needs encoders: entry ${i} is not a function`));
     }
-    return this.chainOp([...preps], opts);
+    if (list.length > MAX_CHAIN || list.length + 3 > this.ring.sqEntries) {
+      return Promise.reject(new RangeError(`a chain has at most ${Math.min(MAX_CHAIN, this.ring.sqEntries - 3)} entries here (got ${list.length})`));
+    }
+    return this.chainOp(list, opts);
   }
 
   // ------------------------------------------------------------- multishot
@@ -399,7 +469,12 @@ export class AsyncRing extends LoopRing {
    */
   timeoutMultishot(ms: Timeout, opts?: MultishotOptions & { count?: number }): AsyncIterableIterator<number> {
     let ticks = 0;
-    const count = opts?.count ?? 0;
+    let count: number;
+    try {
+      count = opts?.count ?? 0;
+    } catch (err) {
+      return failedIterator(err);
+    }
     // Re-armed (when the kernel stopped it for a full CQ) with the ticks left.
     return this.stream<number>('timeoutMultishot', [(sqe) => prepTimeout(sqe, ms, count === 0 ? 0 : count - ticks, IORING_TIMEOUT_MULTISHOT)], opts, {
       value: (res) => (res === -ETIME ? ++ticks : undefined),
@@ -436,16 +511,18 @@ export class AsyncRing extends LoopRing {
   }
 
   private startReceive(name: string, opts: ReceiveOptions | undefined, prep: (sqe: Sqe, bgid: number) => void): AsyncIterableIterator<Chunk> {
-    let pool = opts?.pool;
-    const own = pool === undefined;
-    if (pool !== undefined) {
-      if (!(pool instanceof BufferPool) || !this.ownsPool(pool)) return failedIterator(new TypeError('pool must be a BufferPool of this AsyncRing'));
-    } else {
-      try {
+    let pool: BufferPool | undefined;
+    let own: boolean;
+    try {
+      pool = opts?.pool;
+      own = pool === undefined;
+      if (pool !== undefined) {
+        if (!(pool instanceof BufferPool) || !this.ownsPool(pool)) return failedIterator(new TypeError('pool must be a BufferPool of this AsyncRing'));
+      } else {
         pool = this.bufferPool({ size: opts?.bufferSize, count: opts?.buffers });
-      } catch (err) {
-        return failedIterator(err);
       }
+    } catch (err) {
+      return failedIterator(err);
     }
     const p = pool;
     return this.stream<Chunk>(name, [(sqe) => prep(sqe, p.bgid)], opts, {
@@ -463,6 +540,16 @@ export class AsyncRing extends LoopRing {
     });
   }
 
+}
+
+// A view's byteLength through the intrinsic getter (a subclass or an own
+// property can't change it); undefined for anything that is not a view,
+// for the encoder to refuse.
+const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength')!.get!;
+const dataViewLength = Object.getOwnPropertyDescriptor(DataView.prototype, 'byteLength')!.get!;
+function lengthOf(buf: unknown): number | undefined {
+  if (!ArrayBuffer.isView(buf)) return undefined;
+  return (buf instanceof DataView ? dataViewLength : typedLength).call(buf) as number;
 }
 
 function closeQuietly(fd: number): void {

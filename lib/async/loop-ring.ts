@@ -75,6 +75,7 @@ const TIMEOUT = 2; // it has a linked timeout (its timespec in `timespecs`)
 const CHAIN = 4; // a chain: each position's res collected in `chains`
 const SIGNAL = 8; // an abort listener in `listeners`
 const OUT = 16; // what the encoder returned, in `outs`, for the mapper
+const OPTS = 64; // a signal or keep list in `signals` / `keepLists`
 /** A zero-copy send: it settles on the notification CQE. */
 export const ZC = 32;
 
@@ -154,29 +155,60 @@ interface Stream {
 }
 
 export function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
+  let reason: unknown;
+  try {
+    reason = signal.reason;
+  } catch {
+    // A signal-like object whose getter throws: the abort stands without a cause.
+  }
   const err = new DOMException('The operation was aborted', 'AbortError');
   if (reason !== undefined) Object.defineProperty(err, 'cause', { value: reason });
   return err;
 }
 
-function sqeFlags(opts: OpOptions): number {
-  const flags = opts.flags ?? 0;
-  if ((flags >>> 0) !== flags || (flags & ~USER_SQE_FLAGS) !== 0) {
-    throw new RangeError(`flags may hold IOSQE_FIXED_FILE, IOSQE_IO_DRAIN and IOSQE_ASYNC only (got 0x${Number(flags).toString(16)}); chain() links`);
+function sqeFlags(flags: unknown, fixedFile: unknown): number {
+  flags ??= 0;
+  if (typeof flags !== 'number' || (flags >>> 0) !== flags || (flags & ~USER_SQE_FLAGS) !== 0) {
+    throw new RangeError(`flags may hold IOSQE_FIXED_FILE, IOSQE_IO_DRAIN and IOSQE_ASYNC only (got ${typeof flags === 'number' ? `0x${flags.toString(16)}` : typeof flags}); chain() links`);
   }
-  return flags | (opts.fixedFile ? IOSQE_FIXED_FILE : 0);
+  return flags | (fixedFile ? IOSQE_FIXED_FILE : 0);
 }
 
+// What take() read of an operation's options, each property once (a getter
+// or Proxy answers once; nothing later reads the caller's object again).
+let optSignal: AbortSignal | undefined;
+let optKeep: unknown[] | undefined;
+let optFlags = 0;
+let optTimespec: Uint8Array | undefined;
+let optAborted = false;
+
 // The options an operation's entries are written from, checked before any
-// is: a bad one found halfway would leave a linked entry in the SQ.
-function checkOptions(opts: OpOptions): void {
+// is: a bad one found halfway would leave a linked entry in the SQ. Throws
+// for a bad one; the results are in opt*.
+function readOptions(opts: OpOptions): void {
+  optSignal = undefined;
+  optKeep = undefined;
+  optTimespec = undefined;
+  optAborted = false;
   if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object');
-  const { signal, keep } = opts;
-  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
-    throw new TypeError('signal must be an AbortSignal');
+  const { signal, keep, flags, fixedFile, timeout } = opts;
+  let aborted = false;
+  if (signal !== undefined) {
+    aborted = signal !== null && typeof signal === 'object' ? signal.aborted : (undefined as unknown as boolean);
+    if (typeof aborted !== 'boolean' || typeof signal.addEventListener !== 'function' || typeof signal.removeEventListener !== 'function') {
+      throw new TypeError('signal must be an AbortSignal');
+    }
   }
-  if (keep !== undefined && !Array.isArray(keep)) throw new TypeError('keep must be an array of what to hold until the final CQE');
+  let kept: unknown[] | undefined;
+  if (keep !== undefined) {
+    if (!Array.isArray(keep)) throw new TypeError('keep must be an array of what to hold until the final CQE');
+    kept = Array.prototype.slice.call(keep); // what it holds now: the caller's array may change
+  }
+  optFlags = sqeFlags(flags, fixedFile);
+  if (timeout !== undefined) optTimespec = makeTimespec(timeout);
+  optSignal = signal;
+  optKeep = kept;
+  optAborted = aborted;
 }
 
 /** A ring driven by Node's event loop: AsyncRing is its named operations. */
@@ -203,6 +235,9 @@ export class LoopRing implements AsyncDisposable {
   private readonly maps: (Mapper | undefined)[] = [];
   private readonly outs: unknown[] = [];
   private readonly aborted: (AbortSignal | undefined)[] = [];
+  // The operation's signal and keep list, as take() read them.
+  private readonly signals: (AbortSignal | undefined)[] = [];
+  private readonly keepLists: (unknown[] | undefined)[] = [];
   // A linked timeout's __kernel_timespec, made when the operation started.
   private readonly timespecs: (Uint8Array | undefined)[] = [];
   private readonly listeners: ((() => void) | undefined)[] = [];
@@ -264,9 +299,9 @@ export class LoopRing implements AsyncDisposable {
     this.newSlot(); // slot 0: the library's own entries
   }
 
-  /** Operations started and not yet settled (multishot operations included). */
+  /** Operations started and not yet settled (multishot operations included, parked ones waiting for a buffer too). */
   get pending(): number {
-    return this.inflight + this.backlog.length;
+    return this.inflight + this.backlog.length + this.parked.size;
   }
 
   // ------------------------------------------------------------ starting
@@ -302,6 +337,7 @@ export class LoopRing implements AsyncDisposable {
     const slot = this.take(name, bits, opts, map, 1);
     if (slot < 0) return this.refused();
     const p = this.promise(slot, opts);
+    if (opts !== undefined && !this.live(slot)) return p; // its signal refused to be watched: settled
     if (this.backlog.length === 0 && this.fits(this.need(slot, 1, opts))) {
       this.issue(slot, opts, null, enc, a, b, c, d, e, f);
     } else {
@@ -317,15 +353,22 @@ export class LoopRing implements AsyncDisposable {
     if (slot < 0) return this.refused() as Promise<never>;
     this.chains[slot] = [];
     const p = this.promise(slot, opts);
+    if (opts !== undefined && !this.live(slot)) return p as Promise<number[]>;
     this.enqueue(slot, preps, opts);
     return p as Promise<number[]>;
   }
 
   /** Starts a multishot operation whose entry `preps[0]` writes (again at each re-arm). */
   protected stream<T>(name: string, preps: Prep[], opts: MultishotOptions | undefined, how: StreamHow<T>): AsyncIterableIterator<T> {
-    if ((opts as OpOptions | undefined)?.timeout !== undefined) {
+    let refusal: unknown = null;
+    try {
+      if ((opts as OpOptions | undefined)?.timeout !== undefined) refusal = new TypeError('a multishot operation takes no linked timeout (it would end it); use signal');
+    } catch (err) {
+      refusal = err;
+    }
+    if (refusal !== null) {
       if (how.ownPool) how.pool!.free();
-      return failedIterator(new TypeError('a multishot operation takes no linked timeout (it would end it); use signal'));
+      return failedIterator(refusal);
     }
     let slot = -1;
     const it = new MultishotIterator<T>(() => {
@@ -351,7 +394,12 @@ export class LoopRing implements AsyncDisposable {
       return it;
     }
     this.streams[slot] = stream;
-    if (opts?.signal !== undefined) this.watch(slot, opts.signal);
+    if (this.bits[slot]! & TIMEOUT) {
+      // A getter that answered undefined above and a timeout to take().
+      this.settle(slot, 0, new TypeError('a multishot operation takes no linked timeout (it would end it); use signal'));
+      return it;
+    }
+    if (opts !== undefined && !this.watchStored(slot)) return it;
     this.enqueue(slot, preps, opts);
     return it;
   }
@@ -364,15 +412,20 @@ export class LoopRing implements AsyncDisposable {
     let timespec: Uint8Array | undefined;
     if (opts !== undefined) {
       try {
-        checkOptions(opts);
-        flags = sqeFlags(opts);
-        if (opts.timeout !== undefined) timespec = makeTimespec(opts.timeout);
+        readOptions(opts);
       } catch (err) {
         return this.refuse(err);
       }
-      if (opts.signal?.aborted) return this.refuse(abortError(opts.signal));
+      if (optAborted) return this.refuse(abortError(optSignal!));
+      flags = optFlags;
+      timespec = optTimespec;
     }
     const slot = this.free.pop() ?? this.newSlot();
+    if (opts !== undefined && (optSignal !== undefined || optKeep !== undefined)) {
+      this.signals[slot] = optSignal;
+      this.keepLists[slot] = optKeep;
+      bits |= OPTS;
+    }
     this.names[slot] = name;
     this.maps[slot] = map;
     this.sqeFlagsOf[slot] = flags;
@@ -408,7 +461,7 @@ export class LoopRing implements AsyncDisposable {
   private promise(slot: number, opts: OpOptions | undefined): Promise<unknown> {
     this.executorSlot = slot;
     const p = new Promise<unknown>(this.executor);
-    if (opts?.signal !== undefined) this.watch(slot, opts.signal);
+    if (opts !== undefined) this.watchStored(slot);
     return p;
   }
 
@@ -424,7 +477,7 @@ export class LoopRing implements AsyncDisposable {
   // CQEs an operation may post: one per entry, a linked timeout's, and a
   // zero-copy send's notification.
   private need(slot: number, entries: number, opts: OpOptions | undefined): number {
-    return entries + (opts?.timeout !== undefined ? 1 : 0) + (this.bits[slot]! & ZC && Number.isNaN(this.zcRes[slot]) ? 1 : 0);
+    return entries + (this.bits[slot]! & TIMEOUT ? 1 : 0) + (this.bits[slot]! & ZC && Number.isNaN(this.zcRes[slot]) ? 1 : 0);
   }
 
   private live(slot: number): boolean {
@@ -454,6 +507,8 @@ export class LoopRing implements AsyncDisposable {
     this.maps.push(undefined);
     this.outs.push(undefined);
     this.aborted.push(undefined);
+    this.signals.push(undefined);
+    this.keepLists.push(undefined);
     this.timespecs.push(undefined);
     this.listeners.push(undefined);
     this.chains.push(undefined);
@@ -486,7 +541,7 @@ export class LoopRing implements AsyncDisposable {
     const n = preps === null ? 1 : preps.length;
     const link = (this.bits[slot]! & TIMEOUT) !== 0;
     const extra = this.sqeFlagsOf[slot]!;
-    const keep = opts?.keep;
+    const keep = this.bits[slot]! & OPTS ? this.keepLists[slot] : undefined;
     // user_data's two words: generation * 2^26 + position * 2^20 + slot.
     const gen = this.gens[slot]!;
     const lo = (((gen & 63) << 26) | slot) >>> 0;
@@ -511,7 +566,7 @@ export class LoopRing implements AsyncDisposable {
         this.outs[slot] = out;
         this.bits[slot] = this.bits[slot]! | OUT;
       }
-      if (keep !== undefined) for (const k of keep) sqe.keep(k);
+      if (keep !== undefined) for (let k = 0; k < keep.length; k++) sqe.keep(keep[k]);
       const u = sqe.u32;
       u[sqe.w + 8] = (lo + i * SLOT_SPAN) >>> 0;
       u[sqe.w + 9] = hi;
@@ -527,6 +582,20 @@ export class LoopRing implements AsyncDisposable {
     }
     this.expected += this.need(slot, n, opts);
     this.inflight++;
+  }
+
+  // Watches the signal take() stored, if any; false (the slot settled with
+  // the error) when the signal-like object's addEventListener throws.
+  private watchStored(slot: number): boolean {
+    const signal = this.bits[slot]! & OPTS ? this.signals[slot] : undefined;
+    if (signal === undefined) return true;
+    try {
+      this.watch(slot, signal);
+      return true;
+    } catch (err) {
+      this.settle(slot, 0, err);
+      return false;
+    }
   }
 
   private watch(slot: number, signal: AbortSignal): void {
@@ -843,7 +912,11 @@ export class LoopRing implements AsyncDisposable {
   // The slot is done: forget what it held, move its generation on, free it.
   private release(slot: number): void {
     const bits = this.bits[slot]!;
-    if (bits & (CHAIN | TIMEOUT | SIGNAL | OUT)) {
+    if (bits & (CHAIN | TIMEOUT | SIGNAL | OUT | OPTS)) {
+      if (bits & OPTS) {
+        this.signals[slot] = undefined;
+        this.keepLists[slot] = undefined;
+      }
       if (bits & CHAIN) this.chains[slot] = undefined;
       if (bits & TIMEOUT) this.timespecs[slot] = undefined;
       if (bits & OUT) this.outs[slot] = undefined;
@@ -898,7 +971,8 @@ export class LoopRing implements AsyncDisposable {
    * loop waits on it, the process stays alive. One loop at a time.
    */
   messages(): AsyncIterableIterator<RingMessage> {
-    if (this.inbox !== null && !this.inbox.returned) throw new TypeError('messages() is already being iterated');
+    // Like every iterator here, a refusal is thrown by the first next(), not by this call.
+    if (this.inbox !== null && !this.inbox.returned) return failedIterator(new TypeError('messages() is already being iterated'));
     const it = new MultishotIterator<RingMessage>(() => {
       if (this.inbox === it) {
         this.inbox = null;

@@ -185,14 +185,21 @@ export class BufferPool {
     this.size = size;
     this.count = count;
     this.bgid = bgid;
-    this.br = setupBufRing(ring, count, bgid);
+    // The memory first: an allocation that fails must leave no buffer group
+    // registered, or every later pool and receive on the ring gets EEXIST.
     const memory = new Uint8Array(new ArrayBuffer(size * count));
-    for (let bid = 0; bid < count; bid++) {
-      const v = memory.subarray(bid * size, (bid + 1) * size);
-      this.views.push(v);
-      bufRingAdd(this.br, v, bid, this.br.mask, bid);
+    this.br = setupBufRing(ring, count, bgid);
+    try {
+      for (let bid = 0; bid < count; bid++) {
+        const v = memory.subarray(bid * size, (bid + 1) * size);
+        this.views.push(v);
+        bufRingAdd(this.br, v, bid, this.br.mask, bid);
+      }
+      bufRingAdvance(this.br, count);
+    } catch (err) {
+      freeBufRing(ring, this.br);
+      throw err;
     }
-    bufRingAdvance(this.br, count);
   }
 
   /** Buffers the kernel can fill now (not handed out, not held in chunks). */

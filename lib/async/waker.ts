@@ -232,7 +232,9 @@ export function createWaker(ring: IoUring, onWake: () => void, prefer: 'poll' | 
       return new PollWaker(ring, onWake, poll, efd);
     } catch (err) {
       if (efd >= 0) ffi.close(efd);
-      if (prefer === 'poll') throw err;
+      // Out of fds (or memory) the doorbell would fail the same way, and its
+      // refusal of a DEFER ring would hide the real cause: report it as is.
+      if (prefer === 'poll' || err instanceof IoUringError) throw err;
     }
   } else if (prefer === 'poll') {
     throw new TypeError("this koffi has no node.poll, or the ring has no fd: the 'poll' waker can't be used");
@@ -241,6 +243,6 @@ export function createWaker(ring: IoUring, onWake: () => void, prefer: 'poll' | 
     throw new TypeError('the doorbell waker needs a ring without DEFER_TASKRUN or COOP_TASKRUN: their completions run only when the ring is waited on');
   }
   const fds = ffi.pipe(O_CLOEXEC | O_NONBLOCK);
-  if (typeof fds === 'number') throw new Error(`pipe2 failed: ${fds}`);
+  if (typeof fds === 'number') throw new IoUringError(fds, 'pipe2', 'the doorbell waker\'s pipe');
   return new DoorbellWaker(ring, onWake, fds);
 }
