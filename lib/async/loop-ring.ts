@@ -211,6 +211,27 @@ function readOptions(opts: OpOptions): void {
   optAborted = aborted;
 }
 
+interface Anchor {
+  strong: LoopRing | null;
+  weak: WeakRef<LoopRing>;
+}
+
+// The waker's callback, made here so that it closes over the anchor alone
+// (a closure made in the constructor would share its context, `this` included).
+function wakeThrough(anchor: Anchor): () => void {
+  return () => {
+    const r = anchor.strong ?? anchor.weak.deref();
+    if (r !== undefined) r['onWake']();
+  };
+}
+
+// A LoopRing collected without close(): it had nothing in flight (the anchor
+// holds it strongly while it has), so its ring can be closed as close()
+// would, once libuv has let go of the waker's watcher.
+const dropped = new FinalizationRegistry<{ ring: IoUring; waker: Waker }>(({ ring, waker }) => {
+  void waker.close().then(() => ring.close());
+});
+
 /** A ring driven by Node's event loop: AsyncRing is its named operations. */
 export class LoopRing implements AsyncDisposable {
   /** The ring underneath, for what this layer does not wrap. */
@@ -280,8 +301,15 @@ export class LoopRing implements AsyncDisposable {
   private readonly newTurn = () => {
     this.turnQueued = false;
     this.flushesThisTurn = 0;
-    if (!this.ring.isClosed && this.inflight === 0 && this.inbox === null) this.waker.disarm();
+    if (!this.ring.isClosed && this.inflight === 0 && this.inbox === null) {
+      this.waker.disarm();
+      this.anchor.strong = null; // nothing in flight: collectable (see dropped)
+    }
   };
+  // What the waker's callback reaches this ring through: strongly while
+  // anything is in flight, weakly otherwise, so a ring dropped idle is
+  // collected and `dropped` closes it.
+  private readonly anchor: Anchor = { strong: null, weak: new WeakRef(this) };
   // Set while close() waits for the last in-flight operation.
   private drained: (() => void) | null = null;
 
@@ -291,12 +319,13 @@ export class LoopRing implements AsyncDisposable {
     this.deferred = (this.ring.flags & IORING_SETUP_DEFER_TASKRUN) !== 0;
     this.cqLimit = this.ring.cqEntries;
     try {
-      this.waker = createWaker(this.ring, () => this.onWake(), waker);
+      this.waker = createWaker(this.ring, wakeThrough(this.anchor), waker);
     } catch (err) {
       this.ring.close();
       throw err;
     }
     this.newSlot(); // slot 0: the library's own entries
+    dropped.register(this, { ring: this.ring, waker: this.waker }, this.anchor);
   }
 
   /** Operations started and not yet settled (multishot operations included, parked ones waiting for a buffer too). */
@@ -501,6 +530,9 @@ export class LoopRing implements AsyncDisposable {
       this.zcRes = grow(this.zcRes);
     }
     this.slots++;
+    // A random first generation: a CQE this ring did not ask for (a msgRing
+    // aimed at its fd) can't name a live operation by guessing small numbers.
+    this.gens[slot] = Math.floor(Math.random() * GEN_SPAN);
     this.resolves.push(undefined);
     this.rejects.push(undefined);
     this.names.push('');
@@ -528,6 +560,7 @@ export class LoopRing implements AsyncDisposable {
 
   // Arms the waker, counting the CQEs a doorbell's entries will post.
   private arm(): void {
+    this.anchor.strong = this;
     this.expected += this.waker.arm();
   }
 
@@ -712,7 +745,9 @@ export class LoopRing implements AsyncDisposable {
         // counts two for it). Not: the CQEs with F_MORE of a multishot
         // operation, or of whatever a run() encoder started.
         if (!(flags & IORING_CQE_F_MORE) || (st === undefined && this.bits[slot]! & ZC)) this.expected--;
-        if (hi * 64 + (lo >>> 26) !== this.gens[slot] || !(this.bits[slot]! & LIVE)) continue; // stale
+        // Stale (an earlier use of the slot), or not this ring's at all: a
+        // position past the operation's entries is nothing it issued.
+        if (hi * 64 + (lo >>> 26) !== this.gens[slot] || !(this.bits[slot]! & LIVE) || ((lo >>> SLOT_BITS) & (MAX_CHAIN - 1)) >= this.chainLens[slot]!) continue;
         if (st !== undefined) this.streamCqe(slot, st, cq[o + 2]! | 0, flags);
         else this.complete(slot, cq[o + 2]! | 0, flags, (lo >>> SLOT_BITS) & (MAX_CHAIN - 1));
       }
@@ -993,6 +1028,7 @@ export class LoopRing implements AsyncDisposable {
   protected closeRing(): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closed = true;
+    dropped.unregister(this.anchor);
     this.closing = (async () => {
       for (const w of this.backlog.splice(0)) {
         this.settle(w.slot, 0, new IoUringError(ECANCELED, this.names[w.slot]!, undefined, 'the AsyncRing was closed before the operation started'));
