@@ -6,12 +6,12 @@
  * not ask for (a msgRing aimed at its fd) settle nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { writeSync } from 'node:fs';
+import { existsSync, readlinkSync, writeSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
 import { AsyncRing, type AsyncRingOptions } from '../lib/async/async-ring.ts';
-import { IoUring, prepMsgRing } from '../lib/index.ts';
+import { IoUring, IoUringError, prepMsgRing } from '../lib/index.ts';
 import { forceGc, openFds, settledFds } from './helpers.ts';
-import { collected, outcome, spyCqes, testResources, tick, ticks, variants } from './async-helpers.ts';
+import { collected, outcome, rejection, spyCqes, testResources, tick, ticks, variants } from './async-helpers.ts';
 
 async function pipe(): Promise<[number, number]> {
   const fds = ffi.pipe(0o2000000); // O_CLOEXEC
@@ -154,5 +154,58 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
     writeSync(w, 'real');
     expect(await outcome(read)).toBe('ok 4');
     expect(Buffer.from(buf.subarray(0, 4)).toString()).toBe('real');
+  });
+});
+
+describe.each(variants.map((v) => [v.name, v] as const))('messageTarget, %s', (_, { options, skip }) => {
+  it.skipIf(skip !== '')('a messageTarget of a closed ring fails, and never reaches a newer ring that reuses its fd number', async () => {
+    const sender = new AsyncRing(options);
+    rings.push(sender);
+    const old = new AsyncRing(options);
+    const target = old.messageTarget;
+    await old.close();
+    await ticks(3);
+    const newer = new AsyncRing(options);
+    rings.push(newer);
+    const inbox = newer.messages();
+    const got: number[] = [];
+    const reading = (async () => {
+      for await (const m of inbox) got.push(m.data);
+    })();
+    const err = await rejection(sender.msgRing(target, 5));
+    expect(err).toBeInstanceOf(IoUringError);
+    expect(err.code).toBe('EBADF');
+    // The newer ring's own target still works, and only its message arrives.
+    await sender.msgRing(newer.messageTarget, 6);
+    for (let i = 0; i < 100 && got.length === 0; i++) await tick();
+    await ticks(3);
+    expect(got).toEqual([6]);
+    await inbox.return!();
+    await reading;
+  });
+
+  it.skipIf(skip !== '')("a target's fd stays open while a sender is mid-send, and closes when it is done", async () => {
+    const io = new AsyncRing(options);
+    const fd = io.ring.fd;
+    const cell = new Int32Array(io.messageTarget.cell);
+    Atomics.add(cell, 1, 1); // a sender between its check and its CQE, as msgRing counts one
+    await io.close();
+    await ticks(3);
+    expect(readlinkSync(`/proc/self/fd/${fd}`)).toBe('anon_inode:[io_uring]');
+    Atomics.sub(cell, 1, 1);
+    Atomics.notify(cell, 1);
+    let open = true;
+    for (let i = 0; i < 100 && open; i++) {
+      await tick();
+      open = existsSync(`/proc/self/fd/${fd}`);
+    }
+    expect(open).toBe(false);
+  });
+
+  it.skipIf(skip !== '')('a hand-made target without the cell is refused', async () => {
+    const io = new AsyncRing(options);
+    rings.push(io);
+    const err = await rejection(io.msgRing({ asyncRingFd: io.ring.fd } as never, 1));
+    expect(err).toBeInstanceOf(TypeError);
   });
 });

@@ -31,13 +31,14 @@ import { IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER, IORING_TIMEOUT_MULTISHOT,
 import { DOORBELL_WRITE_DATA } from './waker.ts';
 import { BufferPool, Chunk, MultishotIterator } from './multishot.ts';
 import {
-  failedIterator, LoopRing, MAX_CHAIN, MSG_BASE, ZC, type LoopRingOptions, type Mapper, type MultishotOptions, type OpOptions,
+  failedIterator, LoopRing, MAX_CHAIN, MSG_BASE, TARGET_OPEN, TARGET_SENDERS, ZC, type LoopRingOptions, type Mapper, type MultishotOptions, type OpOptions,
   type Prep, type RingMessage,
 } from './loop-ring.ts';
 
 /** The largest value msgRing can carry to an AsyncRing. */
 const MSG_MAX = DOORBELL_WRITE_DATA - 1 - MSG_BASE;
 const ETIME = 62;
+const EBADF = 9;
 
 export type AsyncRingOptions = LoopRingOptions;
 export type { MultishotOptions, OpOptions, RingMessage };
@@ -62,6 +63,12 @@ export interface ReceiveOptions extends MultishotOptions {
  */
 export interface MessageTarget {
   readonly asyncRingFd: number;
+  /**
+   * Shared with the ring: says whether it still takes messages, and holds
+   * its fd open while a send is under way (so the fd's number can't be
+   * reused by another ring meanwhile).
+   */
+  readonly cell: SharedArrayBuffer;
 }
 
 // The mappers: made once, so an operation with one allocates nothing more.
@@ -366,12 +373,23 @@ export class AsyncRing extends LoopRing {
     let fd: number;
     let ud: number | bigint = data;
     let len: number;
+    let cell: Int32Array | null = null;
     try {
       if (target instanceof AsyncRing || (typeof target === 'object' && target !== null && 'asyncRingFd' in target)) {
         if (typeof data !== 'number' || !Number.isInteger(data) || data < 0 || data > MSG_MAX) {
           return Promise.reject(new RangeError(`data must be an integer from 0 to ${MSG_MAX} (got ${String(data)})`));
         }
-        fd = target instanceof AsyncRing ? target.ring.fd : target.asyncRingFd;
+        if (target instanceof AsyncRing) {
+          fd = target.ring.fd;
+          cell = target.targetCell;
+        } else {
+          const shared: unknown = target.cell;
+          if (!(shared instanceof SharedArrayBuffer) || shared.byteLength !== 8) {
+            return Promise.reject(new TypeError("a message target must be an AsyncRing's messageTarget"));
+          }
+          fd = target.asyncRingFd;
+          cell = new Int32Array(shared);
+        }
         ud = MSG_BASE + data;
       } else {
         fd = target instanceof IoUring ? target.fd : target;
@@ -380,12 +398,28 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op('msgRing', 0, opts, toVoid, prepMsgRing, fd, len, ud);
+    if (cell === null) return this.op('msgRing', 0, opts, toVoid, prepMsgRing, fd, len, ud);
+    // Counted before the check (both seq-cst): the target's close() either
+    // sees this sender and keeps its fd open until the MSG_RING's own CQE,
+    // or this sender sees the ring closed.
+    const c = cell;
+    Atomics.add(c, TARGET_SENDERS, 1);
+    if (Atomics.load(c, TARGET_OPEN) !== 1) {
+      unsend(c);
+      return Promise.reject(new IoUringError(EBADF, 'msgRing', undefined, 'the target AsyncRing is closed'));
+    }
+    return this.op('msgRing', 0, opts, toVoid, prepMsgRing, fd, len, ud).then(
+      () => unsend(c),
+      (err: unknown) => {
+        unsend(c);
+        throw err;
+      },
+    );
   }
 
   /** What another thread's AsyncRing passes to msgRing to reach messages() here. */
   get messageTarget(): MessageTarget {
-    return { asyncRingFd: this.ring.fd };
+    return { asyncRingFd: this.ring.fd, cell: this.targetCell.buffer as SharedArrayBuffer };
   }
 
   /**
@@ -550,6 +584,11 @@ const dataViewLength = Object.getOwnPropertyDescriptor(DataView.prototype, 'byte
 function lengthOf(buf: unknown): number | undefined {
   if (!ArrayBuffer.isView(buf)) return undefined;
   return (buf instanceof DataView ? dataViewLength : typedLength).call(buf) as number;
+}
+
+function unsend(cell: Int32Array): void {
+  Atomics.sub(cell, TARGET_SENDERS, 1);
+  Atomics.notify(cell, TARGET_SENDERS);
 }
 
 function closeQuietly(fd: number): void {

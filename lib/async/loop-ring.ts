@@ -228,9 +228,41 @@ function wakeThrough(anchor: Anchor): () => void {
 // A LoopRing collected without close(): it had nothing in flight (the anchor
 // holds it strongly while it has), so its ring can be closed as close()
 // would, once libuv has let go of the waker's watcher.
-const dropped = new FinalizationRegistry<{ ring: IoUring; waker: Waker }>(({ ring, waker }) => {
-  void waker.close().then(() => ring.close());
+const dropped = new FinalizationRegistry<{ ring: IoUring; waker: Waker; cell: Int32Array }>(({ ring, waker, cell }) => {
+  shutTarget(cell);
+  void waker.close().then(() => closeWhenUnsent(ring, cell));
 });
+
+// A ring's message cell, shared with every thread that holds its
+// messageTarget: word 0 is 1 while the ring takes messages, word 1 counts
+// senders between their check and their MSG_RING's own CQE. While that
+// count is above 0 the ring fd stays open, so its number can't be reused by
+// another ring and reached by a message meant for this one.
+export const TARGET_OPEN = 0;
+export const TARGET_SENDERS = 1;
+
+// Atomics.waitAsync (V8 8.7, Node 16), which this package's TypeScript libs do not declare.
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+function shutTarget(cell: Int32Array): void {
+  Atomics.store(cell, TARGET_OPEN, 0); // seq-cst: a sender that counted itself after this sees it
+}
+
+// Closes `ring` once no sender is mid-send (at once, almost always). A
+// sender that never finishes (a worker terminated mid-send) leaves the fd
+// open for the life of the process: a leak is safe, a reused number is not.
+function closeWhenUnsent(ring: IoUring, cell: Int32Array): void {
+  const n = Atomics.load(cell, TARGET_SENDERS);
+  if (n === 0) {
+    ring.close();
+    return;
+  }
+  const w = waitAsync(cell, TARGET_SENDERS, n);
+  if (w.async) void w.value.then(() => closeWhenUnsent(ring, cell));
+  else closeWhenUnsent(ring, cell);
+}
 
 /** A ring driven by Node's event loop: AsyncRing is its named operations. */
 export class LoopRing implements AsyncDisposable {
@@ -310,6 +342,8 @@ export class LoopRing implements AsyncDisposable {
   // anything is in flight, weakly otherwise, so a ring dropped idle is
   // collected and `dropped` closes it.
   private readonly anchor: Anchor = { strong: null, weak: new WeakRef(this) };
+  /** @internal the message cell (see TARGET_OPEN) */
+  protected readonly targetCell = new Int32Array(new SharedArrayBuffer(8));
   // Set while close() waits for the last in-flight operation.
   private drained: (() => void) | null = null;
 
@@ -325,7 +359,8 @@ export class LoopRing implements AsyncDisposable {
       throw err;
     }
     this.newSlot(); // slot 0: the library's own entries
-    dropped.register(this, { ring: this.ring, waker: this.waker }, this.anchor);
+    Atomics.store(this.targetCell, TARGET_OPEN, 1);
+    dropped.register(this, { ring: this.ring, waker: this.waker, cell: this.targetCell }, this.anchor);
   }
 
   /** Operations started and not yet settled (multishot operations included, parked ones waiting for a buffer too). */
@@ -1029,6 +1064,7 @@ export class LoopRing implements AsyncDisposable {
     if (this.closing !== null) return this.closing;
     this.closed = true;
     dropped.unregister(this.anchor);
+    shutTarget(this.targetCell);
     this.closing = (async () => {
       for (const w of this.backlog.splice(0)) {
         this.settle(w.slot, 0, new IoUringError(ECANCELED, this.names[w.slot]!, undefined, 'the AsyncRing was closed before the operation started'));
@@ -1055,7 +1091,7 @@ export class LoopRing implements AsyncDisposable {
       }
       // The ring fd may be closed only after libuv let go of its watcher.
       await this.waker.close();
-      this.ring.close();
+      closeWhenUnsent(this.ring, this.targetCell);
     })();
     return this.closing;
   }
