@@ -6,6 +6,7 @@
  * not ask for (a msgRing aimed at its fd) settle nothing.
  */
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readlinkSync, writeSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
 import { AsyncRing, type AsyncRingOptions } from '../lib/async/async-ring.ts';
@@ -207,5 +208,28 @@ describe.each(variants.map((v) => [v.name, v] as const))('messageTarget, %s', (_
     rings.push(io);
     const err = await rejection(io.msgRing({ asyncRingFd: io.ring.fd } as never, 1));
     expect(err).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('address space', () => {
+  it('rings past 25/32 of the address space are refused with IoUringError ENOMEM, while the process can still work', () => {
+    const code = `
+      import { AsyncRing } from ${JSON.stringify(new URL('../lib/async/async-ring.ts', import.meta.url).pathname)};
+      const rings = [];
+      try {
+        for (let i = 0; i < 100; i++) rings.push(new AsyncRing());
+        console.log('made', rings.length);
+      } catch (err) {
+        console.log('refused after', rings.length, err.name, err.code, err.syscall);
+      }
+      await Promise.all(rings.map((r) => r.nop()));
+      for (const r of rings) await r.close();
+      console.log('closed');
+    `;
+    // RLIMIT_AS of 128 GiB in the child: room for a few 10 GiB reservations, not 100.
+    const out = execFileSync('/bin/sh', ['-c', `ulimit -v ${128 * 1024 * 1024} && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, code], {
+      encoding: 'utf8', timeout: 60_000,
+    }).trim();
+    expect(out).toMatch(/^refused after [1-9]\d* IoUringError ENOMEM io_uring_setup\nclosed$/);
   });
 });
