@@ -76,7 +76,14 @@ const toVoid: Mapper = () => undefined;
 const toStatx: Mapper = (_res, buf) => decodeStatx(buf as Uint8Array);
 const toSiginfo: Mapper = (_res, info) => readSiginfo(info as ArrayBufferView);
 
-/** A ring driven by Node's event loop, with a promise per operation. */
+/**
+ * A ring driven by Node's event loop, with a promise per operation. Every
+ * method that returns a promise rejects, never throws, whatever its
+ * arguments; every method that returns an iterator returns one, and its
+ * first next() throws the refusal. (bufferPool, which returns a pool,
+ * throws.) A ring dropped without close() is closed once collected, which
+ * it can be only while nothing is in flight.
+ */
 export class AsyncRing extends LoopRing {
   /** IORING_OP_NOP: resolves with 0. */
   nop(opts?: OpOptions): Promise<number> {
