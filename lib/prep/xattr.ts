@@ -93,6 +93,7 @@ export function prepFsetxattr(sqe: Sqe, fd: number, name: string | Uint8Array, v
 export function prepGetxattr(
   sqe: Sqe, name: string | Uint8Array, value: ArrayBufferView | null, path: string | Uint8Array, len = value?.byteLength ?? 0,
 ): void {
+  if (path === null || path === undefined) throw new TypeError('path must be a string or a Uint8Array');
   prepXattr(IORING_OP_GETXATTR, sqe, 0, name, value, len, path, 0);
 }
 
@@ -108,5 +109,6 @@ export function prepGetxattr(
 export function prepSetxattr(
   sqe: Sqe, name: string | Uint8Array, value: ArrayBufferView, path: string | Uint8Array, flags = 0, len = value?.byteLength,
 ): void {
+  if (path === null || path === undefined) throw new TypeError('path must be a string or a Uint8Array');
   prepXattr(IORING_OP_SETXATTR, sqe, 0, name, value, len, path, flags);
 }
