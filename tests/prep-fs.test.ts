@@ -17,7 +17,7 @@ import * as ffi from '../ffi/index.ts';
 import { addressOf, view } from '../ffi/index.ts';
 import { IoUring } from '../lib/ring/io-uring.ts';
 import type { Sqe } from '../lib/ring/sqe.ts';
-import { prepNop, prepRead, prepWrite } from '../lib/prep/rw.ts';
+import { prepNop, prepRead, prepReadv, prepWrite } from '../lib/prep/rw.ts';
 import * as layout from '../lib/uapi/layout.ts';
 import {
   IORING_FILE_INDEX_ALLOC, IORING_FIXED_FD_NO_CLOEXEC, IORING_REGISTER_FILES2, IORING_RSRC_REGISTER_SPARSE,
@@ -385,6 +385,51 @@ describe('the kernel judges what fits its field', () => {
     fs.closeSync(fd2);
     expect(run(ring, (s) => prepOpenat(s, -1, 'relative'))).toBe(-EBADF);
   }));
+});
+
+describe('arrays of buffers are read once, and the copy kept', () => {
+  itOp(IORING_OP_READV, 'a readv whose caller empties the array after prep still fills its buffers, which live until the CQE', async () => {
+    using ring = new IoUring(4);
+    const [r, w] = pipe();
+    const arr: Uint8Array[] = [new Uint8Array(new ArrayBuffer(4096)), new Uint8Array(new ArrayBuffer(4096))];
+    const refs = arr.map((b) => new WeakRef(b));
+    const sqe = ring.getSqe()!;
+    prepReadv(sqe, r, arr, -1);
+    sqe.userData = 7;
+    ring.submit(); // parks: the pipe is empty
+    arr.length = 0; // the caller lets go of its array, and so of the buffers
+    // A WeakRef made in this job holds its target until the job ends.
+    await new Promise((res) => setImmediate(res));
+    for (let i = 0; i < 3; i++) forceGc();
+    const canary = new Uint8Array(4096 * 4).fill(0xc3); // memory a freed buffer could have become
+    const data = Buffer.alloc(4096 + 10, 0x11);
+    data.fill(0x22, 4096);
+    expect(fs.writeSync(w, data)).toBe(data.length);
+    const cqe = ring.waitCqe();
+    expect([cqe.userData, cqe.res]).toEqual([7, data.length]);
+    const [a, b] = refs.map((x) => x.deref()); // held until the CQE is consumed
+    expect(a?.every((x) => x === 0x11)).toBe(true);
+    expect(b?.subarray(0, 10).every((x) => x === 0x22)).toBe(true);
+    expect(canary.every((x) => x === 0xc3)).toBe(true);
+    ring.cqeSeen(cqe);
+  });
+
+  itOp(IORING_OP_READV, 'an array Proxy whose length changes between reads: nr_segs is the count read once, the count encoded', () => {
+    using ring = new IoUring(2);
+    const bufs = [Buffer.alloc(8)];
+    let reads = 0;
+    const lying = new Proxy(bufs, { get: (t, k) => (k === 'length' ? (reads++ < 3 ? 1 : 1024) : Reflect.get(t, k)) });
+    for (const prep of [(q: Sqe) => prepReadv(q, 3, lying), (q: Sqe) => prepWritev2(q, 3, lying, 0, 0), (q: Sqe) => prepReadv(q, 3, lying, 0)]) {
+      reads = 0;
+      const sqe = ring.getSqe()!;
+      prep(sqe);
+      expect(sqe.len).toBe(1); // nr_segs
+      expect(reads).toBe(1);
+      prepNop(sqe);
+      ring.submit();
+      ring.cqeSeen(ring.waitCqe());
+    }
+  });
 });
 
 describe('open and close', () => {

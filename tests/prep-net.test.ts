@@ -659,6 +659,55 @@ describe('the kernel judges what fits its field', () => {
   });
 });
 
+describe('memory the kernel writes stays the encoder\'s to check', () => {
+  itOps([IORING_OP_RECVMSG], 'a recvmsg whose caller empties its iov array after prep fills the buffers it was given, held until the CQE', async () => {
+    using ring = new IoUring(8);
+    const [client, server] = streamPair(ring, 'unix');
+    const iov: Uint8Array[] = [new Uint8Array(new ArrayBuffer(4096)), new Uint8Array(new ArrayBuffer(4096))];
+    const refs = iov.map((b) => new WeakRef(b));
+    const init = { iov };
+    queue(ring, (s) => prepRecvmsg(s, server, init, MSG_WAITALL), 9);
+    ring.submit();
+    iov.length = 0;
+    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 3; i++) forceGc();
+    const canary = new Uint8Array(4096 * 4).fill(0xc3);
+    const data = new Uint8Array(8192).fill(0x11, 0, 4096).fill(0x22, 4096);
+    sendAll(ring, client, data);
+    const cqe = ring.waitCqe();
+    expect([cqe.userData, cqe.res]).toEqual([9, 8192]);
+    const [a, b] = refs.map((x) => x.deref());
+    expect(a?.every((x) => x === 0x11)).toBe(true);
+    expect(b?.every((x) => x === 0x22)).toBe(true);
+    expect(canary.every((x) => x === 0xc3)).toBe(true);
+    ring.cqeSeen(cqe);
+  });
+
+  itOps([IORING_OP_ACCEPT], 'two accepts sharing one addrlen cell: each address lands in its own buffer, nothing past it', () => {
+    using ring = new IoUring(8);
+    const l = listener(ring, 'IPv6');
+    const cell = new Uint32Array(1);
+    // Each buffer has room for any address, then a canary.
+    const mem = [new Uint8Array(SOCKADDR_STORAGE_SIZE + 16).fill(0xc3), new Uint8Array(SOCKADDR_STORAGE_SIZE + 16).fill(0xc3)];
+    const addrs = mem.map((m) => m.subarray(0, SOCKADDR_STORAGE_SIZE));
+    queue(ring, (s) => prepAccept(s, l.fd, addrs[0]!, cell), 1);
+    queue(ring, (s) => prepAccept(s, l.fd, addrs[1]!, cell), 2);
+    ring.submit();
+    cell[0] = 0x7fffffff; // the cell is the caller's: no room it claims can overrun
+    const c1 = socket(ring, AF_INET6, SOCK_STREAM);
+    const c2 = socket(ring, AF_INET6, SOCK_STREAM);
+    queue(ring, (s) => prepConnect(s, c1, l.addr), 3);
+    queue(ring, (s) => prepConnect(s, c2, l.addr), 4);
+    const done = submitReap(ring, 4);
+    for (const d of done) expect(d.res).toBeGreaterThanOrEqual(0);
+    for (const d of done.filter((x) => x.userData <= 2)) track(d.res);
+    for (const m of mem) {
+      expect(decodeSockaddr(m.subarray(0, sockaddr_in6.sizeof)).family).toBe(AF_INET6);
+      expect(m.subarray(SOCKADDR_STORAGE_SIZE).every((x) => x === 0xc3)).toBe(true);
+    }
+  });
+});
+
 describe('on the kernel (loopback)', () => {
   const probe = tryRing(2);
   const why = typeof probe === 'string' ? probe : (probe.close(), '');
