@@ -24,12 +24,20 @@
 // 2^52 up (below the doorbell's two) are messages other rings posted with
 // msgRing, read with messages().
 //
-// The CQ never overflows: `expected` counts the CQEs the kernel may still
-// post for what is in flight (one per entry, two for a zero-copy send, one
-// for a multishot operation's final CQE), and an operation waits in the
-// backlog until its CQEs fit. A multishot operation's intermediate CQEs are
-// not counted; if they overflow the CQ the kernel ends the operation, and
-// the iterator re-arms it.
+// The CQ rarely overflows, and nothing is lost when it does: `expected`
+// counts the CQEs the kernel may still post for the single-shot operations
+// in flight (one per entry, two for a zero-copy send), and a new operation
+// waits in the backlog while they would not fit, but for one turn of the
+// loop at most (relieve()): what is in flight may be idle connections that
+// never complete. A multishot operation reserves nothing: when its CQE finds
+// the CQ full the kernel ends it and the iterator re-arms it. CQEs the CQ
+// had no room for the kernel keeps in order (IORING_FEAT_NODROP, Linux 5.5)
+// until reap() flushes them.
+//
+// Cancels: an ASYNC_CANCEL entry, or, while an IOSQE_IO_DRAIN entry may hold
+// the SQ back and in close(), IORING_REGISTER_SYNC_CANCEL (cancelSlot()).
+// A multishot operation that re-arms faster than a cancel finds it is ended
+// by letting the CQ fill (streamCancelled()).
 //
 // The hot path (a lone operation with no options: most reads and writes)
 // allocates the promise and nothing else. Its encoder runs straight into
@@ -45,13 +53,13 @@ import { IoUringError } from '../errors.ts';
 import { IoUring, type IoUringOptions, type Timeout } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { addressFor } from '../ring/memory.ts';
-import { prepRw } from '../prep/rw.ts';
+import { prepNop, prepRw } from '../prep/rw.ts';
 import { makeTimespec } from '../prep/timeout.ts';
 import {
-  IORING_ASYNC_CANCEL_USERDATA, IORING_CQE_F_MORE, IORING_CQE_F_NOTIF, IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
-  IORING_SETUP_DEFER_TASKRUN, IOSQE_ASYNC, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_LINK,
+  IORING_ASYNC_CANCEL_USERDATA, IORING_CQE_F_MORE, IORING_CQE_F_NOTIF, IORING_FEAT_CQE_SKIP, IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
+  IORING_REGISTER_SYNC_CANCEL, IORING_SETUP_DEFER_TASKRUN, IOSQE_ASYNC, IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_LINK,
 } from '../uapi/constants.ts';
-import { __kernel_timespec } from '../uapi/layout.ts';
+import { __kernel_timespec, io_uring_sync_cancel_reg } from '../uapi/layout.ts';
 import { createWaker, type Waker } from './waker.ts';
 import { BufferPool, MultishotIterator } from './multishot.ts';
 
@@ -69,6 +77,10 @@ const ENOMEM = 12;
 const ETIME = 62;
 const ENOBUFS = 105;
 const EINTR = 4;
+const EINVAL = 22;
+const EALREADY = 114;
+/** The position a multishot operation's own cancels post under (a stream is never a chain). */
+const CANCEL_POS = MAX_CHAIN - 1;
 /** SQE flags an operation may ask for (the rest are this layer's to set). */
 const USER_SQE_FLAGS = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_ASYNC;
 
@@ -79,6 +91,7 @@ const CHAIN = 4; // a chain: each position's res collected in `chains`
 const SIGNAL = 8; // an abort listener in `listeners`
 const OUT = 16; // what the encoder returned, in `outs`, for the mapper
 const OPTS = 64; // a signal or keep list in `signals` / `keepLists`
+const DRAIN = 128; // an entry of it has IOSQE_IO_DRAIN (counted in `drains`)
 /** A zero-copy send: it settles on the notification CQE. */
 export const ZC = 32;
 
@@ -155,6 +168,12 @@ interface Stream {
   sawMore: boolean;
   // Re-armed after ENOBUFS, and no value since.
   starved: boolean;
+  // Cancels of it that found nothing while it went on posting (see streamCancelled).
+  misses: number;
+  // Cancel it again at its next CQE.
+  recancel: boolean;
+  // The ring's `overflows` when it was last armed.
+  overflows: number;
 }
 
 export function abortError(signal: AbortSignal): Error {
@@ -319,8 +338,9 @@ export class LoopRing implements AsyncDisposable {
   private readonly chains: (number[] | undefined)[] = [];
   private readonly streams: (Stream | undefined)[] = [];
   private readonly free: number[] = [];
-  // CQEs the kernel may still post for what is in flight: kept at or under
-  // the CQ size so the CQ never overflows.
+  // CQEs the kernel may still post for the single-shot operations in flight
+  // (multishot ones reserve none): new ones wait, for a turn of the loop at
+  // most, while it is over the CQ size (see relieve()).
   private expected = 0;
   private readonly cqLimit: number;
   private inflight = 0;
@@ -330,6 +350,32 @@ export class LoopRing implements AsyncDisposable {
   // Set the moment close() is called, before it submits its cancels.
   private closed = false;
   private readonly flushFn = () => this.flush();
+  // Live operations with an IOSQE_IO_DRAIN entry: while any is, a cancel may
+  // be held back behind one, and goes through IORING_REGISTER_SYNC_CANCEL.
+  private drains = 0;
+  // struct io_uring_sync_cancel_reg for syncCancel(), made once; null once
+  // the kernel has said it has no synchronous cancel (before Linux 6.0).
+  private syncArg: Uint8Array | null = null;
+  private readonly syncWords: Uint32Array;
+  private readonly cqeSkip: boolean;
+  // The entries issue() has taken for the operation it is writing.
+  private readonly taken: Sqe[] = [];
+  // Set while reap() walks the CQ: nothing then may submit or reap again.
+  private reaping = false;
+  // CQEs at the head of the CQ already handled but not handed back, and the
+  // stream that holds them back (see starve()).
+  private peeked = 0;
+  private starving: Stream | null = null;
+  private starvingSlot = 0;
+  // Times reap() found CQEs in the kernel's overflow list.
+  private overflows = 0;
+  private reapQueued = false;
+  private readonly reapLater = () => {
+    this.reapQueued = false;
+    if (this.ring.isClosed) return;
+    if (this.deferred) this.ring.getEvents();
+    this.reap();
+  };
   // One executor for every promise, made once: it puts the settle
   // functions in the slot `executorSlot` names.
   private executorSlot = 0;
@@ -355,6 +401,7 @@ export class LoopRing implements AsyncDisposable {
   private readonly newTurn = () => {
     this.turnQueued = false;
     this.flushesThisTurn = 0;
+    if (this.backlog.length > 0 && !this.ring.isClosed) this.relieve();
     if (!this.ring.isClosed && this.inflight === 0 && this.inbox === null) {
       this.waker.disarm();
       this.anchor.strong = null; // nothing in flight: collectable (see dropped)
@@ -378,6 +425,13 @@ export class LoopRing implements AsyncDisposable {
     }
     this.deferred = (this.ring.flags & IORING_SETUP_DEFER_TASKRUN) !== 0;
     this.cqLimit = this.ring.cqEntries;
+    this.cqeSkip = (this.ring.features & IORING_FEAT_CQE_SKIP) !== 0;
+    this.syncArg = new Uint8Array(new ArrayBuffer(io_uring_sync_cancel_reg.sizeof));
+    // fd -1 (no IORING_ASYNC_CANCEL_FD); timeout { 0, 0 }: a match the
+    // kernel can't stop at once (running in io-wq, signalled) is left to
+    // post its CQE, instead of blocking the event loop until it does.
+    new DataView(this.syncArg.buffer).setInt32(io_uring_sync_cancel_reg.fd, -1, true);
+    this.syncWords = new Uint32Array(this.syncArg.buffer);
     try {
       this.waker = createWaker(this.ring, wakeThrough(this.anchor), waker);
     } catch (err) {
@@ -475,6 +529,9 @@ export class LoopRing implements AsyncDisposable {
       ownPool: how.ownPool ?? false,
       sawMore: false,
       starved: false,
+      misses: 0,
+      recancel: false,
+      overflows: 0,
     };
     if (how.pool !== null) how.pool.users++;
     slot = this.take(name, 0, opts, undefined, 1);
@@ -556,7 +613,7 @@ export class LoopRing implements AsyncDisposable {
   }
 
   private enqueue(slot: number, preps: Prep[], opts: OpOptions | undefined): void {
-    if (this.backlog.length > 0 || !this.fits(this.need(slot, preps.length, opts))) {
+    if (this.backlog.length > 0 || !this.room(slot, preps.length, opts)) {
       this.backlog.push({ slot, preps, opts });
     } else {
       this.issue(slot, opts, preps, null);
@@ -619,6 +676,38 @@ export class LoopRing implements AsyncDisposable {
     return this.expected + need + 2 <= this.cqLimit && this.ring.sqSpaceLeft() >= need + 2;
   }
 
+  // fits() for any operation: a multishot one needs SQ room only. Its CQEs
+  // are not reserved in the CQ (an armed receive may wait for hours, and
+  // reserving a slot for each froze a ring at CQ-size connections): when
+  // they find it full, the kernel ends the operation, keeps the final CQE in
+  // its overflow list (IORING_FEAT_NODROP), reap() flushes it, and the
+  // iterator re-arms.
+  private room(slot: number, entries: number, opts: OpOptions | undefined): boolean {
+    if (this.streams[slot] !== undefined) return this.ring.sqSpaceLeft() >= entries + 2;
+    return this.fits(this.need(slot, entries, opts));
+  }
+
+  // At each turn of the loop, what still waits for CQ room goes to the kernel
+  // anyway, as the SQ takes it: what is in flight may not complete for a long
+  // time (idle connections), and nothing may wait forever behind it. Should
+  // more CQEs then arrive at once than the CQ holds, the kernel keeps the
+  // rest (IORING_FEAT_NODROP, Linux 5.5) and reap() flushes them in order.
+  private relieve(): void {
+    while (this.backlog.length > 0 && !this.ring.isClosed) {
+      let issued = 0;
+      while (this.backlog.length > 0) {
+        const w = this.backlog[0]!;
+        const entries = w.preps.length + (this.bits[w.slot]! & TIMEOUT ? 1 : 0);
+        if (this.ring.sqSpaceLeft() < entries + 2) break;
+        this.backlog.shift();
+        this.issue(w.slot, w.opts, w.preps, null);
+        issued++;
+      }
+      if (issued === 0 && this.ring.sqReady() === 0) break;
+      this.flush(); // submits, which frees the SQ for the rest
+    }
+  }
+
   // Arms the waker, counting the CQEs a doorbell's entries will post.
   private arm(): void {
     this.anchor.strong = this;
@@ -640,19 +729,21 @@ export class LoopRing implements AsyncDisposable {
     const gen = this.gens[slot]!;
     const lo = (((gen & 63) << 26) | slot) >>> 0;
     const hi = gen >>> 6;
+    let drain = (extra & IOSQE_IO_DRAIN) !== 0;
     for (let i = 0; i < n; i++) {
       const sqe = ring.getSqe()!;
+      this.taken[i] = sqe;
       let out: unknown;
       try {
         out = preps === null ? enc!(sqe, a, b, c, d, e, f) : preps[i]!(sqe);
+        const written = sqe.flags;
+        if (written & (IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_DRAIN)) {
+          // Success would post no CQE, and the promise would never settle.
+          if (written & IOSQE_CQE_SKIP_SUCCESS) throw new RangeError('an encoder given to run() or chain() may not set IOSQE_CQE_SKIP_SUCCESS: the operation settles on its CQE');
+          drain = true;
+        }
       } catch (err) {
-        // The entry stays the NOP getSqe made it, under the library's own
-        // user_data; earlier links of a chain become a harmless prefix.
-        for (let j = i + 1; j < n; j++) ring.getSqe()!.userData = 0;
-        sqe.userData = 0;
-        this.expected += n;
-        // The prefix already prepared may run: its CQEs arrive under user_data
-        // 0 or under this slot's (then ignored: the generation moves on).
+        this.withdraw(i + 1);
         this.settle(slot, 0, err);
         return;
       }
@@ -674,8 +765,28 @@ export class LoopRing implements AsyncDisposable {
       t.keep(ts);
       t.userData = 0;
     }
-    this.expected += this.need(slot, n, opts);
+    const st = this.streams[slot];
+    if (st === undefined) this.expected += this.need(slot, n, opts);
+    else st.overflows = this.overflows;
+    if (drain) {
+      this.bits[slot] = this.bits[slot]! | DRAIN;
+      this.drains++;
+    }
     this.inflight++;
+  }
+
+  // Takes back the `count` entries issue() wrote for an operation it then
+  // refused (nothing has been submitted since): each becomes a NOP that posts
+  // nothing (IOSQE_CQE_SKIP_SUCCESS, Linux 5.17), with no link, so no part
+  // of a refused chain runs and no memory stays kept.
+  private withdraw(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const sqe = this.taken[i]!;
+      prepNop(sqe);
+      sqe.userData = 0;
+      if (this.cqeSkip) sqe.flags = IOSQE_CQE_SKIP_SUCCESS;
+      else this.expected++; // its CQE comes under the library's user_data
+    }
   }
 
   // Watches the signal take() stored, if any; false (the slot settled with
@@ -717,24 +828,86 @@ export class LoopRing implements AsyncDisposable {
 
   // Cancels every entry of the operation in `slot` (each link of a chain has
   // its own user_data; cancelling the running one fails the rest).
-  private cancelSlot(slot: number): void {
+  //
+  // An ASYNC_CANCEL entry goes through the SQ, and behind an IOSQE_IO_DRAIN
+  // entry whose predecessors never complete the kernel holds every later
+  // entry, the cancel included. So while a drain may be in flight, and in
+  // close(), the cancel is made with IORING_REGISTER_SYNC_CANCEL, which
+  // bypasses the SQ (io_sync_cancel in io_uring/cancel.c), once what is
+  // prepared has been submitted. Neither kind finds an entry the kernel still
+  // holds in its drain queue (cancel.c looks in io-wq, poll, waitid, futex
+  // and timeouts only): for one the synchronous cancel misses, an
+  // ASYNC_CANCEL entry follows it into that queue and finds it once it runs.
+  // `syncOnly` (close()'s later sweeps) queues no entry.
+  private cancelSlot(slot: number, syncOnly = false): void {
+    const sync = (this.closed || this.drains > 0) && this.syncArg !== null && !this.reaping;
+    if (sync && this.ring.sqReady() > 0) {
+      const gen = this.gens[slot];
+      this.flush();
+      if (this.gens[slot] !== gen || !this.live(slot)) return;
+    }
     const n = this.bits[slot]! & CHAIN ? this.chainLens[slot]! : 1;
-    for (let i = 0; i < n; i++) this.cancel(this.userData(slot, i));
+    const own = this.streams[slot] !== undefined ? this.userData(slot, CANCEL_POS) : 0;
+    for (let i = 0; i < n; i++) {
+      const ud = this.userData(slot, i);
+      if (sync && this.syncCancel(ud)) continue;
+      if (!syncOnly) this.cancel(ud, own);
+    }
   }
 
-  // An ASYNC_CANCEL of `ud`; its own CQE is the library's.
-  private cancel(ud: number): void {
-    if (!this.fits(1)) {
-      // The SQ is full of what is being submitted: submit first.
-      this.flush();
+  // IORING_REGISTER_SYNC_CANCEL of the first entry under `ud`: true when the
+  // kernel found it (its CQE follows, or it is running in io-wq and has been
+  // signalled), false when it did not (or has no synchronous cancel).
+  private syncCancel(ud: number): boolean {
+    const arg = this.syncArg!;
+    const u = this.syncWords; // addr (u64, words 0 and 1): the user_data to match
+    u[0] = ud >>> 0;
+    u[1] = Math.floor(ud / 4294967296);
+    try {
+      this.ring.registerRaw(IORING_REGISTER_SYNC_CANCEL, arg, 1);
+      return true;
+    } catch (err) {
+      const errno = err instanceof IoUringError ? -err.errno : 0;
+      if (errno === EINVAL) this.syncArg = null; // no such registration (before Linux 6.0)
+      return errno === EALREADY || errno === ETIME;
+    }
+  }
+
+  // An ASYNC_CANCEL of `ud`; its CQE comes under `own` (the library's 0, or
+  // a multishot operation's CANCEL_POS, whose result streamCancelled reads).
+  private cancel(ud: number, own = 0): boolean {
+    if (this.ring.sqSpaceLeft() < 1) {
+      if (this.reaping) return false;
+      this.flush(); // the SQ is full of what is being submitted: submit first
     }
     const sqe = this.ring.getSqe();
-    if (sqe === null) return;
+    if (sqe === null) return false;
     prepRw(IORING_OP_ASYNC_CANCEL, sqe, -1, ud, 0, 0);
-    sqe.rwFlags = IORING_ASYNC_CANCEL_USERDATA | 1; // IORING_ASYNC_CANCEL_ALL: every entry under ud
-    sqe.userData = 0;
+    sqe.rwFlags = IORING_ASYNC_CANCEL_USERDATA | 1; // IORING_ASYNC_CANCEL_ALL: every entry under ud; res counts them
+    sqe.userData = own;
     this.expected++;
     this.scheduleFlush();
+    return true;
+  }
+
+  // The CQE of a cancel of the multishot operation in `slot`, still live.
+  // Found (res > 0): its final CQE follows. Found nothing: it was between two
+  // CQEs. A multishot timeout that fired is off the kernel's timeout list
+  // until its task work posts the tick and re-arms it, and with an interval
+  // of 0 or 1 us it fires again before any cancel arrives (on a DEFER_TASKRUN
+  // ring always: the task work runs inside this thread's own io_uring_enter).
+  // So: cancel again right after its next CQE; if that misses too, stop
+  // handing CQ slots back (starve) until the CQ is full, which ends any
+  // multishot operation (its next CQE finds no room; see the iterator's
+  // re-arm in streamCqe, skipped once it is stopping).
+  private streamCancelled(slot: number, st: Stream, res: number): void {
+    if (res > 0) return;
+    if (++st.misses === 1 || this.starving !== null) {
+      st.recancel = true;
+    } else {
+      this.starving = st;
+      this.starvingSlot = slot;
+    }
   }
 
   private scheduleFlush(): void {
@@ -767,20 +940,39 @@ export class LoopRing implements AsyncDisposable {
 
   private reap(): void {
     const ring = this.ring;
+    this.reaping = true;
+    // At most two CQs' worth a call: CQEs that keep coming as fast as they
+    // are read (a multishot timeout of 0 ticks as often as the task enters
+    // the kernel) must not keep the loop from turning and the consumer from
+    // running. The rest is read after a turn.
+    let budget = 2 * this.cqLimit;
     for (;;) {
-      let n = ring.cqReady();
-      if (n === 0) {
-        // CQEs the CQ had no room for (a multishot operation's, which are
-        // not counted) wait in the kernel's overflow list, and the ring fd
-        // stays readable until they are flushed into the CQ.
+      let n = ring.cqReady() - this.peeked;
+      if (n <= 0) {
+        // CQEs the CQ had no room for wait in the kernel's overflow list
+        // (IORING_FEAT_NODROP), and the ring fd stays readable until they
+        // are flushed into the CQ, in order, as room appears.
         if (!ring.cqHasOverflow()) break;
+        this.overflows++;
+        if (this.peeked > 0) {
+          // Starved full: whatever the kernel had to end is in that list.
+          this.starving = null;
+          ring.cqAdvance(this.peeked);
+          this.peeked = 0;
+        }
         ring.getEvents();
         n = ring.cqReady();
         if (n === 0) break;
       }
+      if (budget <= 0) {
+        this.queueReap();
+        break;
+      }
+      budget -= n;
       // The CQEs as words: user_data low and high, res, flags.
       const cq = ring.cqes;
-      for (let i = 0; i < n; i++) {
+      const from = this.peeked;
+      for (let i = from; i < from + n; i++) {
         const o = ring.cqeOffset(i);
         const lo = cq[o]!;
         const hi = cq[o + 1]!;
@@ -802,27 +994,48 @@ export class LoopRing implements AsyncDisposable {
         const slot = lo & SLOT_MASK;
         const flags = cq[o + 3]!;
         const st = this.streams[slot];
-        // Counted: every final CQE, and a zero-copy send's result (need()
-        // counts two for it). Not: the CQEs with F_MORE of a multishot
-        // operation, or of whatever a run() encoder started.
-        if (!(flags & IORING_CQE_F_MORE) || (st === undefined && this.bits[slot]! & ZC)) this.expected--;
+        const position = (lo >>> SLOT_BITS) & (MAX_CHAIN - 1);
+        const live = hi * 64 + (lo >>> 26) === this.gens[slot] && (this.bits[slot]! & LIVE) !== 0;
+        // Counted: every final CQE, a zero-copy send's result (need() counts
+        // two for it), and the cancels of a multishot operation. Not: the
+        // CQEs of a multishot operation (room() reserves none), or those
+        // with F_MORE of whatever a run() encoder started.
+        if (st !== undefined && live ? position === CANCEL_POS : !(flags & IORING_CQE_F_MORE) || (st === undefined && this.bits[slot]! & ZC)) this.expected--;
         // Stale (an earlier use of the slot), or not this ring's at all: a
         // position past the operation's entries is nothing it issued.
-        if (hi * 64 + (lo >>> 26) !== this.gens[slot] || !(this.bits[slot]! & LIVE) || ((lo >>> SLOT_BITS) & (MAX_CHAIN - 1)) >= this.chainLens[slot]!) continue;
+        if (!live) continue;
+        if (position >= this.chainLens[slot]!) {
+          if (position === CANCEL_POS && st !== undefined) this.streamCancelled(slot, st, cq[o + 2]! | 0);
+          continue;
+        }
         if (st !== undefined) this.streamCqe(slot, st, cq[o + 2]! | 0, flags);
-        else this.complete(slot, cq[o + 2]! | 0, flags, (lo >>> SLOT_BITS) & (MAX_CHAIN - 1));
+        else this.complete(slot, cq[o + 2]! | 0, flags, position);
       }
-      ring.cqAdvance(n);
+      const starving = this.starving;
+      if (starving !== null && starving === this.streams[this.starvingSlot] && !ring.cqHasOverflow()) {
+        this.peeked += n; // handled, held back: see streamCancelled
+      } else {
+        this.starving = null;
+        ring.cqAdvance(this.peeked + n);
+        this.peeked = 0;
+      }
     }
+    this.reaping = false;
     // Room may have opened for operations that were waiting for it.
     while (this.backlog.length > 0) {
       const w = this.backlog[0]!;
-      if (!this.fits(this.need(w.slot, w.preps.length, w.opts))) break;
+      if (!this.room(w.slot, w.preps.length, w.opts)) break;
       this.backlog.shift();
       this.issue(w.slot, w.opts, w.preps, null);
     }
     this.rearmOrIdle();
     if (ring.sqReady() > 0) this.scheduleFlush();
+  }
+
+  private queueReap(): void {
+    if (this.reapQueued) return;
+    this.reapQueued = true;
+    setImmediate(this.reapLater);
   }
 
   private queueTurn(): void {
@@ -899,11 +1112,14 @@ export class LoopRing implements AsyncDisposable {
     }
     if (flags & IORING_CQE_F_MORE) {
       st.sawMore = true;
+      if (st.recancel && this.cancel(this.userData(slot, 0), this.userData(slot, CANCEL_POS))) st.recancel = false;
       return;
     }
     this.inflight--;
     const stopped = st.it.returned || this.aborted[slot] !== undefined || this.closed;
-    const wasMultishot = st.sawMore;
+    // The CQ overflowed since it was armed: its first CQE may have found no
+    // room, which ends it as surely as a later one.
+    const wasMultishot = st.sawMore || st.overflows !== this.overflows;
     st.sawMore = false;
     if (!stopped && st.rearm && v !== undefined && wasMultishot && !(st.finished?.() ?? false)) {
       // Ended after a value, having been multishot (the kernel stops one
@@ -935,6 +1151,7 @@ export class LoopRing implements AsyncDisposable {
     if (st.it.returned) error = null;
     else if (signal !== undefined) error = abortError(signal);
     else if (res < 0 && v === undefined) error = this.failure(slot, res);
+    else if (this.closed && st.rearm && v !== undefined && wasMultishot && !(st.finished?.() ?? false)) error = this.closedError(slot); // ended by the kernel, not re-armed for the close
     this.finishStream(slot, st, error);
   }
 
@@ -1008,7 +1225,8 @@ export class LoopRing implements AsyncDisposable {
   // The slot is done: forget what it held, move its generation on, free it.
   private release(slot: number): void {
     const bits = this.bits[slot]!;
-    if (bits & (CHAIN | TIMEOUT | SIGNAL | OUT | OPTS)) {
+    if (bits & (CHAIN | TIMEOUT | SIGNAL | OUT | OPTS | DRAIN)) {
+      if (bits & DRAIN) this.drains--;
       if (bits & OPTS) {
         this.signals[slot] = undefined;
         this.keepLists[slot] = undefined;
@@ -1113,7 +1331,21 @@ export class LoopRing implements AsyncDisposable {
           if (this.live(slot)) this.cancelSlot(slot);
         }
         this.flush();
-        await done;
+        // An entry the kernel held in its drain queue when those cancels ran
+        // is started once what it waited for ends, and may then wait too
+        // (drains stacked on one another): sweep again until none is left.
+        const sweep = setInterval(() => {
+          if (this.ring.isClosed || this.inflight === 0) return;
+          for (let slot = 1; slot < this.slots; slot++) {
+            if (this.live(slot)) this.cancelSlot(slot, true);
+          }
+        }, 20);
+        sweep.unref();
+        try {
+          await done;
+        } finally {
+          clearInterval(sweep);
+        }
       }
       // The ring fd may be closed only after libuv let go of its watcher.
       await this.waker.close();
