@@ -401,7 +401,7 @@ export class LoopRing implements AsyncDisposable {
   private readonly newTurn = () => {
     this.turnQueued = false;
     this.flushesThisTurn = 0;
-    if (this.backlog.length > 0 && !this.ring.isClosed) this.relieve();
+    if (this.backlog.length > 0 && !this.ring.isClosed) this.#relieve();
     if (!this.ring.isClosed && this.inflight === 0 && this.inbox === null) {
       this.waker.disarm();
       this.anchor.strong = null; // nothing in flight: collectable (see dropped)
@@ -613,7 +613,7 @@ export class LoopRing implements AsyncDisposable {
   }
 
   private enqueue(slot: number, preps: Prep[], opts: OpOptions | undefined): void {
-    if (this.backlog.length > 0 || !this.room(slot, preps.length, opts)) {
+    if (this.backlog.length > 0 || !this.#room(slot, preps.length, opts)) {
       this.backlog.push({ slot, preps, opts });
     } else {
       this.issue(slot, opts, preps, null);
@@ -682,7 +682,7 @@ export class LoopRing implements AsyncDisposable {
   // they find it full, the kernel ends the operation, keeps the final CQE in
   // its overflow list (IORING_FEAT_NODROP), reap() flushes it, and the
   // iterator re-arms.
-  private room(slot: number, entries: number, opts: OpOptions | undefined): boolean {
+  #room(slot: number, entries: number, opts: OpOptions | undefined): boolean {
     if (this.streams[slot] !== undefined) return this.ring.sqSpaceLeft() >= entries + 2;
     return this.fits(this.need(slot, entries, opts));
   }
@@ -692,7 +692,7 @@ export class LoopRing implements AsyncDisposable {
   // time (idle connections), and nothing may wait forever behind it. Should
   // more CQEs then arrive at once than the CQ holds, the kernel keeps the
   // rest (IORING_FEAT_NODROP, Linux 5.5) and reap() flushes them in order.
-  private relieve(): void {
+  #relieve(): void {
     while (this.backlog.length > 0 && !this.ring.isClosed) {
       let issued = 0;
       while (this.backlog.length > 0) {
@@ -743,7 +743,7 @@ export class LoopRing implements AsyncDisposable {
           drain = true;
         }
       } catch (err) {
-        this.withdraw(i + 1);
+        this.#withdraw(i + 1);
         this.settle(slot, 0, err);
         return;
       }
@@ -779,7 +779,7 @@ export class LoopRing implements AsyncDisposable {
   // refused (nothing has been submitted since): each becomes a NOP that posts
   // nothing (IOSQE_CQE_SKIP_SUCCESS, Linux 5.17), with no link, so no part
   // of a refused chain runs and no memory stays kept.
-  private withdraw(count: number): void {
+  #withdraw(count: number): void {
     for (let i = 0; i < count; i++) {
       const sqe = this.taken[i]!;
       prepNop(sqe);
@@ -850,7 +850,7 @@ export class LoopRing implements AsyncDisposable {
     const own = this.streams[slot] !== undefined ? this.userData(slot, CANCEL_POS) : 0;
     for (let i = 0; i < n; i++) {
       const ud = this.userData(slot, i);
-      if (sync && this.syncCancel(ud)) continue;
+      if (sync && this.#syncCancel(ud)) continue;
       if (!syncOnly) this.cancel(ud, own);
     }
   }
@@ -858,7 +858,7 @@ export class LoopRing implements AsyncDisposable {
   // IORING_REGISTER_SYNC_CANCEL of the first entry under `ud`: true when the
   // kernel found it (its CQE follows, or it is running in io-wq and has been
   // signalled), false when it did not (or has no synchronous cancel).
-  private syncCancel(ud: number): boolean {
+  #syncCancel(ud: number): boolean {
     const arg = this.syncArg!;
     const u = this.syncWords; // addr (u64, words 0 and 1): the user_data to match
     u[0] = ud >>> 0;
@@ -900,7 +900,7 @@ export class LoopRing implements AsyncDisposable {
   // handing CQ slots back (starve) until the CQ is full, which ends any
   // multishot operation (its next CQE finds no room; see the iterator's
   // re-arm in streamCqe, skipped once it is stopping).
-  private streamCancelled(slot: number, st: Stream, res: number): void {
+  #streamCancelled(slot: number, st: Stream, res: number): void {
     if (res > 0) return;
     if (++st.misses === 1 || this.starving !== null) {
       st.recancel = true;
@@ -965,7 +965,7 @@ export class LoopRing implements AsyncDisposable {
         if (n === 0) break;
       }
       if (budget <= 0) {
-        this.queueReap();
+        this.#queueReap();
         break;
       }
       budget -= n;
@@ -1005,7 +1005,7 @@ export class LoopRing implements AsyncDisposable {
         // position past the operation's entries is nothing it issued.
         if (!live) continue;
         if (position >= this.chainLens[slot]!) {
-          if (position === CANCEL_POS && st !== undefined) this.streamCancelled(slot, st, cq[o + 2]! | 0);
+          if (position === CANCEL_POS && st !== undefined) this.#streamCancelled(slot, st, cq[o + 2]! | 0);
           continue;
         }
         if (st !== undefined) this.streamCqe(slot, st, cq[o + 2]! | 0, flags);
@@ -1024,7 +1024,7 @@ export class LoopRing implements AsyncDisposable {
     // Room may have opened for operations that were waiting for it.
     while (this.backlog.length > 0) {
       const w = this.backlog[0]!;
-      if (!this.room(w.slot, w.preps.length, w.opts)) break;
+      if (!this.#room(w.slot, w.preps.length, w.opts)) break;
       this.backlog.shift();
       this.issue(w.slot, w.opts, w.preps, null);
     }
@@ -1032,7 +1032,7 @@ export class LoopRing implements AsyncDisposable {
     if (ring.sqReady() > 0) this.scheduleFlush();
   }
 
-  private queueReap(): void {
+  #queueReap(): void {
     if (this.reapQueued) return;
     this.reapQueued = true;
     setImmediate(this.reapLater);
