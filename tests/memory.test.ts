@@ -3,8 +3,10 @@
 // internal slots; a view is checked for detachment every time it is used;
 // a buffer whose address the kernel has can't be detached by transfer().
 import { describe, expect, it, afterEach } from 'vitest';
-import { IoUring, bufferAddress, prepRead, registerBuffers, registerFiles } from '../lib/index.ts';
-import { ringUnavailable } from './helpers.ts';
+import { closeSync, writeSync } from 'node:fs';
+import * as ffi from '../ffi/index.ts';
+import { IoUring, bufferAddress, prepNop, prepRead, registerBuffers, registerFiles } from '../lib/index.ts';
+import { forceGc, ringUnavailable } from './helpers.ts';
 
 const noRing = ringUnavailable();
 const rings: IoUring[] = [];
@@ -118,5 +120,53 @@ describe('arrays read once', () => {
     });
     registerFiles(r, fds);
     expect(lengthReads).toBe(1);
+  });
+});
+
+describe('memory held per operation, whatever user_data the caller picks', () => {
+  it.skipIf(noRing)('a NOP sharing a read\'s user_data does not let the read\'s buffer go at its own CQE', async () => {
+    const r = ring();
+    const p = ffi.pipe();
+    if (typeof p === 'number') throw new Error(`pipe: ${p}`);
+    const [rd, wr] = p;
+    // Made in a function of its own, so no local of this one keeps it.
+    const ref = ((): WeakRef<Uint8Array> => {
+      const buf = new Uint8Array(4096);
+      prepRead(r.getSqe()!, rd, buf, 4096, -1);
+      r.sqeAt(0).userData = 5;
+      return new WeakRef(buf);
+    })();
+    const nop = r.getSqe()!;
+    prepNop(nop);
+    nop.userData = 5;
+    r.submitAndWait(1);
+    expect(r.cqReady()).toBe(1); // the NOP's; the read waits for data
+    r.cqAdvance(1);
+    // WeakRefs hold their target until the end of the job: collect after it.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      forceGc();
+    }
+    expect(ref.deref()).toBeDefined();
+    writeSync(wr, 'x');
+    const cqe = r.waitCqe();
+    expect(cqe.res).toBe(1);
+    r.cqAdvance(1);
+    closeSync(rd);
+    closeSync(wr);
+  });
+});
+
+describe('cqAdvance takes only a count of ready CQEs', () => {
+  it.skipIf(noRing)('refuses strings, fractions, NaN, Infinity, negatives and more than cqReady()', () => {
+    const r = ring();
+    prepNop(r.getSqe()!);
+    r.submitAndWait(1);
+    for (const bad of ['1', 1.5, NaN, Infinity, -1, 2, 1n, {}] as unknown[]) {
+      expect(() => r.cqAdvance(bad as number), String(bad)).toThrow(RangeError);
+    }
+    expect(r.cqReady()).toBe(1);
+    r.cqAdvance(1);
+    expect(r.cqReady()).toBe(0);
   });
 });

@@ -169,27 +169,38 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
       expect(reapAll(ring).map((d) => d.userData)).toEqual([4, 5, 6, 7]);
     });
 
-    it('an entry taken and never prepared completes as a NOP with res 0', () => {
+    it('an entry taken and never prepared is handed back at submit, not sent', () => {
       using ring = new IoUring(4, opts());
       const sqe = ring.getSqe()!;
-      expect(sqe.opcode).toBe(IORING_OP_NOP);
       sqe.userData = 42;
-      ring.submit();
-      expect(reapOne(ring)).toEqual({ res: 0, flags: 0, userData: 42 });
+      expect(ring.submit()).toBe(0);
+      expect(ring.sqReady()).toBe(0);
+      expect(ring.cqReady()).toBe(0);
+      // The slot is free again: four more can be taken.
+      for (let i = 0; i < 4; i++) expect(ring.getSqe()).not.toBeNull();
     });
 
-    // A reused slot keeps its old rw_flags unless getSqe clears them, and a
-    // NOP reads them as nop_flags (Linux 6.x): IORING_NOP_INJECT_RESULT would
-    // make res the old `len` (fixed in 4dd7829).
-    it('an entry whose encoder threw completes with res 0 in a reused slot too', () => {
+    it('an unprepared entry before a prepared one becomes a NOP that posts nothing', () => {
+      using ring = new IoUring(4, opts());
+      const refused = ring.getSqe()!;
+      expect(() => prepRead(refused, 0, Buffer.alloc(4), 8)).toThrow(RangeError);
+      refused.userData = 7;
+      queueNops(ring, [8]);
+      expect(ring.submitAndWait(1)).toBe(2);
+      expect(reapAll(ring).map((d) => d.userData)).toEqual([8]);
+    });
+
+    // A reused slot keeps its old rw_flags unless getSqe clears them: an
+    // encoder that refuses in a reused slot must not send the old entry.
+    it('an entry whose encoder threw in a reused slot is not sent', () => {
       using ring = new IoUring(1, opts());
-      // Leaves rw_flags = IORING_TIMEOUT_ABS (1) and len = 1 in slot 0.
       expect(runOne(ring, (s) => prepTimeout(s, { sec: 0, nsec: 0 }, 0, IORING_TIMEOUT_ABS)).res).toBe(-ETIME);
       const sqe = ring.getSqe()!;
       expect(() => prepRead(sqe, 0, Buffer.alloc(4), 8)).toThrow(RangeError);
       sqe.userData = 2;
-      ring.submit();
-      expect(reapOne(ring)).toEqual({ res: 0, flags: 0, userData: 2 }); // not res 1
+      expect(ring.submit()).toBe(0);
+      expect(ring.cqReady()).toBe(0);
+      expect(runOne(ring, prepNop, 3)).toEqual({ res: 0, flags: 0, userData: 3 });
     });
   });
 

@@ -41,7 +41,7 @@ import {
   IORING_SETUP_IOPOLL, IORING_SETUP_NO_MMAP, IORING_SETUP_NO_SQARRAY, IORING_SETUP_R_DISABLED,
   IORING_SETUP_REGISTERED_FD_ONLY, IORING_SETUP_SQE128, IORING_SETUP_SQE_MIXED, IORING_SETUP_SQPOLL, IORING_SETUP_SQ_REWIND,
   IORING_SQ_CQ_OVERFLOW, IORING_SQ_NEED_WAKEUP, IORING_SQ_TASKRUN,
-  IOSQE_IO_DRAIN,
+  IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN,
 } from '../uapi/constants.ts';
 import { io_cqring_offsets, io_sqring_offsets, io_uring_mem_region_reg, io_uring_params, io_uring_reg_wait, io_uring_region_desc } from '../uapi/layout.ts';
 import { Cqe } from './cqe.ts';
@@ -49,8 +49,19 @@ import { KeepTable } from './keep.ts';
 import { addressFor, allocAligned, bury } from './memory.ts';
 import { Sqe } from './sqe.ts';
 import { mapShared, retireMapping, unmapWhenCollected } from './mapping.ts';
+import { adoptRingFd, closeRingFd } from './thread-exit.ts';
 
 const PAGE = 4096;
+/** A count of CQEs to wait for: a u32, refused (not wrapped) otherwise. */
+function waitCount(n: number): number {
+  if (typeof n !== 'number' || (n >>> 0) !== n) {
+    throw new RangeError(`waitNr must be an integer from 0 to 2^32-1 (got ${typeof n === 'number' ? n : typeof n})`);
+  }
+  return n;
+}
+
+/** getSqe's mark on an entry no encoder has written yet: an opcode no kernel has. */
+const UNPREPARED = 0xff;
 const KERN_MAX_ENTRIES = 32768;
 const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
 // liburing's KRING_SIZE: the struct io_rings header before the CQEs. A page of
@@ -169,7 +180,7 @@ function releaseDropped(res: Resources): void {
     process.emitWarning('an IoUring with submitted work was garbage-collected without close(); its memory is kept for the life of the process', 'TsuringWarning');
   } else holdAfterClose(res.memory);
   if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
-  if (res.fd >= 0) ffi.close(res.fd);
+  if (res.fd >= 0) closeRingFd(res.fd);
   // The kernel's own pages stay alive until its requests finish; our mapping
   // of them may go.
   for (const m of res.maps) ffi.munmap(m.addr, m.len);
@@ -461,6 +472,7 @@ export class IoUring implements Disposable {
     this.arg[2] = 8; // sigmask_sz: _NSIG / 8, as liburing passes
     if (attach === undefined) {
       dropped.register(this, this.res, this);
+      if (!regOnly) adoptRingFd(fd);
       if (options.registerRingFd !== false && !regOnly) this.tryRegisterRingFd();
     } else {
       // Pick up where the other thread's SQ and CQ are.
@@ -595,9 +607,13 @@ export class IoUring implements Disposable {
 
   /**
    * io_uring_get_sqe(3): the next free SQE, or null when the SQ is full.
-   * The entry comes back as a NOP with no flags, so one an encoder refused (a
-   * bad argument throws before anything is written) is harmless if
-   * submitted; encoders write every other field they use but user_data.
+   *
+   * Differs from liburing: an entry taken and never written (an encoder
+   * refused its arguments: they throw before writing anything) is not
+   * submitted. The next submit hands it back when it is the last one taken,
+   * and otherwise sends it as a NOP with IOSQE_CQE_SKIP_SUCCESS, which posts
+   * no CQE. Any write to the opcode (every encoder makes one, and so does
+   * `sqe.opcode = ...`) makes the entry count as prepared.
    */
   getSqe(): Sqe | null {
     const tail = this.sqeTail;
@@ -612,13 +628,12 @@ export class IoUring implements Disposable {
     }
     this.sqeTail = (tail + 1) >>> 0;
     const sqe = this.sqeObjs[tail & this.sqMask]!;
-    // A plain NOP: opcode IORING_OP_NOP with flags and ioprio 0, and no
-    // nop_flags (rw_flags; a stale IORING_NOP_INJECT_RESULT would post the
-    // old len as its result). Whatever the slot held before (a link flag, a
-    // read into a buffer since let go) is gone even if no encoder runs, and a
-    // NOP without nop_flags touches no memory whatever its other fields say.
+    // Marked unprepared: opcode UNPREPARED (no kernel has an opcode 255),
+    // flags and ioprio 0, no nop_flags (rw_flags). Whatever the slot held
+    // before (a link flag, a read into a buffer since let go) is gone even if
+    // no encoder runs; flushSq hands back or neutralises an entry still so.
     const u = this.sqeU32;
-    u[sqe.w] = 0;
+    u[sqe.w] = UNPREPARED;
     u[sqe.w + 7] = 0;
     return sqe;
   }
@@ -717,13 +732,35 @@ export class IoUring implements Disposable {
     return this.enter(0, 0, IORING_ENTER_SQ_WAIT, 0, 0);
   }
 
+  // Entries in [from, tail) taken with getSqe and never written: the last
+  // ones are handed back (the tail moves down to the last prepared entry),
+  // any before a prepared one become a NOP that posts no CQE on success.
+  // Returns the tail to publish.
+  private settleUnprepared(from: number, tail: number): number {
+    const u = this.sqeU32;
+    const mask = this.sqMask;
+    const shift = this.sqeShift;
+    while (tail !== from && (u[((tail - 1) & mask) << shift]! & 0xff) === UNPREPARED) {
+      tail = (tail - 1) >>> 0;
+      const sqe = this.sqeObjs[tail & mask]!;
+      if (sqe.kept !== 0) sqe.forget();
+    }
+    this.sqeTail = tail;
+    for (let t = from; t !== tail; t = (t + 1) >>> 0) {
+      const w = (t & mask) << shift;
+      if ((u[w]! & 0xff) === UNPREPARED) u[w] = IORING_OP_NOP | (IOSQE_CQE_SKIP_SUCCESS << 8);
+    }
+    return tail;
+  }
+
   // liburing's __io_uring_flush_sq: publish the prepared entries (move the
   // SQ tail) and return how many the kernel has yet to consume.
   private flushSq(): number {
-    const tail = this.sqeTail;
+    let tail = this.sqeTail;
     const from = this.sqeHead;
     if (from !== tail) {
-      if (this.keeps.pending > 0) this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs);
+      tail = this.settleUnprepared(from, tail);
+      this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs);
       if (this.hook !== null) this.hook.submitted(this.sqeObjs, from, tail, this.sqMask);
       this.res.used = true;
       this.sqeHead = tail;
@@ -793,7 +830,7 @@ export class IoUring implements Disposable {
   /** io_uring_submit_and_wait(3): submit, then wait for `waitNr` completions. */
   submitAndWait(waitNr: number): number {
     this.checkOpen();
-    return this.submitInternal(this.flushSq(), waitNr >>> 0, false);
+    return this.submitInternal(this.flushSq(), waitCount(waitNr), false);
   }
 
   /** io_uring_submit_and_get_events(3): submit, and flush pending completions into the CQ. */
@@ -808,7 +845,7 @@ export class IoUring implements Disposable {
    */
   submitAndWaitTimeout(waitNr: number, timeout: Timeout): Cqe | null {
     this.checkOpen();
-    return this.waitTimed(this.flushSq(), waitNr >>> 0, timeout, 0);
+    return this.waitTimed(this.flushSq(), waitCount(waitNr), timeout, 0);
   }
 
   /**
@@ -819,7 +856,7 @@ export class IoUring implements Disposable {
   submitAndWaitMinTimeout(waitNr: number, timeout: Timeout, minWaitUsec: number): Cqe | null {
     this.checkOpen();
     if (!(this.features & IORING_FEAT_MIN_TIMEOUT)) throw new IoUringError(EINVAL, 'io_uring_enter', 'min_wait_usec needs IORING_FEAT_MIN_TIMEOUT (Linux 6.12)');
-    return this.waitTimed(this.flushSq(), waitNr >>> 0, timeout, checkUint32(minWaitUsec, 'minWaitUsec'));
+    return this.waitTimed(this.flushSq(), waitCount(waitNr), timeout, checkUint32(minWaitUsec, 'minWaitUsec'));
   }
 
   // ---------------------------------------------------------------- CQ side
@@ -941,7 +978,7 @@ export class IoUring implements Disposable {
   /** io_uring_wait_cqe_nr(3): wait until `waitNr` CQEs are ready; returns the first. */
   waitCqeNr(waitNr: number): Cqe {
     this.checkOpen();
-    const cqe = this.getCqe(0, waitNr >>> 0, 0, false);
+    const cqe = this.getCqe(0, waitCount(waitNr), 0, false);
     if (cqe === null) throw new IoUringError(EAGAIN, 'io_uring_enter', 'wait');
     return cqe;
   }
@@ -953,8 +990,8 @@ export class IoUring implements Disposable {
    */
   waitCqes(waitNr: number, timeout?: Timeout): Cqe | null {
     this.checkOpen();
-    if (timeout === undefined) return this.getCqe(0, waitNr >>> 0, 0, false);
-    return this.waitTimed(0, waitNr >>> 0, timeout, 0);
+    if (timeout === undefined) return this.getCqe(0, waitCount(waitNr), 0, false);
+    return this.waitTimed(0, waitCount(waitNr), timeout, 0);
   }
 
   /** io_uring_wait_cqe_timeout(3): one CQE, or null once the timeout passes. */
@@ -1025,23 +1062,34 @@ export class IoUring implements Disposable {
 
   /**
    * io_uring_cq_advance(3): hands `n` CQEs back to the kernel. Memory kept
-   * for operations whose final CQE is among them is let go here.
+   * for operations whose final CQE is among them is let go here, once no
+   * other operation under the same user_data is in flight.
+   *
+   * Differs from liburing: `n` must be an integer from 0 to cqReady() (a
+   * RangeError otherwise); moving the head past the tail would hand the
+   * kernel's unwritten slots to the reader, and a CQE seen twice would
+   * release its memory twice.
    */
   cqAdvance(n: number): void {
     this.checkOpen();
-    if (n <= 0) return;
     const u = this.cqU32;
     const head = u[this.cqHead]!;
-    if (this.keeps.size > 0) {
-      const mask = this.cqMask;
-      for (let i = 0; i < n; i++) {
-        const w = this.cqeBase + ((head + i) & mask) * this.cqeWords;
-        if (!(u[w + 3]! & IORING_CQE_F_MORE)) this.keeps.release(u[w]!, u[w + 1]!);
-      }
+    if (typeof n !== 'number' || (n >>> 0) !== n || n > ((loadAcquire(u, this.cqTail) - head) >>> 0)) this.throwAdvance(n);
+    if (n === 0) return;
+    const mask = this.cqMask;
+    const keeps = this.keeps;
+    for (let i = 0; i < n; i++) {
+      const w = this.cqeBase + ((head + i) & mask) * this.cqeWords;
+      if (!(u[w + 3]! & IORING_CQE_F_MORE)) keeps.release(u[w]!, u[w + 1]!);
     }
     if (this.hook !== null) this.hook.reaped(this.cqeObjs, head, n, this.cqMask);
     // Release: our reads of these CQEs are done before the kernel reuses them.
     storeRelease(u, this.cqHead, (head + n) >>> 0);
+  }
+
+  private throwAdvance(n: unknown): never {
+    const what = typeof n === 'number' ? String(n) : typeof n;
+    throw new RangeError(`cqAdvance: n must be an integer from 0 to cqReady() (${this.cqReady()} now; got ${what})`);
   }
 
   /** io_uring_cqe_seen(3): consumes the CQE at the head (the one `cqe` is). */
@@ -1270,7 +1318,7 @@ export class IoUring implements Disposable {
     if (!Number.isInteger(index) || index < 0 || index >= slots) throw new RangeError(`index must be an integer from 0 to ${slots - 1}`);
     let submit = this.flushSq();
     for (;;) {
-      const cqe = this.getCqe(submit, waitNr >>> 0, IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG, true, index * io_uring_reg_wait.sizeof, io_uring_reg_wait.sizeof);
+      const cqe = this.getCqe(submit, waitCount(waitNr), IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG, true, index * io_uring_reg_wait.sizeof, io_uring_reg_wait.sizeof);
       if (cqe !== this.interrupted) return cqe;
       // A signal: the kernel's timeout is relative to each wait, so waiting
       // again restarts it; that is the documented behaviour of reg waits.
@@ -1407,7 +1455,7 @@ export class IoUring implements Disposable {
       bury(res.memory, this.waitRegion, ...this.keeps.all(), ...res.held.values());
     }
     if (res.regIndex >= 0) unregisterRingIndex(res.regIndex, res.fd);
-    if (res.fd >= 0) ffi.close(res.fd);
+    if (res.fd >= 0) closeRingFd(res.fd);
     if (drained) holdAfterClose(res.memory);
     this.retireMappings();
   }

@@ -6,23 +6,53 @@
 //
 //  - from prep to submit, by SQ slot (the user sets user_data after prep, as
 //    in liburing, so the key isn't known yet);
-//  - from submit to the final CQE, by user_data, with a count of operations
-//    outstanding under that value: two operations may share a user_data, and
-//    the objects of both are held until both have completed.
+//  - from submit until no operation under its user_data is in flight.
 //
-// "Final" means the CQE without IORING_CQE_F_MORE: the last of a multishot
-// stream, or the notification of a zero-copy send. An operation submitted with
-// IOSQE_CQE_SKIP_SUCCESS posts no CQE when it succeeds, so what it names is
-// held until the ring is closed.
+// A CQE carries only user_data, and nothing stops two operations in flight
+// from sharing one (liburing's own tests do it all the time): a NOP's CQE
+// can't be told from a read's. So the table counts every operation
+// published, memory or not, per user_data, and a CQE without
+// IORING_CQE_F_MORE (a multishot stream's last, a zero-copy send's
+// notification) takes one off. Memory held under a user_data is let go when
+// that count reaches zero: never before its own operation's final CQE,
+// whatever the other operations under the same value do.
 //
-// This sits on the hot path of every read and write, so the published side is
-// an open-addressing hash table in typed arrays (linear probing, deletion by
-// backward shift) rather than a Map: a Map insert and delete measured about
-// 110 ns an operation, this about a tenth of that. user_data values above
-// 2^53 (rare: only the bigint accessor makes them) go to a Map.
+// An operation with IOSQE_CQE_SKIP_SUCCESS posts no CQE when it succeeds, so
+// it is never taken off: its user_data stays counted, and any memory held
+// under it stays held, until the ring is closed. A CQE the ring did not ask
+// for (a MSG_RING from elsewhere, a resource tag) would take one off too:
+// senders and registrations this library makes announce theirs with
+// `expect()` first.
+//
+// This sits on the hot path of every operation, so it is typed arrays, not a
+// Map: user_data values below DIRECT (the common loop index) are counted in
+// a plain array, the rest in an open-addressing hash table on the two 32-bit
+// words (linear probing, deletion by backward shift), with no BigInt.
 
-const TWO32 = 4294967296;
-const EMPTY = -1; // user_data keys are >= 0
+const DIRECT = 1024;
+
+/** Several objects held under one user_data (a user's own array is one object). */
+class Many {
+  readonly items: unknown[];
+  constructor(first: unknown, second: unknown) {
+    this.items = [first, second];
+  }
+}
+
+function join(held: unknown, obj: unknown): unknown {
+  if (held === undefined) return obj;
+  if (held instanceof Many) {
+    held.items.push(obj);
+    return held;
+  }
+  return new Many(held, obj);
+}
+
+function spread(held: unknown, out: unknown[]): void {
+  if (held === undefined) return;
+  if (held instanceof Many) out.push(...held.items);
+  else out.push(held);
+}
 
 export class KeepTable {
   // Per SQ slot, before publication: the first object, and any further ones.
@@ -32,24 +62,31 @@ export class KeepTable {
   /** Slots holding objects not yet published. */
   pending = 0;
 
-  // Published, keyed by user_data: keys, operation counts, objects (one, or
-  // an array of them when `multi` is set).
-  private keys: Float64Array;
-  private counts: Int32Array;
-  private multi: Uint8Array;
-  private objs: unknown[];
+  // user_data below DIRECT: operations in flight, and what they hold.
+  private dCount: Int32Array | null = null;
+  private dHeld: unknown[] = [];
+
+  // The rest: keys as (lo, hi) words, counts, and what they hold.
+  private kLo: Int32Array;
+  private kHi: Int32Array;
+  private kCount: Int32Array; // 0: empty
+  private kHeld: unknown[];
   private mask: number;
+  private shift: number; // 32 - log2(capacity): the hash's top bits index the table
   private used = 0;
-  private readonly big = new Map<bigint, { n: number; items: unknown[] }>();
+
+  /** user_data values holding memory (a field: read per reap). */
+  size = 0;
 
   constructor(slots: number) {
     this.resizeSlots(slots);
     const cap = 64;
-    this.keys = new Float64Array(cap).fill(EMPTY);
-    this.counts = new Int32Array(cap);
-    this.multi = new Uint8Array(cap);
-    this.objs = new Array(cap).fill(undefined);
+    this.kLo = new Int32Array(cap);
+    this.kHi = new Int32Array(cap);
+    this.kCount = new Int32Array(cap);
+    this.kHeld = new Array(cap).fill(undefined);
     this.mask = cap - 1;
+    this.shift = 32 - Math.log2(cap);
   }
 
   /** Sizes the per-slot side for an SQ of `slots` (at setup, and after a resize, with nothing pending). */
@@ -59,9 +96,6 @@ export class KeepTable {
     this.slotMore = new Array(slots).fill(undefined);
     this.slotN = new Int32Array(slots);
   }
-
-  /** Distinct user_data values holding memory (a field: read per reap). */
-  size = 0;
 
   add(index: number, obj: unknown): void {
     const n = this.slotN[index]!;
@@ -87,166 +121,190 @@ export class KeepTable {
   }
 
   /**
-   * Moves what the entries in SQ positions [from, to) named under their
-   * user_data (read from the entry words; `words` per entry).
+   * Counts the entries in SQ positions [from, to) under their user_data
+   * (read from the entry words; `words` per entry), and moves what each
+   * named to be held under it.
    */
   publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number, entries: { kept: number }[]): void {
-    for (let t = from; t !== to && this.pending > 0; t = (t + 1) >>> 0) {
+    for (let t = from; t !== to; t = (t + 1) >>> 0) {
       const idx = t & mask;
-      const n = this.slotN[idx]!;
-      if (n === 0) continue;
       const w = idx * words;
       const lo = sqe[w + 8]!;
       const hi = sqe[w + 9]!;
-      const first = this.slotFirst[idx];
-      this.slotFirst[idx] = undefined;
-      const more = this.slotMore[idx];
-      if (hi >= 0x200000) {
-        const key = (BigInt(hi) << 32n) | BigInt(lo);
-        let e = this.big.get(key);
-        if (e === undefined) {
-          this.big.set(key, (e = { n: 0, items: [] }));
-          this.size++;
-        }
-        e.n++;
-        e.items.push(first);
-        if (n > 1) e.items.push(...more!);
+      const n = this.slotN[idx]!;
+      if (hi === 0 && lo < DIRECT) {
+        let d = this.dCount;
+        if (d === null) d = this.makeDirect();
+        d[lo]!++;
+        if (n !== 0) this.holdDirect(lo, idx, n);
       } else {
-        this.insert(hi * TWO32 + lo, first, n > 1 ? more! : undefined);
+        const i = this.find(lo | 0, hi | 0, true);
+        this.kCount[i]!++;
+        if (n !== 0) this.holdHashed(i, idx, n);
       }
-      if (n > 1) more!.length = 0;
-      this.slotN[idx] = 0;
-      entries[idx]!.kept = 0;
-      this.pending--;
+      if (n !== 0) {
+        this.slotN[idx] = 0;
+        entries[idx]!.kept = 0;
+        this.pending--;
+      }
     }
   }
 
-  private slotOf(key: number): number {
-    // Fibonacci hashing of the low word; user_data is often small and dense.
-    return Math.imul((key % TWO32) | 0, 0x9e3779b1) >>> 0;
+  /**
+   * Counts one CQE the ring will receive under this user_data without an
+   * entry of its own (a MSG_RING aimed at this ring, a resource's tag).
+   */
+  expect(lo: number, hi: number): void {
+    if (hi === 0 && lo < DIRECT) {
+      (this.dCount ?? this.makeDirect())[lo]!++;
+    } else {
+      this.kCount[this.find(lo | 0, hi | 0, true)]!++;
+    }
   }
 
-  private insert(key: number, first: unknown, more: unknown[] | undefined): void {
-    if ((this.used + 1) * 2 > this.keys.length) this.grow();
-    const keys = this.keys;
+  private makeDirect(): Int32Array {
+    this.dHeld = new Array(DIRECT).fill(undefined);
+    return (this.dCount = new Int32Array(DIRECT));
+  }
+
+  // Moves slot `idx`'s `n` objects under a user_data.
+  private take(idx: number, n: number, held: unknown): unknown {
+    let h = join(held, this.slotFirst[idx]);
+    this.slotFirst[idx] = undefined;
+    if (n > 1) {
+      const more = this.slotMore[idx]!;
+      for (let k = 0; k < more.length; k++) h = join(h, more[k]);
+      more.length = 0;
+    }
+    return h;
+  }
+
+  private holdDirect(lo: number, idx: number, n: number): void {
+    const before = this.dHeld[lo];
+    if (before === undefined) this.size++;
+    this.dHeld[lo] = this.take(idx, n, before);
+  }
+
+  private holdHashed(i: number, idx: number, n: number): void {
+    const before = this.kHeld[i];
+    if (before === undefined) this.size++;
+    this.kHeld[i] = this.take(idx, n, before);
+  }
+
+  // Fibonacci hashing of both words, taking the product's top bits (the low
+  // ones of a product depend only on the low ones of the key).
+  private home(lo: number, hi: number): number {
+    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+  }
+
+  // The key's index, inserting it with count 0 when `insert` (else -1 when absent).
+  private find(lo: number, hi: number, insert: boolean): number {
     const mask = this.mask;
-    let i = this.slotOf(key) & mask;
+    const kLo = this.kLo;
+    const kHi = this.kHi;
+    const kCount = this.kCount;
+    let i = this.home(lo, hi);
     for (;;) {
-      const k = keys[i]!;
-      if (k === EMPTY) break;
-      if (k === key) {
-        // Another operation under the same user_data: hold both's memory.
-        this.counts[i]!++;
-        this.append(i, first, more);
-        return;
-      }
+      if (kCount[i] === 0) break;
+      if (kLo[i] === lo && kHi[i] === hi) return i;
       i = (i + 1) & mask;
     }
-    keys[i] = key;
-    this.counts[i] = 1;
+    if (!insert) return -1;
+    if ((this.used + 1) * 2 > kCount.length) {
+      this.grow();
+      return this.find(lo, hi, true);
+    }
+    kLo[i] = lo;
+    kHi[i] = hi;
     this.used++;
-    this.size++;
-    if (more === undefined) {
-      this.objs[i] = first;
-      this.multi[i] = 0;
-    } else {
-      this.objs[i] = [first, ...more];
-      this.multi[i] = 1;
-    }
-  }
-
-  private append(i: number, first: unknown, more: unknown[] | undefined): void {
-    let list: unknown[];
-    if (this.multi[i]) {
-      list = this.objs[i] as unknown[];
-    } else {
-      list = [this.objs[i]];
-      this.objs[i] = list;
-      this.multi[i] = 1;
-    }
-    list.push(first);
-    if (more !== undefined) list.push(...more);
+    return i; // count 0 until the caller adds to it
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldCounts = this.counts;
-    const oldMulti = this.multi;
-    const oldObjs = this.objs;
-    const cap = oldKeys.length * 2;
-    this.keys = new Float64Array(cap).fill(EMPTY);
-    this.counts = new Int32Array(cap);
-    this.multi = new Uint8Array(cap);
-    this.objs = new Array(cap).fill(undefined);
+    const oLo = this.kLo;
+    const oHi = this.kHi;
+    const oCount = this.kCount;
+    const oHeld = this.kHeld;
+    const cap = oCount.length * 2;
+    this.kLo = new Int32Array(cap);
+    this.kHi = new Int32Array(cap);
+    this.kCount = new Int32Array(cap);
+    this.kHeld = new Array(cap).fill(undefined);
     this.mask = cap - 1;
-    for (let j = 0; j < oldKeys.length; j++) {
-      const key = oldKeys[j]!;
-      if (key === EMPTY) continue;
-      let i = this.slotOf(key) & this.mask;
-      while (this.keys[i] !== EMPTY) i = (i + 1) & this.mask;
-      this.keys[i] = key;
-      this.counts[i] = oldCounts[j]!;
-      this.multi[i] = oldMulti[j]!;
-      this.objs[i] = oldObjs[j];
+    this.shift = 32 - Math.log2(cap);
+    for (let j = 0; j < oCount.length; j++) {
+      if (oCount[j] === 0) continue;
+      let i = this.home(oLo[j]!, oHi[j]!);
+      while (this.kCount[i] !== 0) i = (i + 1) & this.mask;
+      this.kLo[i] = oLo[j]!;
+      this.kHi[i] = oHi[j]!;
+      this.kCount[i] = oCount[j]!;
+      this.kHeld[i] = oHeld[j];
     }
   }
 
   /** A final CQE with this user_data (low and high words) was consumed. */
   release(lo: number, hi: number): void {
-    if (hi >= 0x200000) {
-      const key = (BigInt(hi) << 32n) | BigInt(lo);
-      const e = this.big.get(key);
-      if (e !== undefined && --e.n === 0) {
-        this.big.delete(key);
+    if (hi === 0 && lo < DIRECT) {
+      const d = this.dCount;
+      if (d === null) return;
+      const c = d[lo]!;
+      if (c > 1) {
+        d[lo] = c - 1;
+        return;
+      }
+      // 1, or 0 for a CQE nothing counted (a stray one): nothing in flight now.
+      d[lo] = 0;
+      if (this.dHeld[lo] !== undefined) {
+        this.dHeld[lo] = undefined;
         this.size--;
       }
       return;
     }
-    const key = hi * TWO32 + lo;
-    const keys = this.keys;
+    const i = this.find(lo | 0, hi | 0, false);
+    if (i < 0) return; // nothing counted under it (a stray CQE)
+    if (--this.kCount[i]! > 0) return;
+    if (this.kHeld[i] !== undefined) this.size--;
+    this.remove(i);
+  }
+
+  // Backward-shift deletion: pull later entries of the probe run into the
+  // hole when their home slot allows it, so lookups never need tombstones.
+  private remove(i: number): void {
     const mask = this.mask;
-    let i = this.slotOf(key) & mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === EMPTY) return; // nothing held under it (a NOP, say)
-      if (k === key) break;
-      i = (i + 1) & mask;
-    }
-    if (--this.counts[i]! > 0) return;
-    this.objs[i] = undefined;
+    const kCount = this.kCount;
     this.used--;
-    this.size--;
-    // Backward-shift deletion: pull later entries of the probe run into the
-    // hole when their home slot allows it, so lookups never need tombstones.
     let hole = i;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const k = keys[j]!;
-      if (k === EMPTY) break;
-      const home = this.slotOf(k) & mask;
-      // Move k if its home is not in (hole, j] (cyclically).
+      if (kCount[j] === 0) break;
+      const home = this.home(this.kLo[j]!, this.kHi[j]!);
+      // Move j's entry if its home is not in (hole, j] (cyclically).
       if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
-        keys[hole] = k;
-        this.counts[hole] = this.counts[j]!;
-        this.multi[hole] = this.multi[j]!;
-        this.objs[hole] = this.objs[j];
-        this.objs[j] = undefined;
+        this.kLo[hole] = this.kLo[j]!;
+        this.kHi[hole] = this.kHi[j]!;
+        kCount[hole] = kCount[j]!;
+        this.kHeld[hole] = this.kHeld[j];
         hole = j;
       }
     }
-    keys[hole] = EMPTY;
+    kCount[hole] = 0;
+    this.kHeld[hole] = undefined;
+  }
+
+  /** Operations in flight under this user_data, as counted (for tests and the inspector). */
+  inFlight(lo: number, hi = 0): number {
+    if (hi === 0 && lo < DIRECT) return this.dCount === null ? 0 : this.dCount[lo]!;
+    const i = this.find(lo | 0, hi | 0, false);
+    return i < 0 ? 0 : this.kCount[i]!;
   }
 
   /** Everything still held, slots and published alike (for the close path). */
   all(): unknown[] {
     const out: unknown[] = [];
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.keys[i] === EMPTY) continue;
-      if (this.multi[i]) out.push(...(this.objs[i] as unknown[]));
-      else out.push(this.objs[i]);
-    }
-    for (const e of this.big.values()) out.push(...e.items);
+    for (let i = 0; i < this.dHeld.length; i++) spread(this.dHeld[i], out);
+    for (let i = 0; i < this.kHeld.length; i++) spread(this.kHeld[i], out);
     for (let i = 0; i < this.slotN.length; i++) {
       if (this.slotN[i] === 0) continue;
       out.push(this.slotFirst[i]);
@@ -256,11 +314,14 @@ export class KeepTable {
   }
 
   clear(): void {
-    this.keys.fill(EMPTY);
-    this.objs.fill(undefined);
+    if (this.dCount !== null) {
+      this.dCount.fill(0);
+      this.dHeld.fill(undefined);
+    }
+    this.kCount.fill(0);
+    this.kHeld.fill(undefined);
     this.used = 0;
     this.size = 0;
-    this.big.clear();
     for (let i = 0; i < this.slotN.length; i++) this.reset(i);
   }
 }
