@@ -247,7 +247,12 @@ function addressSpaceLow(): boolean {
   let limit = TASK_SIZE;
   const rl = ffi.getrlimit(RLIMIT_AS);
   if (typeof rl !== 'number' && rl[0] < BigInt(limit)) limit = Number(rl[0]);
-  const statm = readFileSync('/proc/self/statm', 'latin1');
+  let statm: string;
+  try {
+    statm = readFileSync('/proc/self/statm', 'latin1');
+  } catch {
+    return false; // out of fds, say: setup itself will say what is wrong
+  }
   const pages = Number(statm.slice(0, statm.indexOf(' ')));
   return pages * 4096 > (limit / 32) * 25;
 }
