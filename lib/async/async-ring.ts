@@ -76,6 +76,17 @@ const toVoid: Mapper = () => undefined;
 const toStatx: Mapper = (_res, buf) => decodeStatx(buf as Uint8Array);
 const toSiginfo: Mapper = (_res, info) => readSiginfo(info as ArrayBufferView);
 
+
+// futexWait/futexWake's options, read once; a throwing getter becomes the
+// rejection rather than a synchronous throw.
+function futexOptions(opts: { mask?: number | bigint; futexFlags?: number } | undefined): { mask: number | bigint; ff: number } | Error {
+  try {
+    return { mask: opts?.mask ?? FUTEX_BITSET_MATCH_ANY, ff: opts?.futexFlags ?? FUTEX2_SIZE_U32 };
+  } catch (err) {
+    return err instanceof Error ? err : new TypeError(String(err));
+  }
+}
+
 /**
  * A ring driven by Node's event loop, with a promise per operation. Every
  * method that returns a promise rejects, never throws, whatever its
@@ -336,28 +347,16 @@ export class AsyncRing extends LoopRing {
    * Rejects with EAGAIN when the word differs already. Linux 6.7.
    */
   futexWait(futex: ArrayBufferView, val: number | bigint, opts?: OpOptions & { mask?: number | bigint; futexFlags?: number }): Promise<void> {
-    let mask: number | bigint;
-    let ff: number;
-    try {
-      mask = opts?.mask ?? FUTEX_BITSET_MATCH_ANY;
-      ff = opts?.futexFlags ?? FUTEX2_SIZE_U32;
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.op('futexWait', 0, opts, toVoid, prepFutexWait, futex, val, mask, ff);
+    const o = futexOptions(opts);
+    if (o instanceof Error) return Promise.reject(o);
+    return this.op('futexWait', 0, opts, toVoid, prepFutexWait, futex, val, o.mask, o.ff);
   }
 
   /** IORING_OP_FUTEX_WAKE: wakes up to `count` waiters on `futex`; resolves with how many it woke. Linux 6.7. */
   futexWake(futex: ArrayBufferView, count = 1, opts?: OpOptions & { mask?: number | bigint; futexFlags?: number }): Promise<number> {
-    let mask: number | bigint;
-    let ff: number;
-    try {
-      mask = opts?.mask ?? FUTEX_BITSET_MATCH_ANY;
-      ff = opts?.futexFlags ?? FUTEX2_SIZE_U32;
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.op('futexWake', 0, opts, undefined, prepFutexWake, futex, count, mask, ff);
+    const o = futexOptions(opts);
+    if (o instanceof Error) return Promise.reject(o);
+    return this.op('futexWake', 0, opts, undefined, prepFutexWake, futex, count, o.mask, o.ff);
   }
 
   /**
