@@ -1,5 +1,6 @@
 // The event-loop wakers (lib/async/waker.ts): completions wake Node through
-// libuv's poll of the ring fd, or through the pipe doorbell, without a thread
+// libuv's poll of the ring fd, through the pipe doorbell, or through an
+// eventfd read by a Node socket (a worker_thread's default), without a thread
 // or a busy loop, and the process lives exactly as long as work is pending.
 
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ const child = new URL('./fixtures/waker-child.ts', import.meta.url).pathname;
 const runChild = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', child, ...args], { encoding: 'utf8', timeout: 20_000 });
 
 // Resolves with the caller's CQEs (doorbell ones skipped) once `want` have come.
-function reapOnWake(ring: IoUring, want: number, kind: 'poll' | 'doorbell'): { waker: Waker; done: Promise<{ userData: number; res: number }[]> } {
+function reapOnWake(ring: IoUring, want: number, kind: 'poll' | 'doorbell' | 'eventfd'): { waker: Waker; done: Promise<{ userData: number; res: number }[]> } {
   const got: { userData: number; res: number }[] = [];
   let resolve!: (v: typeof got) => void;
   const done = new Promise<typeof got>((r) => (resolve = r));
@@ -37,7 +38,7 @@ function reapOnWake(ring: IoUring, want: number, kind: 'poll' | 'doorbell'): { w
   return { waker, done };
 }
 
-const kinds = ['poll', 'doorbell'] as const;
+const kinds = ['poll', 'doorbell', 'eventfd'] as const;
 const noPoll = pollFunction() === undefined ? 'this koffi has no node.poll' : '';
 
 describe.each(kinds)('%s waker', (kind) => {
@@ -76,6 +77,18 @@ describe('DEFER_TASKRUN rings', () => {
   it.skipIf(noPoll !== '')('the poll waker wakes for them', async () => {
     using ring = new IoUring(8, { flags });
     const { waker, done } = reapOnWake(ring, 1, 'poll');
+    const sqe = ring.getSqe()!;
+    prepTimeout(sqe, 10);
+    sqe.userData = 7;
+    waker.arm();
+    ring.submit();
+    expect(await done).toEqual([{ userData: 7, res: -62 }]);
+    await waker.close();
+  });
+
+  it('the eventfd waker wakes for them', async () => {
+    using ring = new IoUring(8, { flags });
+    const { waker, done } = reapOnWake(ring, 1, 'eventfd');
     const sqe = ring.getSqe()!;
     prepTimeout(sqe, 10);
     sqe.userData = 7;

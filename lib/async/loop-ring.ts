@@ -98,8 +98,12 @@ export const ZC = 32;
 export interface LoopRingOptions extends IoUringOptions {
   /** SQ entries (default 256). */
   entries?: number;
-  /** How completions wake the loop: 'auto' (default), 'poll' or 'doorbell'. */
-  waker?: 'auto' | 'poll' | 'doorbell';
+  /**
+   * How completions wake the loop: 'auto' (default: 'poll' on the main
+   * thread, 'eventfd' in a worker_thread, whose teardown it survives),
+   * 'poll', 'doorbell' or 'eventfd'.
+   */
+  waker?: 'auto' | 'poll' | 'doorbell' | 'eventfd';
 }
 
 /** Options every operation takes. */

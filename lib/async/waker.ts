@@ -14,6 +14,14 @@
 //    net.Socket watches. About 9 us a wake and two SQEs per arming; not for
 //    DEFER_TASKRUN or COOP_TASKRUN rings, whose completions need the waiting
 //    task to run them.
+//  - 'eventfd', the default in a worker_thread: an eventfd registered with
+//    the ring (which the kernel signals as CQEs are posted, or on a
+//    DEFER_TASKRUN ring when task work is queued), read by a net.Socket that
+//    owns its number. libuv's watcher then belongs to a Node handle, which
+//    Node closes with no JavaScript when the worker is torn down, terminate()
+//    included. koffi's uv_poll is not a Node handle: left open at teardown
+//    it aborted the process (its callback, or libuv re-adding the fd that
+//    thread-exit.ts's socket owns: two watchers on one number).
 //
 // Either way the watcher is ref'd (keeps the process alive) only while
 // something is in flight: `arm()` when work starts, `disarm()` when none is
@@ -21,12 +29,14 @@
 
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 import { IoUringError } from '../errors.ts';
 import * as ffi from '../../ffi/index.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { prepRw } from '../prep/rw.ts';
 import { addressFor } from '../ring/memory.ts';
+import { socketAt } from '../ring/thread-exit.ts';
 import {
   IORING_OP_POLL_ADD, IORING_OP_WRITE, IORING_REGISTER_EVENTFD, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_DEFER_TASKRUN,
   IORING_UNREGISTER_EVENTFD, IOSQE_IO_LINK,
@@ -41,7 +51,7 @@ export const DOORBELL_POLL_DATA = 2 ** 53 - 1;
 export const DOORBELL_WRITE_DATA = 2 ** 53 - 2;
 
 export interface Waker {
-  readonly kind: 'poll' | 'doorbell';
+  readonly kind: 'poll' | 'doorbell' | 'eventfd';
   /**
    * Something is in flight: keep the process alive and call `onWake` when
    * the CQ has entries. Call again after each wake while work remains (the
@@ -152,6 +162,9 @@ class DoorbellWaker implements Waker {
   private readonly ring: IoUring;
   private readonly socket: Socket;
   private readonly writeFd: number;
+  // The socket owning the write end's number, so that a worker's teardown
+  // closes it (null where that couldn't be made: the fd is closed by hand).
+  private readonly writeOwner: Socket | null;
   private readonly byte = new Uint8Array(new ArrayBuffer(1));
   private readonly byteAddr = addressFor(this.byte, 1, 'doorbell byte');
   private pending = false; // a POLL_ADD is armed in the kernel
@@ -161,6 +174,9 @@ class DoorbellWaker implements Waker {
   constructor(ring: IoUring, onWake: () => void, fds: [number, number]) {
     this.ring = ring;
     this.writeFd = fds[1];
+    const owner = socketAt(fds[1], false);
+    this.writeOwner = typeof owner === 'number' ? null : owner;
+    this.writeOwner?.unref();
     this.socket = new Socket({ fd: fds[0], readable: true, writable: false });
     this.socket.on('data', () => {
       this.pending = false;
@@ -203,9 +219,70 @@ class DoorbellWaker implements Waker {
     this.closed = true;
     this.socket.destroy();
     return afterClosingPhase().then(() => {
-      ffi.close(this.writeFd);
+      if (this.writeOwner !== null) this.writeOwner.destroy();
+      else ffi.close(this.writeFd);
     });
   }
+}
+
+class EventfdWaker implements Waker {
+  readonly kind = 'eventfd';
+  private readonly ring: IoUring;
+  private readonly socket: Socket;
+  private refd = false;
+  private closed = false;
+
+  constructor(ring: IoUring, onWake: () => void, socket: Socket) {
+    this.ring = ring;
+    this.socket = socket;
+    // Each read takes the eventfd's count to 0 (8 bytes), so it turns
+    // readable again only for CQEs posted after it: none is missed.
+    socket.on('data', onWake);
+    socket.on('error', () => {});
+    socket.unref();
+    socket.resume();
+  }
+
+  arm(): number {
+    if (!this.refd && !this.closed) {
+      this.socket.ref();
+      this.refd = true;
+    }
+    return 0;
+  }
+
+  disarm(): void {
+    if (this.refd && !this.closed) {
+      this.socket.unref();
+      this.refd = false;
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    if (!this.ring.isClosed) this.ring.registerRaw(IORING_UNREGISTER_EVENTFD, null, 0);
+    this.socket.destroy(); // closes the eventfd
+    return afterClosingPhase();
+  }
+}
+
+// An eventfd registered with `ring`, its number owned by a paused Socket.
+function eventfdSocket(ring: IoUring): Socket {
+  const efd = ffi.eventfd(0, O_CLOEXEC | O_NONBLOCK); // EFD_CLOEXEC and EFD_NONBLOCK share O_'s values
+  if (efd < 0) throw new IoUringError(efd, 'eventfd');
+  const socket = socketAt(efd, true);
+  if (typeof socket === 'number') {
+    ffi.close(efd);
+    throw new IoUringError(socket, 'dup', "the eventfd waker's socket");
+  }
+  try {
+    ring.registerRaw(IORING_REGISTER_EVENTFD, new Int32Array([efd]), 1);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  return socket;
 }
 
 function ringPollAdd(sqe: Sqe, fd: number): void {
@@ -215,11 +292,19 @@ function ringPollAdd(sqe: Sqe, fd: number): void {
 }
 
 /**
- * A waker for `ring`: the uv_poll watcher where koffi has it (or `prefer` is
- * 'poll'), the doorbell otherwise (or when `prefer` is 'doorbell'). Throws
- * when the doorbell is asked of a ring that can't use it.
+ * A waker for `ring`: on the main thread the uv_poll watcher where koffi has
+ * it (or `prefer` is 'poll'), the doorbell otherwise (or when `prefer` is
+ * 'doorbell'); in a worker_thread, or when `prefer` is 'eventfd', the
+ * eventfd waker, which is the one a terminated worker's teardown can close.
+ * Throws when the doorbell is asked of a ring that can't use it.
  */
-export function createWaker(ring: IoUring, onWake: () => void, prefer: 'poll' | 'doorbell' | 'auto' = 'auto'): Waker {
+export function createWaker(ring: IoUring, onWake: () => void, prefer: 'poll' | 'doorbell' | 'eventfd' | 'auto' = 'auto'): Waker {
+  if (prefer === 'eventfd' || (prefer === 'auto' && !isMainThread)) {
+    return new EventfdWaker(ring, onWake, eventfdSocket(ring));
+  }
+  if (prefer === 'poll' && !isMainThread) {
+    throw new TypeError("the 'poll' waker can't be used in a worker_thread: its uv_poll is not a Node handle, and the teardown of a terminated worker aborts the process on it; use 'auto' or 'eventfd'");
+  }
   const poll = ffi.pollFunction();
   if (prefer !== 'doorbell' && poll !== undefined && ring.fd >= 0) {
     let efd = -1;

@@ -12,35 +12,52 @@
 import { Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import * as ffi from '../../ffi/index.ts';
+import { ERRNO } from '../errno.ts';
 
 const O_CLOEXEC = 0x80000;
 const owners = new Map<number, Socket>();
 
-/** In a worker_thread, lets Node close `fd` when the worker ends. */
-export function adoptRingFd(fd: number): void {
-  if (isMainThread || fd < 0 || owners.has(fd)) return;
+/**
+ * A net.Socket that owns fd number `fd`, which still names the same file
+ * afterwards: Node closes it when the socket is destroyed or its thread's
+ * environment is torn down, with no JavaScript. Node makes Sockets only on
+ * pipes, sockets, ttys and files, so the Socket is made on a pipe put at that
+ * number, and the file is put back under it with dup3(2); the Socket is made
+ * paused, so libuv starts watching the number only once the caller resumes
+ * it, when it names the file again. Returns -errno when it can't.
+ */
+export function socketAt(fd: number, readable: boolean): Socket | number {
   const spare = ffi.dup(fd);
-  if (spare < 0) return;
+  if (spare < 0) return spare;
   const p = ffi.pipe(O_CLOEXEC);
   if (typeof p === 'number') {
     ffi.close(spare);
-    return;
+    return p;
   }
-  let socket: Socket | null = null;
-  if (ffi.dup3(p[1], fd, O_CLOEXEC) >= 0) {
+  // libuv reads only a pipe opened for reading: the read end for a readable socket.
+  let socket: Socket | number = ffi.dup3(readable ? p[0] : p[1], fd, O_CLOEXEC);
+  if (socket >= 0) {
     try {
-      socket = new Socket({ fd, readable: false, writable: false });
-      socket.unref();
+      socket = new Socket({ fd, readable, writable: false, pauseOnCreate: true } as ConstructorParameters<typeof Socket>[0]);
     } catch {
-      socket = null;
+      socket = -ERRNO.EINVAL;
     }
   }
   ffi.close(p[0]);
   ffi.close(p[1]);
-  // The ring again at its own number, now under the socket's handle.
+  // The file again at its own number, now under the socket's handle.
   ffi.dup3(spare, fd, O_CLOEXEC);
   ffi.close(spare);
-  if (socket !== null) owners.set(fd, socket);
+  return socket;
+}
+
+/** In a worker_thread, lets Node close `fd` when the worker ends. */
+export function adoptRingFd(fd: number): void {
+  if (isMainThread || fd < 0 || owners.has(fd)) return;
+  const socket = socketAt(fd, false);
+  if (typeof socket === 'number') return;
+  socket.unref();
+  owners.set(fd, socket);
 }
 
 /** Closes a ring fd, through the socket that owns it where there is one. */
