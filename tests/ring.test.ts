@@ -188,6 +188,10 @@ describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
       queueNops(ring, [8]);
       expect(ring.submitAndWait(1)).toBe(2);
       expect(reapAll(ring).map((d) => d.userData)).toEqual([8]);
+      // It posts nothing, so it is not counted in flight under its user_data
+      // (a count never taken off would hold a later read's memory until close).
+      expect(ring['keeps'].inFlight(7)).toBe(0);
+      expect(ring['keeps'].inFlight(8)).toBe(0);
     });
 
     // A reused slot keeps its old rw_flags unless getSqe clears them: an

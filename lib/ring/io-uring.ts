@@ -62,6 +62,8 @@ function waitCount(n: number): number {
 
 /** getSqe's mark on an entry no encoder has written yet: an opcode no kernel has. */
 const UNPREPARED = 0xff;
+// What an unprepared entry before a prepared one is sent as: a NOP that posts no CQE on success.
+const NEUTRAL = IORING_OP_NOP | (IOSQE_CQE_SKIP_SUCCESS << 8);
 const KERN_MAX_ENTRIES = 32768;
 const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
 // liburing's KRING_SIZE: the struct io_rings header before the CQEs. A page of
@@ -733,9 +735,10 @@ export class IoUring implements Disposable {
   }
 
   // Entries in [from, tail) taken with getSqe and never written: the last
-  // ones are handed back (the tail moves down to the last prepared entry),
-  // any before a prepared one become a NOP that posts no CQE on success.
-  // Returns the tail to publish.
+  // ones are handed back (the tail moves down to the last prepared entry);
+  // any before a prepared one become a NOP that posts no CQE on success, in
+  // the keep table's publish(), which reads each entry anyway. Returns the
+  // tail to publish.
   private settleUnprepared(from: number, tail: number): number {
     const u = this.sqeU32;
     const mask = this.sqMask;
@@ -746,10 +749,6 @@ export class IoUring implements Disposable {
       if (sqe.kept !== 0) sqe.forget();
     }
     this.sqeTail = tail;
-    for (let t = from; t !== tail; t = (t + 1) >>> 0) {
-      const w = (t & mask) << shift;
-      if ((u[w]! & 0xff) === UNPREPARED) u[w] = IORING_OP_NOP | (IOSQE_CQE_SKIP_SUCCESS << 8);
-    }
     return tail;
   }
 
@@ -760,7 +759,7 @@ export class IoUring implements Disposable {
     const from = this.sqeHead;
     if (from !== tail) {
       tail = this.settleUnprepared(from, tail);
-      this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs);
+      this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs, UNPREPARED, NEUTRAL);
       if (this.hook !== null) this.hook.submitted(this.sqeObjs, from, tail, this.sqMask);
       this.res.used = true;
       this.sqeHead = tail;

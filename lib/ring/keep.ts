@@ -123,15 +123,25 @@ export class KeepTable {
   /**
    * Counts the entries in SQ positions [from, to) under their user_data
    * (read from the entry words; `words` per entry), and moves what each
-   * named to be held under it.
+   * named to be held under it. An entry whose first byte is still
+   * `unprepared` (taken, never written) becomes `neutral`'s first word, a NOP
+   * that posts no CQE: it is not counted, and what its slot named is let go.
    */
-  publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number, entries: { kept: number }[]): void {
+  publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number, entries: { kept: number }[], unprepared: number, neutral: number): void {
     for (let t = from; t !== to; t = (t + 1) >>> 0) {
       const idx = t & mask;
       const w = idx * words;
       const lo = sqe[w + 8]!;
       const hi = sqe[w + 9]!;
       const n = this.slotN[idx]!;
+      if ((sqe[w]! & 0xff) === unprepared) {
+        sqe[w] = neutral;
+        if (n !== 0) {
+          this.reset(idx);
+          entries[idx]!.kept = 0;
+        }
+        continue;
+      }
       if (hi === 0 && lo < DIRECT) {
         let d = this.dCount;
         if (d === null) d = this.makeDirect();
