@@ -428,6 +428,34 @@ describe('registered files', () => {
     expect(reapAll(ring)).toEqual([{ userData: 0x72, res: 0, flags: 0 }]);
   });
 
+  // A tag's CQE is indistinguishable from an operation's under the same
+  // user_data: it must not let go of a read's buffer still in the kernel.
+  it("a tag equal to a read's user_data: the tag's CQE leaves the read's buffer held", () => {
+    const ring = open();
+    const a = fileWith('a');
+    const p = ffi.pipe(0);
+    if (typeof p === 'number') throw new Error(`pipe: ${p}`);
+    try {
+      registerFilesTags(ring, [a], [0x99]);
+      const buf = Buffer.alloc(4);
+      const sqe = ring.getSqe()!;
+      prepRead(sqe, p[0], buf, 4, -1);
+      sqe.userData = 0x99;
+      ring.submit();
+      expect(registerFilesUpdateTag(ring, 0, [-1], [0])).toBe(1); // the tag's CQE comes now
+      expect(reapAll(ring)).toEqual([{ userData: 0x99, res: 0, flags: 0 }]);
+      expect(ring['keeps'].inFlight(0x99)).toBe(1); // the read's, still counted
+      fs.writeSync(p[1], 'data');
+      ring.submitAndWait(1);
+      expect(reapAll(ring)).toEqual([{ userData: 0x99, res: 4, flags: 0 }]);
+      expect(buf.toString()).toBe('data');
+      expect(ring['keeps'].inFlight(0x99)).toBe(0);
+    } finally {
+      ffi.close(p[0]);
+      ffi.close(p[1]);
+    }
+  });
+
   it('refuses a second table (EBUSY), an update without one (ENXIO), and non-integer fds', () => {
     const ring = open();
     expect(ioErr(() => registerFilesUpdate(ring, 0, [0])).errno).toBe(-ENXIO);

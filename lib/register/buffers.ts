@@ -54,6 +54,20 @@ function slotIovecs(list: readonly BufferSlot[], what: string): { bufs: BufferSl
   return { bufs, iov: v };
 }
 
+/**
+ * @internal After a registration took the first `n` of `tags`: each nonzero
+ * one is a CQE the ring will get when its resource leaves the table, counted
+ * under that user_data now (see IoUring.expectCqe).
+ */
+export function expectTags(ring: IoUring, tags: BigUint64Array, n: number): void {
+  const words = new Uint32Array(tags.buffer, tags.byteOffset, tags.length * 2);
+  for (let i = 0; i < n; i++) {
+    const lo = words[2 * i]!;
+    const hi = words[2 * i + 1]!;
+    if ((lo | hi) !== 0) ring.expectCqe(lo, hi);
+  }
+}
+
 /** @internal Tags as u64s: integers up to 2^53-1, or bigints. */
 export function makeTags(tags: readonly (number | bigint)[], n: number): BigUint64Array {
   if (!Array.isArray(tags)) throw new TypeError('tags must be an array of integers or bigints');
@@ -128,6 +142,7 @@ export function registerBuffersTags(ring: IoUring, list: readonly BufferSlot[], 
   const t = makeTags(tags, bufs.length);
   const reg = rsrcRegister(bufs.length, 0, iov, t);
   registerCall(ring, IORING_REGISTER_BUFFERS2, reg, io_uring_rsrc_register.sizeof, 'register_buffers_tags', [iov, t, bufs]);
+  expectTags(ring, t, bufs.length);
   tables.set(ring, bufs);
 }
 
@@ -162,6 +177,7 @@ export function registerBuffersUpdateTag(ring: IoUring, off: number, list: reado
   const t = tags === undefined ? null : makeTags(tags, bufs.length);
   const up = rsrcUpdate2(off, bufs.length, iov, t);
   const n = registerCall(ring, IORING_REGISTER_BUFFERS_UPDATE, up, io_uring_rsrc_update2.sizeof, 'register_buffers_update_tag', [iov, t, bufs]);
+  if (t !== null) expectTags(ring, t, n);
   let table = tables.get(ring);
   if (table === undefined) tables.set(ring, (table = []));
   for (let i = 0; i < n; i++) table[off + i] = bufs[i] ?? null;

@@ -15,7 +15,7 @@ import {
   IORING_RSRC_REGISTER_SPARSE, IORING_UNREGISTER_FILES,
 } from '../uapi/constants.ts';
 import { io_uring_rsrc_register, io_uring_rsrc_update, io_uring_rsrc_update2 } from '../uapi/layout.ts';
-import { makeTags, rsrcRegister, rsrcUpdate2 } from './buffers.ts';
+import { expectTags, makeTags, rsrcRegister, rsrcUpdate2 } from './buffers.ts';
 import { registerCall } from './misc.ts';
 
 // <sys/resource.h>: the resource number of the open-files limit.
@@ -96,6 +96,7 @@ export function registerFilesTags(ring: IoUring, fds: readonly number[] | Int32A
   const t = makeTags(tags, n);
   const reg = rsrcRegister(n, 0, a, t);
   registerTable(ring, IORING_REGISTER_FILES2, reg, io_uring_rsrc_register.sizeof, n, 'register_files_tags', [a, t]);
+  expectTags(ring, t, n);
 }
 
 /**
@@ -141,7 +142,9 @@ export function registerFilesUpdateTag(ring: IoUring, off: number, fds: readonly
   const { a, n } = fdArray(fds);
   const t = makeTags(tags, n);
   const up = rsrcUpdate2(off, n, a, t);
-  return registerCall(ring, IORING_REGISTER_FILES_UPDATE2, up, io_uring_rsrc_update2.sizeof, 'register_files_update_tag', [a, t]);
+  const done = registerCall(ring, IORING_REGISTER_FILES_UPDATE2, up, io_uring_rsrc_update2.sizeof, 'register_files_update_tag', [a, t]);
+  expectTags(ring, t, done);
+  return done;
 }
 
 /**

@@ -1150,6 +1150,17 @@ export class IoUring implements Disposable {
   // ---------------------------------------------------------- registration
 
   /**
+   * @internal Counts one CQE this ring will get under a user_data (its low
+   * and high 32-bit words) that no entry of its own posts: a registered
+   * resource's tag. Memory held under the same value stays held until that
+   * CQE too has come, so a tag that equals an operation's user_data can't
+   * let that operation's buffer go early.
+   */
+  expectCqe(lo: number, hi: number): void {
+    this.keeps.expect(lo, hi);
+  }
+
+  /**
    * io_uring_register(2) on this ring: `arg` is a typed array (its memory is
    * passed), an address, or null. Returns the result; throws IoUringError.
    */
