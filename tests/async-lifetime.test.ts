@@ -212,24 +212,50 @@ describe.each(variants.map((v) => [v.name, v] as const))('messageTarget, %s', (_
 });
 
 describe('address space', () => {
-  it('rings past 25/32 of the address space are refused with IoUringError ENOMEM, while the process can still work', () => {
-    const code = `
-      import { AsyncRing } from ${JSON.stringify(new URL('../lib/async/async-ring.ts', import.meta.url).pathname)};
-      const rings = [];
-      try {
-        for (let i = 0; i < 100; i++) rings.push(new AsyncRing());
-        console.log('made', rings.length);
-      } catch (err) {
-        console.log('refused after', rings.length, err.name, err.code, err.syscall);
-      }
-      await Promise.all(rings.map((r) => r.nop()));
-      for (const r of rings) await r.close();
-      console.log('closed');
-    `;
-    // RLIMIT_AS of 128 GiB in the child: room for a few 10 GiB reservations, not 100.
-    const out = execFileSync('/bin/sh', ['-c', `ulimit -v ${128 * 1024 * 1024} && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, code], {
+  // RLIMIT_AS of 128 GiB in a child: room for a few 10 GiB reservations, not 100.
+  function crowded(code: string): string {
+    return execFileSync('/bin/sh', ['-c', `ulimit -v ${128 * 1024 * 1024} && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, code], {
       encoding: 'utf8', timeout: 60_000,
     }).trim();
-    expect(out).toMatch(/^refused after [1-9]\d* IoUringError ENOMEM io_uring_setup\nclosed$/);
+  }
+  const lib = JSON.stringify(new URL('../lib/index.ts', import.meta.url).pathname);
+
+  it("past 25/32 of the address space, rings take the kernel's pages instead (AsyncRing and IoUring), and all 100 work", () => {
+    const out = crowded(`
+      import { AsyncRing, IoUring } from ${lib};
+      const raws = [];
+      for (let i = 0; i < 100; i++) raws.push(new IoUring(8));
+      const rings = [];
+      for (let i = 0; i < 100; i++) rings.push(new AsyncRing());
+      await Promise.all(rings.map((r) => r.nop()));
+      const kinds = (xs) => [...new Set(xs)].join(',');
+      console.log(kinds(raws.map((r) => r.memory)), kinds(rings.map((r) => r.ring.memory)));
+      for (const r of rings) await r.close();
+      for (const r of raws) r.close();
+      console.log('closed');
+    `);
+    expect(out).toBe('shared,mmap mmap\nclosed'); // raw rings first, then AsyncRings
+  });
+
+  it("a ring that must be shared is refused there with IoUringError ENOMEM, while the process can still work", () => {
+    const out = crowded(`
+      import { AsyncRing, IoUring } from ${lib};
+      const rings = [];
+      const tell = (err) => console.log('refused after', rings.length, err.name, err.code, err.syscall);
+      try {
+        for (let i = 0; i < 100; i++) rings.push(new AsyncRing({ memory: 'shared' }));
+        console.log('made', rings.length);
+      } catch (err) {
+        tell(err);
+      }
+      try {
+        rings.push(new IoUring(8, { memory: 'shared' }));
+      } catch (err) {
+        tell(err);
+      }
+      for (const r of rings) await r.close();
+      console.log('closed');
+    `);
+    expect(out).toMatch(/^refused after ([1-9]\d*) IoUringError ENOMEM io_uring_setup\nrefused after \1 IoUringError ENOMEM io_uring_setup\nclosed$/);
   });
 });

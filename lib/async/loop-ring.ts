@@ -47,7 +47,6 @@
 // to wait for room. (bench/randread.ts --api async against the raw ring.)
 
 import { inspect, type InspectOptionsStylized } from 'node:util';
-import { readFileSync } from 'node:fs';
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
 import { IoUring, type IoUringOptions, type Timeout } from '../ring/io-uring.ts';
@@ -73,7 +72,6 @@ const GEN_SPAN = 2 ** 26;
 export const MSG_BASE = 2 ** 52;
 const MSG_HI = 0x100000;
 const ECANCELED = 125;
-const ENOMEM = 12;
 const ETIME = 62;
 const ENOBUFS = 105;
 const EINTR = 4;
@@ -235,30 +233,6 @@ function readOptions(opts: OpOptions): void {
   optSignal = signal;
   optKeep = kept;
   optAborted = aborted;
-}
-
-// Each ring in a SharedArrayBuffer reserves about 10 GiB of address space
-// (its WebAssembly.Memory's guard region, see lib/ring/io-uring.ts), and
-// x86_64 gives a process 128 TiB. Past about 107 TiB (11,000 rings) making
-// rings slowed from 0.5 ms to over 60 ms each as V8 collected garbage to find
-// room, and at 13,088 reservations V8 refused outright (measured, Node 20):
-// AsyncRing refuses new rings once 25/32 of the space is taken (100 TiB,
-// about 10,200 rings), while the process still has room to work.
-const RLIMIT_AS = 9;
-const TASK_SIZE = 2 ** 47;
-const ADDRESS_SPACE_NOTE = 'over 25/32 of the address space is reserved, most of it by rings (about 10 GiB each)';
-function addressSpaceLow(): boolean {
-  let limit = TASK_SIZE;
-  const rl = ffi.getrlimit(RLIMIT_AS);
-  if (typeof rl !== 'number' && rl[0] < BigInt(limit)) limit = Number(rl[0]);
-  let statm: string;
-  try {
-    statm = readFileSync('/proc/self/statm', 'latin1');
-  } catch {
-    return false; // out of fds, say: setup itself will say what is wrong
-  }
-  const pages = Number(statm.slice(0, statm.indexOf(' ')));
-  return pages * 4096 > (limit / 32) * 25;
 }
 
 interface Anchor {
@@ -428,10 +402,6 @@ export class LoopRing implements AsyncDisposable {
   constructor(options: LoopRingOptions = {}) {
     const { entries = 256, waker = 'auto', ...ringOptions } = options;
     this.ring = new IoUring(entries, ringOptions);
-    if (this.ring.memory === 'shared' && addressSpaceLow()) {
-      this.ring.close();
-      throw new IoUringError(ENOMEM, 'io_uring_setup', 'AsyncRing', `${ADDRESS_SPACE_NOTE}: close rings no longer needed, or use memory: 'mmap'`);
-    }
     this.deferred = (this.ring.flags & IORING_SETUP_DEFER_TASKRUN) !== 0;
     this.cqLimit = this.ring.cqEntries;
     this.cqeSkip = (this.ring.features & IORING_FEAT_CQE_SKIP) !== 0;

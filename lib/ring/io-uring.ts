@@ -46,6 +46,7 @@ import {
 import { io_cqring_offsets, io_sqring_offsets, io_uring_mem_region_reg, io_uring_params, io_uring_reg_wait, io_uring_region_desc } from '../uapi/layout.ts';
 import { Cqe } from './cqe.ts';
 import { KeepTable } from './keep.ts';
+import { ADDRESS_SPACE_NOTE, addressSpaceLow } from './address-space.ts';
 import { addressFor, allocAligned, bury } from './memory.ts';
 import { Sqe } from './sqe.ts';
 import { mapShared, retireMapping, unmapWhenCollected } from './mapping.ts';
@@ -74,6 +75,7 @@ const KRING_SIZE = 64;
 const EAGAIN = 11;
 const EINTR = 4;
 const EINVAL = 22;
+const ENOMEM = 12;
 const ETIME = 62;
 const EBUSY = 16;
 
@@ -297,8 +299,13 @@ function setup(entries: number, options: IoUringOptions, userFlags: number, flag
   const sqThreadCpu = checkUint32(options.sqThreadCpu, 'sqThreadCpu');
   const sqThreadIdle = checkUint32(options.sqThreadIdle, 'sqThreadIdle');
   const wqFd = checkUint32(options.wqFd, 'wqFd');
+  // Shared memory reserves about 10 GiB a ring: with the address space
+  // mostly reserved, 'auto' takes the kernel's pages instead, and a ring
+  // that must be shared is refused while the process still has room.
+  const crowded = mode !== 'mmap' && addressSpaceLow();
+  if (crowded && needShared) throw new IoUringError(ENOMEM, 'io_uring_setup', 'shared ring memory', `${ADDRESS_SPACE_NOTE}: close rings no longer needed, or use memory: 'mmap'`);
   const attempts: number[] = [];
-  if (mode !== 'mmap') attempts.push(IORING_SETUP_NO_MMAP | IORING_SETUP_NO_SQARRAY, IORING_SETUP_NO_MMAP);
+  if (mode !== 'mmap' && !crowded) attempts.push(IORING_SETUP_NO_MMAP | IORING_SETUP_NO_SQARRAY, IORING_SETUP_NO_MMAP);
   if (!needShared) attempts.push(IORING_SETUP_NO_SQARRAY, 0);
 
   const params = new Uint8Array(io_uring_params.sizeof);
