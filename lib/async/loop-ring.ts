@@ -37,7 +37,10 @@
 // Cancels: an ASYNC_CANCEL entry, or, while an IOSQE_IO_DRAIN entry may hold
 // the SQ back and in close(), IORING_REGISTER_SYNC_CANCEL (cancelSlot()).
 // A multishot operation that re-arms faster than a cancel finds it is ended
-// by letting the CQ fill (streamCancelled()).
+// by letting the CQ fill (streamCancelled()). What no cancel reaches (an
+// entry in the kernel's drain queue that will never leave it: see
+// CLOSE_GRACE_MS) close() gives up on after a bounded wait, and keeps its
+// memory for the life of the process (#abandon()).
 //
 // The hot path (a lone operation with no options: most reads and writes)
 // allocates the promise and nothing else. Its encoder runs straight into
@@ -51,7 +54,7 @@ import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
 import { IoUring, type IoUringOptions, type Timeout } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { addressFor } from '../ring/memory.ts';
+import { addressFor, bury } from '../ring/memory.ts';
 import { prepNop, prepRw } from '../prep/rw.ts';
 import { makeTimespec } from '../prep/timeout.ts';
 import {
@@ -77,6 +80,27 @@ const ENOBUFS = 105;
 const EINTR = 4;
 const EINVAL = 22;
 const EALREADY = 114;
+/**
+ * How long close() waits, after cancelling, for the kernel to let go of
+ * every operation before it gives up on the rest (#abandon()). Most end in
+ * microseconds; io-wq work is signalled by the cancel and ends in
+ * milliseconds. What is left by then may never end while the ring is open:
+ * since Linux 6.16 (io_uring.c: "drain based on allocated reqs") an entry
+ * deferred for IOSQE_IO_DRAIN leaves the drain queue only once every request
+ * allocated on the ring is in that queue, and a zero-copy send allocates its
+ * notification request when it is prepared, before it is deferred
+ * (io_send_zc_prep, io_alloc_notif in notif.c), and that request is never
+ * counted as queued. So a SEND_ZC or SENDMSG_ZC submitted while the ring is
+ * in drain mode (ctx->drain_active: from an IOSQE_IO_DRAIN entry until a
+ * later entry finds nothing else in flight) waits there forever, and so does
+ * every entry after it, ASYNC_CANCELs included; IORING_REGISTER_SYNC_CANCEL
+ * does not look in that queue (cancel.c). Only closing the ring fd ends them
+ * (io_ring_exit_work fails the queue with -ECANCELED). Seen on 6.18 with a
+ * raw ring: a NOP with IOSQE_IO_DRAIN, then a SEND_ZC: neither the send, a
+ * NOP after it nor a cancel of it posts a CQE, and a plain NOP between the
+ * two avoids it (tests/async-hangs.test.ts reproduces it through AsyncRing).
+ */
+const CLOSE_GRACE_MS = 2000;
 /** The position a multishot operation's own cancels post under (a stream is never a chain). */
 const CANCEL_POS = MAX_CHAIN - 1;
 /** SQE flags an operation may ask for (the rest are this layer's to set). */
@@ -277,15 +301,18 @@ function shutTarget(cell: Int32Array): void {
 // Closes `ring` once no sender is mid-send (at once, almost always). A
 // sender that never finishes (a worker terminated mid-send) leaves the fd
 // open for the life of the process: a leak is safe, a reused number is not.
-function closeWhenUnsent(ring: IoUring, cell: Int32Array): void {
+// `drainMs` is IoUring.close()'s wait for its own cancel and drain NOP:
+// undefined for its default, 0 when entries are known to be stuck (its
+// entries would wait behind them; it then keeps the ring's memory instead).
+function closeWhenUnsent(ring: IoUring, cell: Int32Array, drainMs?: number): void {
   const n = Atomics.load(cell, TARGET_SENDERS);
   if (n === 0) {
-    ring.close();
+    ring.close(drainMs);
     return;
   }
   const w = waitAsync(cell, TARGET_SENDERS, n);
-  if (w.async) void w.value.then(() => closeWhenUnsent(ring, cell));
-  else closeWhenUnsent(ring, cell);
+  if (w.async) void w.value.then(() => closeWhenUnsent(ring, cell, drainMs));
+  else closeWhenUnsent(ring, cell, drainMs);
 }
 
 /** A ring driven by Node's event loop: AsyncRing is its named operations. */
@@ -336,6 +363,9 @@ export class LoopRing implements AsyncDisposable {
   // Live operations with an IOSQE_IO_DRAIN entry: while any is, a cancel may
   // be held back behind one, and goes through IORING_REGISTER_SYNC_CANCEL.
   private drains = 0;
+  // An IOSQE_IO_DRAIN entry was ever issued: the kernel may hold the ring in
+  // drain mode, where a zero-copy send waits forever (see CLOSE_GRACE_MS).
+  private drainSeen = false;
   // struct io_uring_sync_cancel_reg for syncCancel(), made once; null once
   // the kernel has said it has no synchronous cancel (before Linux 6.0).
   private syncArg: Uint8Array | null = null;
@@ -750,6 +780,7 @@ export class LoopRing implements AsyncDisposable {
     if (drain) {
       this.bits[slot] = this.bits[slot]! | DRAIN;
       this.drains++;
+      this.drainSeen = true;
     }
     this.inflight++;
   }
@@ -1300,12 +1331,13 @@ export class LoopRing implements AsyncDisposable {
         this.inbox.end(null);
         this.inbox = null;
       }
+      let abandoned = 0;
       if (this.inflight > 0) {
         // Listen for the last settlement before cancelling: a cancel that
         // finds the SQ full submits at once, and what that reaps may be the
         // last of it (the soak found close() waiting forever for a drain
         // that had already happened).
-        const done = new Promise<void>((r) => (this.drained = r));
+        const done = new Promise<boolean>((r) => (this.drained = () => r(true)));
         for (let slot = 1; slot < this.slots; slot++) {
           if (this.live(slot)) this.cancelSlot(slot);
         }
@@ -1320,17 +1352,62 @@ export class LoopRing implements AsyncDisposable {
           }
         }, 20);
         sweep.unref();
+        // Ref'd: close() settles even when nothing else keeps the loop alive.
+        let grace: NodeJS.Timeout | undefined;
+        const late = new Promise<boolean>((r) => (grace = setTimeout(r, CLOSE_GRACE_MS, false)));
         try {
-          await done;
+          if (!(await Promise.race([done, late]))) abandoned = this.#abandon();
         } finally {
           clearInterval(sweep);
+          clearTimeout(grace);
         }
       }
       // The ring fd may be closed only after libuv let go of its watcher.
       await this.waker.close();
-      closeWhenUnsent(this.ring, this.targetCell);
+      // Closing the fd is what ends an abandoned entry (see CLOSE_GRACE_MS);
+      // IoUring.close()'s own cancel and drain NOP would wait behind it.
+      closeWhenUnsent(this.ring, this.targetCell, abandoned > 0 ? 0 : undefined);
     })();
     return this.closing;
+  }
+
+  // close() waited CLOSE_GRACE_MS after its cancels and the kernel still
+  // holds these operations: it goes on without them. Each rejects now with
+  // ECANCELED, which is what the kernel will post for it once the ring fd
+  // is closed (io_cancel_defer_files) if it sits in the drain queue; one
+  // that is running (io-wq work a signal can't stop) may instead still
+  // complete. Either way the kernel may read or write the memory it names
+  // until then, and there will be no CQE here to say when: so that memory
+  // is never released. What the ring holds for it under its user_data
+  // (buffers, iovecs, timespecs, keep lists) stays held because no CQE
+  // consumes it, and IoUring.close(0) keeps all of it, with the ring's own
+  // memory, for the life of the process instead of waiting on a drain NOP
+  // that would wait behind it. A zero-copy send's buffer is among it: the
+  // kernel only reads it, and only once it issues the send, which an entry
+  // stuck in the drain queue never does, but a send in flight may still be
+  // reading it, so it is kept like the rest. What this layer holds beside
+  // the ring (keep list, timespec, the encoder's output, a stream's buffer
+  // pool, left registered so its buffers are not recycled) is buried here.
+  // A leak is safe, a reuse is not. Returns how many were abandoned.
+  #abandon(): number {
+    let n = 0;
+    const names: string[] = [];
+    const why = this.drainSeen
+      ? 'most likely held in its drain queue, which no cancel reaches, as behind a zero-copy send after IOSQE_IO_DRAIN on Linux 6.16+'
+      : 'not stopped by its cancel';
+    for (let slot = 1; slot < this.slots; slot++) {
+      if (!this.live(slot)) continue;
+      const st = this.streams[slot];
+      bury(this.keepLists[slot], this.timespecs[slot], this.outs[slot], st?.pool);
+      if (st !== undefined) st.ownPool = false; // finishStream must not free (unregister) it
+      this.inflight--;
+      n++;
+      if (names.length < 4) names.push(this.names[slot]!);
+      this.settle(slot, 0, new IoUringError(-ECANCELED, this.names[slot]!, undefined,
+        `the AsyncRing was closed while the kernel still held the operation ${CLOSE_GRACE_MS} ms after its cancel (${why}); its memory is kept for the life of the process`));
+    }
+    process.emitWarning(`AsyncRing.close() went on without ${n} operation(s) the kernel still held ${CLOSE_GRACE_MS} ms after their cancel (${names.join(', ')}${n > names.length ? ', ...' : ''}: ${why}); they rejected with ECANCELED and their memory is kept for the life of the process`, 'TsuringWarning');
+    return n;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
