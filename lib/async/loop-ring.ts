@@ -55,10 +55,10 @@ import { IoUringError } from '../errors.ts';
 import { IoUring, type IoUringOptions, type Timeout } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { addressFor, bury } from '../ring/memory.ts';
-import { prepNop, prepRw } from '../prep/rw.ts';
+import { prepRw } from '../prep/rw.ts';
 import { makeTimespec } from '../prep/timeout.ts';
 import {
-  IORING_ASYNC_CANCEL_USERDATA, IORING_CQE_F_MORE, IORING_CQE_F_NOTIF, IORING_FEAT_CQE_SKIP, IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
+  IORING_ASYNC_CANCEL_USERDATA, IORING_CQE_F_MORE, IORING_CQE_F_NOTIF, IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
   IORING_REGISTER_SYNC_CANCEL, IORING_SETUP_DEFER_TASKRUN, IOSQE_ASYNC, IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_LINK,
 } from '../uapi/constants.ts';
 import { __kernel_timespec, io_uring_sync_cancel_reg } from '../uapi/layout.ts';
@@ -370,7 +370,6 @@ export class LoopRing implements AsyncDisposable {
   // the kernel has said it has no synchronous cancel (before Linux 6.0).
   private syncArg: Uint8Array | null = null;
   private readonly syncWords: Uint32Array;
-  private readonly cqeSkip: boolean;
   // The entries issue() has taken for the operation it is writing.
   private readonly taken: Sqe[] = [];
   // Set while reap() walks the CQ: nothing then may submit or reap again.
@@ -434,7 +433,6 @@ export class LoopRing implements AsyncDisposable {
     this.ring = new IoUring(entries, ringOptions);
     this.deferred = (this.ring.flags & IORING_SETUP_DEFER_TASKRUN) !== 0;
     this.cqLimit = this.ring.cqEntries;
-    this.cqeSkip = (this.ring.features & IORING_FEAT_CQE_SKIP) !== 0;
     this.syncArg = new Uint8Array(new ArrayBuffer(io_uring_sync_cancel_reg.sizeof));
     // fd -1 (no IORING_ASYNC_CANCEL_FD); timeout { 0, 0 }: a match the
     // kernel can't stop at once (running in io-wq, signalled) is left to
@@ -786,17 +784,12 @@ export class LoopRing implements AsyncDisposable {
   }
 
   // Takes back the `count` entries issue() wrote for an operation it then
-  // refused (nothing has been submitted since): each becomes a NOP that posts
-  // nothing (IOSQE_CQE_SKIP_SUCCESS, Linux 5.17), with no link, so no part
-  // of a refused chain runs and no memory stays kept.
+  // refused (nothing has been submitted since): the ring leaves them out at
+  // the next submit, so no part of a refused chain runs, no CQE comes, and no
+  // memory stays kept. (Sent as NOPs that post nothing, they would turn
+  // IOSQE_IO_DRAIN off on the ring for good: see IoUring's dropUnprepared.)
   #withdraw(count: number): void {
-    for (let i = 0; i < count; i++) {
-      const sqe = this.taken[i]!;
-      prepNop(sqe);
-      sqe.userData = 0;
-      if (this.cqeSkip) sqe.flags = IOSQE_CQE_SKIP_SUCCESS;
-      else this.expected++; // its CQE comes under the library's user_data
-    }
+    for (let i = 0; i < count; i++) this.taken[i]!.unprepare();
   }
 
   // Watches the signal take() stored, if any; false (the slot settled with

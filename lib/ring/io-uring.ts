@@ -48,7 +48,7 @@ import { Cqe } from './cqe.ts';
 import { KeepTable } from './keep.ts';
 import { ADDRESS_SPACE_NOTE, addressSpaceLow } from './address-space.ts';
 import { addressFor, allocAligned, bury } from './memory.ts';
-import { Sqe } from './sqe.ts';
+import { Sqe, UNPREPARED } from './sqe.ts';
 import { mapShared, retireMapping, unmapWhenCollected } from './mapping.ts';
 import { adoptRingFd, closeRingFd } from './thread-exit.ts';
 
@@ -62,9 +62,6 @@ function waitCount(n: number): number {
 }
 
 /** getSqe's mark on an entry no encoder has written yet: an opcode no kernel has. */
-const UNPREPARED = 0xff;
-// What an unprepared entry before a prepared one is sent as: a NOP that posts no CQE on success.
-const NEUTRAL = IORING_OP_NOP | (IOSQE_CQE_SKIP_SUCCESS << 8);
 const KERN_MAX_ENTRIES = 32768;
 const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
 // liburing's KRING_SIZE: the struct io_rings header before the CQEs. A page of
@@ -619,10 +616,10 @@ export class IoUring implements Disposable {
    *
    * Differs from liburing: an entry taken and never written (an encoder
    * refused its arguments: they throw before writing anything) is not
-   * submitted. The next submit hands it back when it is the last one taken,
-   * and otherwise sends it as a NOP with IOSQE_CQE_SKIP_SUCCESS, which posts
-   * no CQE. Any write to the opcode (every encoder makes one, and so does
-   * `sqe.opcode = ...`) makes the entry count as prepared.
+   * submitted. The next submit leaves it out, moving the prepared entries
+   * taken after it down into its place, and hands its slot back. Any write to
+   * the opcode (every encoder makes one, and so does `sqe.opcode = ...`)
+   * makes the entry count as prepared.
    */
   getSqe(): Sqe | null {
     const tail = this.sqeTail;
@@ -742,10 +739,8 @@ export class IoUring implements Disposable {
   }
 
   // Entries in [from, tail) taken with getSqe and never written: the last
-  // ones are handed back (the tail moves down to the last prepared entry);
-  // any before a prepared one become a NOP that posts no CQE on success, in
-  // the keep table's publish(), which reads each entry anyway. Returns the
-  // tail to publish.
+  // ones are handed back (the tail moves down to the last prepared entry).
+  // Returns the tail to publish.
   private settleUnprepared(from: number, tail: number): number {
     const u = this.sqeU32;
     const mask = this.sqMask;
@@ -759,6 +754,35 @@ export class IoUring implements Disposable {
     return tail;
   }
 
+  // Unprepared entries in [at, tail), `at` being one, left out: each
+  // prepared one after them moves down, words and kept memory, so the kernel
+  // sees the prepared entries in the order they were taken. (Sent as NOPs
+  // that post nothing, IOSQE_CQE_SKIP_SUCCESS, they would turn IOSQE_IO_DRAIN
+  // off on the ring for good: the kernel refuses a drain with EOPNOTSUPP
+  // once it has seen a request that skips its CQE.) Returns the new tail.
+  private dropUnprepared(at: number, tail: number): number {
+    const u = this.sqeU32;
+    const mask = this.sqMask;
+    const shift = this.sqeShift;
+    let to = at;
+    for (let t = at; t !== tail; t = (t + 1) >>> 0) {
+      const src = t & mask;
+      const sqe = this.sqeObjs[src]!;
+      if ((u[src << shift]! & 0xff) === UNPREPARED) {
+        if (sqe.kept !== 0) sqe.forget();
+        continue;
+      }
+      const dst = to & mask;
+      u.copyWithin(dst << shift, src << shift, (src << shift) + this.sqeWords);
+      this.keeps.moveSlot(src, dst);
+      this.sqeObjs[dst]!.kept = sqe.kept;
+      sqe.kept = 0;
+      to = (to + 1) >>> 0;
+    }
+    this.sqeTail = to;
+    return to;
+  }
+
   // liburing's __io_uring_flush_sq: publish the prepared entries (move the
   // SQ tail) and return how many the kernel has yet to consume.
   private flushSq(): number {
@@ -766,7 +790,11 @@ export class IoUring implements Disposable {
     const from = this.sqeHead;
     if (from !== tail) {
       tail = this.settleUnprepared(from, tail);
-      this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs, UNPREPARED, NEUTRAL);
+      const at = this.keeps.publish(this.sqeU32, this.sqeWords, from, tail, this.sqMask, this.sqeObjs, UNPREPARED);
+      if (at !== tail) {
+        tail = this.dropUnprepared(at, tail);
+        this.keeps.publish(this.sqeU32, this.sqeWords, at, tail, this.sqMask, this.sqeObjs, UNPREPARED);
+      }
       if (this.hook !== null) this.hook.submitted(this.sqeObjs, from, tail, this.sqMask);
       this.res.used = true;
       this.sqeHead = tail;

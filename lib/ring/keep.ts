@@ -120,28 +120,34 @@ export class KeepTable {
     this.pending--;
   }
 
+  /** Moves what slot `from` names to slot `to`, which names nothing (the SQ is being compacted). */
+  moveSlot(from: number, to: number): void {
+    const n = this.slotN[from]!;
+    if (n === 0) return;
+    this.slotFirst[to] = this.slotFirst[from];
+    this.slotFirst[from] = undefined;
+    const more = this.slotMore[to];
+    this.slotMore[to] = this.slotMore[from];
+    this.slotMore[from] = more;
+    this.slotN[to] = n;
+    this.slotN[from] = 0;
+  }
+
   /**
    * Counts the entries in SQ positions [from, to) under their user_data
    * (read from the entry words; `words` per entry), and moves what each
-   * named to be held under it. An entry whose first byte is still
-   * `unprepared` (taken, never written) becomes `neutral`'s first word, a NOP
-   * that posts no CQE: it is not counted, and what its slot named is let go.
+   * named to be held under it. Stops at the first entry whose first byte is
+   * `unprepared` (taken, never written), uncounted, and returns its
+   * position; returns `to` when there is none.
    */
-  publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number, entries: { kept: number }[], unprepared: number, neutral: number): void {
+  publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number, entries: { kept: number }[], unprepared: number): number {
     for (let t = from; t !== to; t = (t + 1) >>> 0) {
       const idx = t & mask;
       const w = idx * words;
+      if ((sqe[w]! & 0xff) === unprepared) return t;
       const lo = sqe[w + 8]!;
       const hi = sqe[w + 9]!;
       const n = this.slotN[idx]!;
-      if ((sqe[w]! & 0xff) === unprepared) {
-        sqe[w] = neutral;
-        if (n !== 0) {
-          this.reset(idx);
-          entries[idx]!.kept = 0;
-        }
-        continue;
-      }
       if (hi === 0 && lo < DIRECT) {
         let d = this.dCount;
         if (d === null) d = this.makeDirect();
@@ -158,6 +164,7 @@ export class KeepTable {
         this.pending--;
       }
     }
+    return to;
   }
 
   /**

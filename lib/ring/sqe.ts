@@ -14,6 +14,13 @@ import type { KeepTable } from './keep.ts';
 const TWO32 = 4294967296;
 const INV_TWO32 = 1 / TWO32; // exact, and cheaper than a division
 
+
+/**
+ * @internal The opcode byte of an entry taken with getSqe and not yet
+ * written (no kernel has an opcode 255); flags and ioprio 0 beside it.
+ */
+export const UNPREPARED = 0xff;
+
 /** Writes a JS number as a u64 (two's complement for negatives, so -1 is all ones). */
 export function setU64(u32: Uint32Array, w: number, v: number): void {
   u32[w] = v >>> 0;
@@ -98,6 +105,17 @@ export class Sqe {
     this.keeps.add(this.index, obj);
     this.kept++;
     return this;
+  }
+
+  /**
+   * @internal Takes the entry back before submit, as if it had never been
+   * written: the next submit leaves it out (see IoUring.getSqe) and lets go
+   * of what it kept.
+   */
+  unprepare(): void {
+    this.u32[this.w] = UNPREPARED;
+    this.u32[this.w + 7] = 0;
+    if (this.kept !== 0) this.forget();
   }
 
   /** @internal Drops what this slot kept (the entry is being prepared afresh). */
