@@ -693,6 +693,17 @@ async function rawPhase(c: Ctx, it: number, protectedFds: Set<number>): Promise<
       c.ring.close();
     }
     const ms = performance.now() - t0;
+    // A pipe whose CQE never reached reap() (the fuzzer set CQE_SKIP_SUCCESS
+    // on it, or close()'s own drain consumed it) still wrote its fds: they
+    // are the caller's to close, as reap() would have, if they are pipes.
+    const open = listFds();
+    for (const list of ops.values()) {
+      for (const op of list) {
+        if (op.pipe === null) continue;
+        for (const fd of [op.pipe[0]!, op.pipe[1]!]) if (fd > 2 && !protectedFds.has(fd) && open.get(fd)?.startsWith('pipe:')) tryClose(fd);
+        op.pipe = null;
+      }
+    }
     if (ms > 6000) throw new Failure('slow-close', 'ring.close', `close() after ${target}`, `close() took ${Math.round(ms)} ms`);
   }
   checkMemory(c, 'ring.close', 'after close()');
