@@ -1112,8 +1112,10 @@ export class IoUring implements Disposable {
     if (n === 0) return;
     const mask = this.cqMask;
     const keeps = this.keeps;
+    const base = this.cqeBase;
+    const words = this.cqeWords;
     for (let i = 0; i < n; i++) {
-      const w = this.cqeBase + ((head + i) & mask) * this.cqeWords;
+      const w = base + ((head + i) & mask) * words;
       if (!(u[w + 3]! & IORING_CQE_F_MORE)) keeps.release(u[w]!, u[w + 1]!);
     }
     if (this.hook !== null) this.hook.reaped(this.cqeObjs, head, n, this.cqMask);

@@ -141,15 +141,16 @@ export class KeepTable {
    * position; returns `to` when there is none.
    */
   publish(sqe: Uint32Array, words: number, from: number, to: number, mask: number, entries: { kept: number }[], unprepared: number): number {
+    const slotN = this.slotN;
+    let d = this.dCount;
     for (let t = from; t !== to; t = (t + 1) >>> 0) {
       const idx = t & mask;
       const w = idx * words;
       if ((sqe[w]! & 0xff) === unprepared) return t;
       const lo = sqe[w + 8]!;
       const hi = sqe[w + 9]!;
-      const n = this.slotN[idx]!;
+      const n = slotN[idx]!;
       if (hi === 0 && lo < DIRECT) {
-        let d = this.dCount;
         if (d === null) d = this.makeDirect();
         d[lo]!++;
         if (n !== 0) this.holdDirect(lo, idx, n);
@@ -159,7 +160,7 @@ export class KeepTable {
         if (n !== 0) this.holdHashed(i, idx, n);
       }
       if (n !== 0) {
-        this.slotN[idx] = 0;
+        slotN[idx] = 0;
         entries[idx]!.kept = 0;
         this.pending--;
       }
@@ -262,9 +263,11 @@ export class KeepTable {
 
   /** A final CQE with this user_data (low and high words) was consumed. */
   release(lo: number, hi: number): void {
-    if (hi === 0 && lo < DIRECT) {
-      const d = this.dCount;
-      if (d === null) return;
+    // Small enough to inline into the reaping loop: a loop index as
+    // user_data, with other operations under it still in flight or nothing
+    // held under it.
+    const d = this.dCount;
+    if (hi === 0 && lo < DIRECT && d !== null) {
       const c = d[lo]!;
       if (c > 1) {
         d[lo] = c - 1;
@@ -272,12 +275,21 @@ export class KeepTable {
       }
       // 1, or 0 for a CQE nothing counted (a stray one): nothing in flight now.
       d[lo] = 0;
-      if (this.dHeld[lo] !== undefined) {
-        this.dHeld[lo] = undefined;
-        this.size--;
-      }
+      if (this.size !== 0) this.dropDirect(lo);
       return;
     }
+    this.releaseHashed(lo, hi);
+  }
+
+  private dropDirect(lo: number): void {
+    if (this.dHeld[lo] !== undefined) {
+      this.dHeld[lo] = undefined;
+      this.size--;
+    }
+  }
+
+  private releaseHashed(lo: number, hi: number): void {
+    if (hi === 0 && lo < DIRECT) return; // nothing counted yet: a stray CQE
     const i = this.find(lo | 0, hi | 0, false);
     if (i < 0) return; // nothing counted under it (a stray CQE)
     if (--this.kCount[i]! > 0) return;
