@@ -17,6 +17,7 @@ import koffi from 'koffi';
 import type { TypeObject } from 'koffi';
 import * as C from '../lib/uapi/constants.ts';
 import * as L from '../lib/uapi/layout.ts';
+import { flagNames } from '../lib/uapi/names.ts';
 
 type Layout = Readonly<Record<string, number>>;
 const layouts = L as unknown as Record<string, Layout>;
@@ -863,5 +864,15 @@ describe('pinned header: key struct sizes', () => {
     expect(L.io_sqring_offsets.user_addr).toBe(32);
     expect(L.io_uring_buf_ring.tail).toBe(14);
     expect(L.io_uring_buf_ring.tail).toBe(L.io_uring_buf.resv);
+  });
+});
+
+describe('flagNames', () => {
+  it('names masks only: a bit number (IOSQE_ASYNC_BIT is 4) or a shift is never a flag', () => {
+    expect(flagNames(0x7f, 'IOSQE_')).toEqual([
+      'IOSQE_FIXED_FILE', 'IOSQE_IO_DRAIN', 'IOSQE_IO_LINK', 'IOSQE_IO_HARDLINK', 'IOSQE_ASYNC', 'IOSQE_BUFFER_SELECT', 'IOSQE_CQE_SKIP_SUCCESS',
+    ]);
+    // IORING_CQE_BUFFER_SHIFT is 16, the value of IORING_CQE_F_BUF_MORE.
+    expect(flagNames(C.IORING_CQE_F_BUF_MORE | C.IORING_CQE_F_MORE | 0x400000, 'IORING_CQE_')).toEqual(['IORING_CQE_F_MORE', 'IORING_CQE_F_BUF_MORE', '0x400000']);
   });
 });

@@ -7,11 +7,13 @@ import * as C from './constants.ts';
 const families = new Map<string, readonly [string, number][]>();
 
 // The single-bit constants whose names start with `prefix`, lowest bit first.
+// Bit numbers and shifts (IOSQE_ASYNC_BIT is 4, IORING_CQE_BUFFER_SHIFT 16)
+// are counts, not masks, whatever their value.
 function family(prefix: string): readonly [string, number][] {
   let f = families.get(prefix);
   if (f === undefined) {
     f = Object.entries(C)
-      .filter(([k, v]) => k.startsWith(prefix) && typeof v === 'number' && v > 0 && (v & (v - 1)) === 0)
+      .filter(([k, v]) => k.startsWith(prefix) && !/_(BIT|SHIFT)$/.test(k) && typeof v === 'number' && v > 0 && (v & (v - 1)) === 0)
       .map(([k, v]) => [k, v as number] as [string, number])
       .sort((a, b) => a[1] - b[1]);
     families.set(prefix, f);
