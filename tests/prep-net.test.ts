@@ -590,6 +590,13 @@ describe('encoders write the SQE', () => {
     expect(() => prepCmdGetsockname(sqe, fd, new Uint8Array(16))).toThrow(RangeError);
   });
 
+  it('a direct slot of 2^32-2 is refused, as by the fs encoders: stored +1 it would read as IORING_FILE_INDEX_ALLOC', () => {
+    using ring = new IoUring(2);
+    const sqe = ring.getSqe()!;
+    expect(() => prepAcceptDirect(sqe, fd, null, null, 0, 0xfffffffe)).toThrow(RangeError);
+    expect(() => prepSocketDirect(sqe, AF_INET, SOCK_STREAM, 0, 0xfffffffe)).toThrow(RangeError);
+  });
+
   // Bad arguments: a TypeError or RangeError, and not a byte of the entry written.
   const detached = () => { const b = new Uint8Array(8); structuredClone(b.buffer, { transfer: [b.buffer] }); return b; };
   const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [

@@ -15,6 +15,7 @@ import {
 } from '../uapi/constants.ts';
 import { addressFor, byteLengthOf, checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
+import { fileIndexWord } from './fs.ts';
 import { checkBits32, checkS32, checkU16, shown } from './helpers.ts';
 import { msghdrParts, msghdr, resetParts, type Msghdr, type MsghdrInit } from './msg.ts';
 import { rw } from './rw.ts';
@@ -74,19 +75,6 @@ function orIoprio(sqe: Sqe, bits: number): void {
   sqe.u16[i] = sqe.u16[i]! | bits;
 }
 
-/** Checks a direct-descriptor slot: 0 to 2^32-2, or IORING_FILE_INDEX_ALLOC. */
-function checkFileIndex(i: number): void {
-  if (typeof i !== 'number' || (i >>> 0) !== i) throw new RangeError(`fileIndex must be a slot from 0 to 2^32-2 or IORING_FILE_INDEX_ALLOC (got ${i})`);
-}
-
-/**
- * file_index as the kernel reads it: slot + 1 (0 means "not direct"), and
- * IORING_FILE_INDEX_ALLOC stays itself, as liburing's
- * __io_uring_set_target_fixed_file arranges.
- */
-function fileSlot(i: number): number {
-  return i === IORING_FILE_INDEX_ALLOC ? IORING_FILE_INDEX_ALLOC : i + 1;
-}
 
 // ------------------------------------------------------------------ socket
 
@@ -128,9 +116,9 @@ export function prepSocket(sqe: Sqe, domain: number, type: number, protocol: num
  */
 export function prepSocketDirect(sqe: Sqe, domain: number, type: number, protocol: number, fileIndex: number, flags = 0): void {
   checkSocketArgs(domain, type, protocol, flags);
-  checkFileIndex(fileIndex);
+  const slot = fileIndexWord(fileIndex, true);
   prepSocketBase(sqe, domain, type, protocol, flags);
-  sqe.u32[sqe.w + 11] = fileSlot(fileIndex); // file_index
+  sqe.u32[sqe.w + 11] = slot; // file_index
 }
 
 /**
@@ -270,9 +258,9 @@ export function prepAccept(sqe: Sqe, fd: number, addr: Uint8Array | null = null,
  * @see io_uring_prep_accept_direct(3)
  */
 export function prepAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: AddrLenCell | null, flags: number, fileIndex: number): void {
-  checkFileIndex(fileIndex);
+  const slot = fileIndexWord(fileIndex, true);
   prepAcceptBase(sqe, fd, addr, addrlen, flags);
-  sqe.u32[sqe.w + 11] = fileSlot(fileIndex); // file_index
+  sqe.u32[sqe.w + 11] = slot; // file_index
 }
 
 /**
