@@ -44,4 +44,6 @@ export { flagNames } from './uapi/names.ts';
 export { decodeSqe, decodeCqe, type DecodedSqe, type DecodedCqe, type DecodedValue, type CqeFields } from './debug/decode.ts';
 export { type TraceEvent, type TraceListener } from './debug/trace.ts';
 export * from './uapi/constants.ts';
+export * from './uapi/fs.ts';
+export * from './uapi/net.ts';
 export * as layout from './uapi/layout.ts';

@@ -19,10 +19,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsyncRing, IORING_OP_ACCEPT, IORING_OP_BIND, IORING_OP_LISTEN, IORING_OP_RECV, IORING_OP_SOCKET, type BufferPool } from '../lib/index.ts';
-import { SOCK_STREAM } from '../lib/prep/net.ts';
-import { AF_UNIX } from '../lib/prep/sockaddr.ts';
+
 import { opcodesMissing } from './helpers.ts';
 import { spyCqes, testResources, variants } from './async-helpers.ts';
+import { SOCK_STREAM, AF_UNIX } from '../lib/uapi/net.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsuring-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -24,11 +24,11 @@ import {
   IORING_CQE_F_MORE, IORING_OP_BIND, IORING_OP_LISTEN,
   IORING_OP_POLL_ADD, IORING_OP_READ_MULTISHOT, IORING_OP_RECV, IORING_OP_SOCKET, IORING_OP_TIMEOUT,
 } from '../lib/index.ts';
-import { MSG_WAITALL, SHUT_WR, SOCK_STREAM } from '../lib/prep/net.ts';
-import { AF_UNIX } from '../lib/prep/sockaddr.ts';
+
 import { POLLIN } from '../lib/prep/poll.ts';
 import { forceGc, opcodesMissing } from './helpers.ts';
 import { bytes, hex, rejection, spyCqes, testResources, text, tick, ticks, variants, type Failure } from './async-helpers.ts';
+import { MSG_WAITALL, SHUT_WR, SOCK_STREAM, AF_UNIX } from '../lib/uapi/net.ts';
 
 const { ENOBUFS } = ERRNO;
 
@@ -40,7 +40,6 @@ const { rings, cleanups, track, untrack } = testResources();
 function pattern(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * seed + (i >>> 5) + seed * 13) & 0xff);
 }
-
 
 /** `p`, or a rejection after `ms`: an upper bound on a wait, so a lost completion fails instead of hanging. */
 function within<T>(p: Promise<T>, ms = 5000, what = 'the iterator'): Promise<T> {
@@ -98,7 +97,6 @@ function drain(fd: number, max = 4096): string {
 let names = 0;
 const sockPath = () => join(dir, `sock-${names++}`);
 
-
 /** Connects a node:net client to a unix socket path; resolves once connected. Destroyed after the test. */
 /**
  * How many of this process's fds are server ends of connections to the
@@ -136,7 +134,6 @@ async function client(path: string): Promise<net.Socket> {
 
 const missing = opcodesMissing;
 const NET = [IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN];
-
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, options, skip }) => {
   const open = (extra: AsyncRingOptions = {}): AsyncRing => {

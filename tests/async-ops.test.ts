@@ -32,15 +32,20 @@ import {
   IORING_OP_TEE, IORING_OP_UNLINKAT, IORING_OP_URING_CMD, IORING_OP_WAITID, SOCKET_URING_OP_SETSOCKOPT,
   IOSQE_ASYNC, IOSQE_BUFFER_SELECT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN, IOSQE_IO_HARDLINK, IOSQE_IO_LINK,
 } from '../lib/index.ts';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, FALLOC_FL_KEEP_SIZE, RENAME_NOREPLACE, STATX_BASIC_STATS } from '../lib/prep/fs.ts';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, FALLOC_FL_KEEP_SIZE, RENAME_NOREPLACE, STATX_BASIC_STATS } from '../lib/uapi/fs.ts';
 import { RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS } from '../lib/prep/open.ts';
-import { MSG_WAITALL, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SO_RCVBUF, prepCmdSock, prepSendZc } from '../lib/prep/net.ts';
-import { AF_INET, AF_UNIX, decodeSockaddr } from '../lib/prep/sockaddr.ts';
+import {
+  prepCmdSock, prepSendZc,
+} from '../lib/prep/net.ts';
+import {
+  decodeSockaddr,
+} from '../lib/prep/sockaddr.ts';
 import { SOL_SOCKET, makeMsghdr } from '../lib/prep/msg.ts';
 import { POLLIN, POLLOUT, prepPollMultishot } from '../lib/prep/poll.ts';
 import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/prep/waitid.ts';
 import { forceGc, opcodesMissing } from './helpers.ts';
 import { bytes, collected, hex, outcome, rejection, spyCqes, testResources, text, tick, ticks, variants } from './async-helpers.ts';
+import { MSG_WAITALL, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SO_RCVBUF, AF_INET, AF_UNIX } from '../lib/uapi/net.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = fsc;
 const SIGCHLD = 17;
@@ -61,8 +66,6 @@ function pattern(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * seed + (i >>> 7) + seed * 17) & 0xff);
 }
 
-
-
 /** `p` rejects with an IoUringError for `syscall` carrying the kernel's `code`. */
 async function failsWith(p: Promise<unknown>, syscall: string, code: keyof typeof ERRNO): Promise<void> {
   const err = await rejection(p);
@@ -76,7 +79,6 @@ function within<T>(p: Promise<T>, ms = 5000, what = 'the operation'): Promise<T>
   const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
-
 
 let names = 0;
 const fresh = (what = 'f') => join(dir, `${what}-${names++}`);
@@ -137,8 +139,6 @@ function awaitZombie(pid: number): void {
   }
   throw new Error(`child ${pid} did not exit within 10 s`);
 }
-
-
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, skip }) => {
   const open = (extra: AsyncRingOptions = {}): AsyncRing => {

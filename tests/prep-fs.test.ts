@@ -29,13 +29,11 @@ import {
   IOSQE_FIXED_FILE, IOSQE_IO_LINK, SPLICE_F_FD_IN_FIXED,
 } from '../lib/uapi/constants.ts';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FALLOC_FL_KEEP_SIZE, MADV_DONTNEED,
-  MADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_WILLNEED, RENAME_NOREPLACE, RWF_APPEND, RWF_DSYNC, RWF_HIPRI,
-  RWF_NOWAIT, STATX_BASIC_STATS, STATX_BTIME, SYNC_FILE_RANGE_WAIT_AFTER, SYNC_FILE_RANGE_WAIT_BEFORE,
-  SYNC_FILE_RANGE_WRITE, decodeStatx, prepFadvise, prepFadvise64, prepFallocate, prepFtruncate, prepLink,
-  prepLinkat, prepMadvise, prepMadvise64, prepMkdir, prepMkdirat, prepReadv2, prepRename, prepRenameat, prepStatx,
-  prepSymlink, prepSymlinkat, prepSyncFileRange, prepUnlink, prepUnlinkat, prepWritev2, statx,
+  decodeStatx, prepFadvise, prepFadvise64, prepFallocate, prepFtruncate, prepLink, prepLinkat, prepMadvise, prepMadvise64, prepMkdir, prepMkdirat, prepReadv2, prepRename, prepRenameat, prepStatx, prepSymlink, prepSymlinkat, prepSyncFileRange, prepUnlink, prepUnlinkat, prepWritev2,
 } from '../lib/prep/fs.ts';
+import {
+  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FALLOC_FL_KEEP_SIZE, MADV_DONTNEED, MADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_WILLNEED, RENAME_NOREPLACE, RWF_APPEND, RWF_DSYNC, RWF_HIPRI, RWF_NOWAIT, STATX_BASIC_STATS, STATX_BTIME, SYNC_FILE_RANGE_WAIT_AFTER, SYNC_FILE_RANGE_WAIT_BEFORE, SYNC_FILE_RANGE_WRITE, statx,
+} from '../lib/uapi/fs.ts';
 import {
   RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, makeOpenHow, prepClose, prepCloseDirect, prepFilesUpdate, prepFixedFdInstall,
   prepOpen, prepOpenDirect, prepOpenat, prepOpenat2, prepOpenat2Direct, prepOpenatDirect,

@@ -24,16 +24,10 @@ import {
   SOCKET_URING_OP_TX_TIMESTAMP, IORING_SETUP_CQE32, IORING_TIMESTAMP_TYPE_SHIFT, ERRNO } from '../lib/index.ts';
 import { prepRw, makeIovecs } from '../lib/prep/rw.ts';
 import {
-  prepSocket, prepSocketDirect, prepSocketDirectAlloc, prepConnect, prepBind, prepListen, prepAccept, prepAcceptDirect,
-  prepMultishotAccept, prepMultishotAcceptDirect, prepSend, prepSendBundle, prepSendSetAddr, prepSendto, prepSendZc,
-  prepSendZcFixed, prepSendmsg, prepSendmsgZc, prepSendmsgZcFixed, prepRecv, prepRecvMultishot, prepRecvmsg,
-  prepRecvmsgMultishot, prepShutdown, prepCmdSock, prepCmdGetsockname, prepRecvZc,
-  SOCK_STREAM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SHUT_WR, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SO_RCVBUF,
-  SO_TIMESTAMP_OLD,
+  prepSocket, prepSocketDirect, prepSocketDirectAlloc, prepConnect, prepBind, prepListen, prepAccept, prepAcceptDirect, prepMultishotAccept, prepMultishotAcceptDirect, prepSend, prepSendBundle, prepSendSetAddr, prepSendto, prepSendZc, prepSendZcFixed, prepSendmsg, prepSendmsgZc, prepSendmsgZcFixed, prepRecv, prepRecvMultishot, prepRecvmsg, prepRecvmsgMultishot, prepShutdown, prepCmdSock, prepCmdGetsockname, prepRecvZc,
 } from '../lib/prep/net.ts';
 import {
-  AF_INET, AF_INET6, AF_UNIX, SOCKADDR_STORAGE_SIZE, decodeSockaddr, makeSockaddr, makeSockaddrIn, makeSockaddrIn6,
-  makeSockaddrUn, sockaddr_in, sockaddr_in6, sockaddr_un, type SockaddrInit,
+  decodeSockaddr, makeSockaddr, makeSockaddrIn, makeSockaddrIn6, makeSockaddrUn, type SockaddrInit,
 } from '../lib/prep/sockaddr.ts';
 import {
   SCM_RIGHTS, SOL_SOCKET, Cmsg, cmsgFirsthdr, cmsgNexthdr, cmsgSpace, cmsgLen, makeCmsgs, makeMsghdr, makeScmRights,
@@ -41,6 +35,7 @@ import {
 } from '../lib/prep/msg.ts';
 import { addressOf, close as closeFd, view } from '../ffi/index.ts';
 import { forceGc, opcodeMissing, sqeFields, sqeView, staleSqe, tryRing, type Done } from './helpers.ts';
+import { SOCK_STREAM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SHUT_WR, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SO_RCVBUF, SO_TIMESTAMP_OLD, AF_INET, AF_INET6, AF_UNIX, SOCKADDR_STORAGE_SIZE, sockaddr_in, sockaddr_in6, sockaddr_un } from '../lib/uapi/net.ts';
 
 // errno values (asm-generic), as CQE results.
 const { EINVAL, EOPNOTSUPP, ENOBUFS, ECANCELED } = ERRNO;

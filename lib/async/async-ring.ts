@@ -12,8 +12,9 @@ import { prepFsync, prepNop, prepRead, prepReadv, prepWrite, prepWritev } from '
 import { prepTimeout } from '../prep/timeout.ts';
 import {
   decodeStatx, prepFallocate, prepFtruncate, prepLinkat, prepMkdirat, prepRenameat, prepStatx, prepSymlinkat,
-  prepUnlinkat, STATX_BASIC_STATS, STATX_BTIME, type Statx,
+  prepUnlinkat, type Statx,
 } from '../prep/fs.ts';
+import { STATX_BASIC_STATS, STATX_BTIME } from '../uapi/fs.ts';
 import { prepClose, prepCloseDirect, prepOpenat, prepOpenat2, type OpenHow } from '../prep/open.ts';
 import { prepSplice, prepTee } from '../prep/splice.ts';
 import {

@@ -4,8 +4,7 @@
 // Opening and closing (and direct descriptors) are in open.ts, extended
 // attributes in xattr.ts, splice, tee and pipes in splice.ts.
 //
-// The flag values below are not io_uring's: they come from the syscalls'
-// own UAPI headers (named beside each group), which lib/uapi does not cover.
+// Their flags and the statx layout are in lib/uapi/fs.ts.
 
 import {
   IORING_FILE_INDEX_ALLOC,
@@ -13,160 +12,12 @@ import {
   IORING_OP_READV, IORING_OP_RENAMEAT, IORING_OP_STATX, IORING_OP_SYMLINKAT, IORING_OP_SYNC_FILE_RANGE,
   IORING_OP_UNLINKAT, IORING_OP_WRITEV,
 } from '../uapi/constants.ts';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH, RWF_HIPRI, RWF_DSYNC, RWF_NOWAIT, RWF_APPEND, MADV_DONTNEED, STATX_BASIC_STATS, STATX_BTIME, statx, statx_timestamp } from '../uapi/fs.ts';
 import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { cString } from './path.ts';
 import { checkBits32, checkSafeU64 } from './helpers.ts';
 import { prepVec, rw } from './rw.ts';
-
-// ------------------------------------------------------------------ constants
-
-// include/uapi/linux/fcntl.h
-/** The `dfd` that means "relative to the current directory". */
-export const AT_FDCWD = -100;
-/** statx, linkat (as the absence of AT_SYMLINK_FOLLOW): don't follow a final symlink. */
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-/** unlinkat: remove a directory (rmdir) instead of a file. */
-export const AT_REMOVEDIR = 0x200;
-/** linkat: follow a final symlink in the old path. */
-export const AT_SYMLINK_FOLLOW = 0x400;
-/** statx: don't trigger an automount at the final component. */
-export const AT_NO_AUTOMOUNT = 0x800;
-/** statx, linkat: an empty path means `dfd` itself. */
-export const AT_EMPTY_PATH = 0x1000;
-/** statx: do whatever stat(2) does about remote attributes (the default). */
-export const AT_STATX_SYNC_AS_STAT = 0x0000;
-/** statx: force a sync with the server (network file systems). */
-export const AT_STATX_FORCE_SYNC = 0x2000;
-/** statx: don't sync; use what is cached. */
-export const AT_STATX_DONT_SYNC = 0x4000;
-
-// include/uapi/linux/fs.h: per-call flags of preadv2/pwritev2 (rw_flags).
-/** High-priority (polled) I/O: only on an IORING_SETUP_IOPOLL ring; elsewhere the CQE is -EINVAL. */
-export const RWF_HIPRI = 0x1;
-/** This write is O_DSYNC. */
-export const RWF_DSYNC = 0x2;
-/** This write is O_SYNC. */
-export const RWF_SYNC = 0x4;
-/** Don't wait for data or locks: complete with -EAGAIN instead (not retried by io_uring). */
-export const RWF_NOWAIT = 0x8;
-/** This write appends, whatever the offset (O_APPEND for one call). */
-export const RWF_APPEND = 0x10;
-/** This write goes to the offset even on an O_APPEND file (Linux 6.9). */
-export const RWF_NOAPPEND = 0x20;
-/** This write is atomic: all or nothing on a crash (Linux 6.11; O_DIRECT, within statx's atomic-write limits). */
-export const RWF_ATOMIC = 0x40;
-/** Buffered I/O that drops the page cache afterwards (Linux 6.14). */
-export const RWF_DONTCACHE = 0x80;
-
-// include/uapi/linux/falloc.h
-/** fallocate: don't change the file size (allocate past EOF). */
-export const FALLOC_FL_KEEP_SIZE = 0x01;
-/** fallocate: deallocate the range (with KEEP_SIZE). */
-export const FALLOC_FL_PUNCH_HOLE = 0x02;
-/** fallocate: remove the range and shift the rest down. */
-export const FALLOC_FL_COLLAPSE_RANGE = 0x08;
-/** fallocate: zero the range. */
-export const FALLOC_FL_ZERO_RANGE = 0x10;
-/** fallocate: insert a hole, shifting the rest up. */
-export const FALLOC_FL_INSERT_RANGE = 0x20;
-
-// include/uapi/linux/fadvise.h (x86_64 and arm64 values)
-export const POSIX_FADV_NORMAL = 0;
-export const POSIX_FADV_RANDOM = 1;
-export const POSIX_FADV_SEQUENTIAL = 2;
-export const POSIX_FADV_WILLNEED = 3;
-export const POSIX_FADV_DONTNEED = 4;
-export const POSIX_FADV_NOREUSE = 5;
-
-// include/uapi/asm-generic/mman-common.h: madvise advice (a few of them).
-export const MADV_NORMAL = 0;
-export const MADV_RANDOM = 1;
-export const MADV_SEQUENTIAL = 2;
-export const MADV_WILLNEED = 3;
-/** Drop the pages: a private anonymous mapping reads back zeroes. */
-export const MADV_DONTNEED = 4;
-/** Free the pages lazily, when memory is short. */
-export const MADV_FREE = 8;
-
-// include/uapi/linux/fs.h
-/** sync_file_range: wait for writeback already under way on the range. */
-export const SYNC_FILE_RANGE_WAIT_BEFORE = 1;
-/** sync_file_range: start writeback of the range's dirty pages. */
-export const SYNC_FILE_RANGE_WRITE = 2;
-/** sync_file_range: wait for the writeback to finish. */
-export const SYNC_FILE_RANGE_WAIT_AFTER = 4;
-/** renameat2: fail with -EEXIST rather than replace the target. */
-export const RENAME_NOREPLACE = 1;
-/** renameat2: swap the two paths. */
-export const RENAME_EXCHANGE = 2;
-/** renameat2: leave a whiteout behind (overlay file systems). */
-export const RENAME_WHITEOUT = 4;
-
-// include/uapi/linux/stat.h: statx request and result mask bits.
-export const STATX_TYPE = 0x1;
-export const STATX_MODE = 0x2;
-export const STATX_NLINK = 0x4;
-export const STATX_UID = 0x8;
-export const STATX_GID = 0x10;
-export const STATX_ATIME = 0x20;
-export const STATX_MTIME = 0x40;
-export const STATX_CTIME = 0x80;
-export const STATX_INO = 0x100;
-export const STATX_SIZE = 0x200;
-export const STATX_BLOCKS = 0x400;
-/** Everything stat(2) gives. */
-export const STATX_BASIC_STATS = 0x7ff;
-export const STATX_BTIME = 0x800;
-export const STATX_MNT_ID = 0x1000; // Linux 5.8
-export const STATX_DIOALIGN = 0x2000; // Linux 6.1
-export const STATX_MNT_ID_UNIQUE = 0x4000; // Linux 6.8
-export const STATX_SUBVOL = 0x8000; // Linux 6.10
-export const STATX_WRITE_ATOMIC = 0x10000; // Linux 6.11
-export const STATX_DIO_READ_ALIGN = 0x20000; // Linux 6.14
-
-/**
- * `struct statx` (256 bytes), from include/uapi/linux/stat.h. Offsets as in
- * lib/uapi/layout.ts: one key per field, the `stx_` names of the header.
- */
-export const statx = Object.freeze({
-  sizeof: 256,
-  stx_mask: 0, // __u32
-  stx_blksize: 4, // __u32
-  stx_attributes: 8, // __u64
-  stx_nlink: 16, // __u32
-  stx_uid: 20, // __u32
-  stx_gid: 24, // __u32
-  stx_mode: 28, // __u16
-  stx_ino: 32, // __u64
-  stx_size: 40, // __u64
-  stx_blocks: 48, // __u64
-  stx_attributes_mask: 56, // __u64
-  stx_atime: 64, // struct statx_timestamp
-  stx_btime: 80,
-  stx_ctime: 96,
-  stx_mtime: 112,
-  stx_rdev_major: 128, // __u32
-  stx_rdev_minor: 132,
-  stx_dev_major: 136,
-  stx_dev_minor: 140,
-  stx_mnt_id: 144, // __u64
-  stx_dio_mem_align: 152, // __u32
-  stx_dio_offset_align: 156, // __u32
-  stx_subvol: 160, // __u64
-  stx_atomic_write_unit_min: 168, // __u32
-  stx_atomic_write_unit_max: 172,
-  stx_atomic_write_segments_max: 176,
-  stx_dio_read_offset_align: 180,
-  stx_atomic_write_unit_max_opt: 184,
-} as const);
-
-/** `struct statx_timestamp` (16 bytes), from include/uapi/linux/stat.h. */
-export const statx_timestamp = Object.freeze({
-  sizeof: 16,
-  tv_sec: 0, // __s64
-  tv_nsec: 8, // __u32
-} as const);
 
 // -------------------------------------------------------------- shared checks
 

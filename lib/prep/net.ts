@@ -19,46 +19,10 @@ import { fileIndexWord } from './fs.ts';
 import { checkBits32, checkS32, checkU16, shown } from './helpers.ts';
 import { msghdrParts, msghdr, resetParts, type Msghdr, type MsghdrInit } from './msg.ts';
 import { rw } from './rw.ts';
-import { makeSockaddr, SOCKADDR_STORAGE_SIZE, type SockaddrInit } from './sockaddr.ts';
-
-// Socket types and flags for prepSocket (include/linux/net.h,
-// include/uapi/asm-generic/fcntl.h on x86_64).
-/** SOCK_STREAM: a byte stream (TCP, unix stream). */
-export const SOCK_STREAM = 1;
-/** SOCK_DGRAM: datagrams (UDP, unix datagram). */
-export const SOCK_DGRAM = 2;
-/** SOCK_SEQPACKET: ordered, reliable datagrams. */
-export const SOCK_SEQPACKET = 5;
-/** SOCK_NONBLOCK (= O_NONBLOCK), or'ed into a socket type or accept flags. */
-export const SOCK_NONBLOCK = 0o4000;
-/** SOCK_CLOEXEC (= O_CLOEXEC), or'ed into a socket type or accept flags; refused with direct descriptors. */
-export const SOCK_CLOEXEC = 0o2000000;
-
-// shutdown(2) `how` (include/linux/net.h).
-export const SHUT_RD = 0;
-export const SHUT_WR = 1;
-export const SHUT_RDWR = 2;
-
-// Protocols (include/uapi/linux/in.h).
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-
-// Socket options at SOL_SOCKET (include/uapi/asm-generic/socket.h), for the
-// GETSOCKOPT / SETSOCKOPT socket commands.
-export const SO_SNDBUF = 7;
-export const SO_RCVBUF = 8;
-/** SO_TIMESTAMP (the 'old' one, struct timeval; x86_64): each datagram carries a receive time. */
-export const SO_TIMESTAMP_OLD = 29;
-/** SO_RXQ_OVFL: each datagram carries the socket's drop count (a u32 control message). */
-export const SO_RXQ_OVFL = 40;
-
-// send/recv flags (include/linux/socket.h).
-export const MSG_PEEK = 0x2;
-export const MSG_CTRUNC = 0x8;
-export const MSG_TRUNC = 0x20;
-export const MSG_DONTWAIT = 0x40;
-export const MSG_WAITALL = 0x100;
-export const MSG_NOSIGNAL = 0x4000;
+import {
+  makeSockaddr, type SockaddrInit,
+} from './sockaddr.ts';
+import { SOCKADDR_STORAGE_SIZE } from '../uapi/net.ts';
 
 // 2^-32: multiplying by it takes the high word of a u64 exactly.
 const INV_TWO32 = 1 / 4294967296;
@@ -74,7 +38,6 @@ function orIoprio(sqe: Sqe, bits: number): void {
   const i = sqe.w * 2 + 1; // ioprio (u16 at byte 2)
   sqe.u16[i] = sqe.u16[i]! | bits;
 }
-
 
 // ------------------------------------------------------------------ socket
 

@@ -15,7 +15,8 @@ import {
 import { open_how } from '../uapi/layout.ts';
 import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { AT_FDCWD, checkDirFd, checkLength64, fileIndexWord } from './fs.ts';
+import { AT_FDCWD } from '../uapi/fs.ts';
+import { checkDirFd, checkLength64, fileIndexWord } from './fs.ts';
 import { cString } from './path.ts';
 import { checkBits32, shown } from './helpers.ts';
 import { rw } from './rw.ts';

@@ -8,48 +8,7 @@
 // endian); the family and sin6_scope_id are in host order.
 
 import { isIPv4, isIPv6 } from 'node:net';
-
-/** AF_UNIX (include/linux/socket.h): local sockets, unix(7). */
-export const AF_UNIX = 1;
-/** AF_INET (include/linux/socket.h): IPv4, ip(7). */
-export const AF_INET = 2;
-/** AF_INET6 (include/linux/socket.h): IPv6, ipv6(7). */
-export const AF_INET6 = 10;
-
-/**
- * sizeof(struct __kernel_sockaddr_storage) (include/uapi/linux/socket.h):
- * room for any address the kernel hands back.
- */
-export const SOCKADDR_STORAGE_SIZE = 128;
-
-/** include/uapi/linux/in.h: struct sockaddr_in. */
-export const sockaddr_in = Object.freeze({
-  sizeof: 16,
-  sin_family: 0, // __kernel_sa_family_t (u16, host order)
-  sin_port: 2, // __be16
-  sin_addr: 4, // struct in_addr (__be32)
-  __pad: 8, // zero padding to sizeof(struct sockaddr)
-} as const);
-
-/** include/uapi/linux/in6.h: struct sockaddr_in6. */
-export const sockaddr_in6 = Object.freeze({
-  sizeof: 28,
-  sin6_family: 0, // u16, host order
-  sin6_port: 2, // __be16
-  sin6_flowinfo: 4, // __be32
-  sin6_addr: 8, // struct in6_addr (16 bytes)
-  sin6_scope_id: 24, // __u32, host order
-} as const);
-
-/** include/uapi/linux/un.h: struct sockaddr_un (UNIX_PATH_MAX 108). */
-export const sockaddr_un = Object.freeze({
-  sizeof: 110,
-  sun_family: 0, // u16, host order
-  sun_path: 2, // char[108]
-} as const);
-
-/** UNIX_PATH_MAX (include/uapi/linux/un.h): the size of sun_path. */
-export const UNIX_PATH_MAX = 108;
+import { AF_UNIX, AF_INET, AF_INET6, sockaddr_in, sockaddr_in6, sockaddr_un, UNIX_PATH_MAX } from '../uapi/net.ts';
 
 /** An IPv4 or IPv6 address and port; the syntax of `address` picks the family. */
 export interface InetAddress {

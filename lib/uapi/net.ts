@@ -1,0 +1,85 @@
+// Constants and struct layouts of the socket system calls the net encoders
+// run (lib/prep/net.ts, sockaddr.ts, msg.ts), under their header names, each
+// group naming the UAPI header it comes from. Layouts are x86_64's, and every
+// other Linux ABI's: these structs have no padding that varies.
+
+/** AF_UNIX (include/linux/socket.h): local sockets, unix(7). */
+export const AF_UNIX = 1;
+/** AF_INET (include/linux/socket.h): IPv4, ip(7). */
+export const AF_INET = 2;
+/** AF_INET6 (include/linux/socket.h): IPv6, ipv6(7). */
+export const AF_INET6 = 10;
+
+/**
+ * sizeof(struct __kernel_sockaddr_storage) (include/uapi/linux/socket.h):
+ * room for any address the kernel hands back.
+ */
+export const SOCKADDR_STORAGE_SIZE = 128;
+
+/** include/uapi/linux/in.h: struct sockaddr_in. */
+export const sockaddr_in = Object.freeze({
+  sizeof: 16,
+  sin_family: 0, // __kernel_sa_family_t (u16, host order)
+  sin_port: 2, // __be16
+  sin_addr: 4, // struct in_addr (__be32)
+  __pad: 8, // zero padding to sizeof(struct sockaddr)
+} as const);
+
+/** include/uapi/linux/in6.h: struct sockaddr_in6. */
+export const sockaddr_in6 = Object.freeze({
+  sizeof: 28,
+  sin6_family: 0, // u16, host order
+  sin6_port: 2, // __be16
+  sin6_flowinfo: 4, // __be32
+  sin6_addr: 8, // struct in6_addr (16 bytes)
+  sin6_scope_id: 24, // __u32, host order
+} as const);
+
+/** include/uapi/linux/un.h: struct sockaddr_un (UNIX_PATH_MAX 108). */
+export const sockaddr_un = Object.freeze({
+  sizeof: 110,
+  sun_family: 0, // u16, host order
+  sun_path: 2, // char[108]
+} as const);
+
+/** UNIX_PATH_MAX (include/uapi/linux/un.h): the size of sun_path. */
+export const UNIX_PATH_MAX = 108;
+
+// Socket types and flags for prepSocket (include/linux/net.h,
+// include/uapi/asm-generic/fcntl.h on x86_64).
+/** SOCK_STREAM: a byte stream (TCP, unix stream). */
+export const SOCK_STREAM = 1;
+/** SOCK_DGRAM: datagrams (UDP, unix datagram). */
+export const SOCK_DGRAM = 2;
+/** SOCK_SEQPACKET: ordered, reliable datagrams. */
+export const SOCK_SEQPACKET = 5;
+/** SOCK_NONBLOCK (= O_NONBLOCK), or'ed into a socket type or accept flags. */
+export const SOCK_NONBLOCK = 0o4000;
+/** SOCK_CLOEXEC (= O_CLOEXEC), or'ed into a socket type or accept flags; refused with direct descriptors. */
+export const SOCK_CLOEXEC = 0o2000000;
+
+// shutdown(2) `how` (include/linux/net.h).
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+
+// Protocols (include/uapi/linux/in.h).
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+// Socket options at SOL_SOCKET (include/uapi/asm-generic/socket.h), for the
+// GETSOCKOPT / SETSOCKOPT socket commands.
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+/** SO_TIMESTAMP (the 'old' one, struct timeval; x86_64): each datagram carries a receive time. */
+export const SO_TIMESTAMP_OLD = 29;
+/** SO_RXQ_OVFL: each datagram carries the socket's drop count (a u32 control message). */
+export const SO_RXQ_OVFL = 40;
+
+// send/recv flags (include/linux/socket.h).
+export const MSG_PEEK = 0x2;
+export const MSG_CTRUNC = 0x8;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_WAITALL = 0x100;
+export const MSG_NOSIGNAL = 0x4000;
