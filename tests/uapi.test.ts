@@ -876,3 +876,16 @@ describe('flagNames', () => {
     expect(flagNames(C.IORING_CQE_F_BUF_MORE | C.IORING_CQE_F_MORE | 0x400000, 'IORING_CQE_')).toEqual(['IORING_CQE_F_MORE', 'IORING_CQE_F_BUF_MORE', '0x400000']);
   });
 });
+
+describe('open flags', () => {
+  it("are exported under their names, O_CLOEXEC included, and agree with node:fs's constants where it has them", async () => {
+    const { constants } = await import('node:fs');
+    const lib = await import('../lib/index.ts');
+    const ours = Object.entries(lib).filter(([k]) => /^O_/.test(k)) as [string, number][];
+    expect(ours.map(([k]) => k)).toContain('O_CLOEXEC');
+    const theirs = constants as unknown as Record<string, number>;
+    const shared = ours.filter(([k]) => k in theirs);
+    expect(shared.length).toBeGreaterThan(10);
+    for (const [k, v] of shared) expect([k, v]).toEqual([k, theirs[k]]);
+  });
+});

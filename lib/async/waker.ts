@@ -37,14 +37,13 @@ import type { Sqe } from '../ring/sqe.ts';
 import { prepRw } from '../prep/rw.ts';
 import { addressFor } from '../ring/memory.ts';
 import { socketAt } from '../ring/thread-exit.ts';
+import { O_CLOEXEC, O_NONBLOCK } from '../uapi/fs.ts';
 import {
   IORING_OP_POLL_ADD, IORING_OP_WRITE, IORING_REGISTER_EVENTFD, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_DEFER_TASKRUN,
   IORING_UNREGISTER_EVENTFD, IOSQE_IO_LINK,
 } from '../uapi/constants.ts';
 
 const POLLIN = 0x1;
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
 
 /** The user_data the doorbell's own two entries carry (its CQEs are not the caller's). */
 export const DOORBELL_POLL_DATA = 2 ** 53 - 1;

@@ -13,8 +13,8 @@ import { Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import * as ffi from '../../ffi/index.ts';
 import { ERRNO } from '../errno.ts';
+import { O_CLOEXEC } from '../uapi/fs.ts';
 
-const O_CLOEXEC = 0x80000;
 const owners = new Map<number, Socket>();
 
 /**

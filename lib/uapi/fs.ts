@@ -148,3 +148,31 @@ export const statx_timestamp = Object.freeze({
   tv_sec: 0, // __s64
   tv_nsec: 8, // __u32
 } as const);
+
+// open(2) flags (include/uapi/asm-generic/fcntl.h; arm64 swaps O_DIRECTORY,
+// O_NOFOLLOW, O_DIRECT and O_LARGEFILE: arch/arm64/include/uapi/asm/fcntl.h).
+// O_SYNC and O_TMPFILE are two bits each. node:fs's constants lack
+// O_CLOEXEC, which every fd a library opens for itself should carry.
+const ARM64 = process.arch === 'arm64';
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+/** The access mode's bits: `flags & O_ACCMODE` is O_RDONLY, O_WRONLY or O_RDWR. */
+export const O_ACCMODE = 0o3;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NOCTTY = 0o400;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000;
+export const O_DSYNC = 0o10000;
+export const FASYNC = 0o20000;
+export const O_DIRECT = ARM64 ? 0o200000 : 0o40000;
+export const O_LARGEFILE = ARM64 ? 0o400000 : 0o100000;
+export const O_DIRECTORY = ARM64 ? 0o40000 : 0o200000;
+export const O_NOFOLLOW = ARM64 ? 0o100000 : 0o400000;
+export const O_NOATIME = 0o1000000;
+export const O_CLOEXEC = 0o2000000;
+export const O_SYNC = 0o4010000;
+export const O_PATH = 0o10000000;
+export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
