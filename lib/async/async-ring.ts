@@ -35,11 +35,11 @@ import {
   failedIterator, LoopRing, MAX_CHAIN, MSG_BASE, TARGET_OPEN, TARGET_SENDERS, ZC, type LoopRingOptions, type Mapper, type MultishotOptions, type OpOptions,
   type Prep, type RingMessage,
 } from './loop-ring.ts';
+import { ERRNO } from '../errno.ts';
 
 /** The largest value msgRing can carry to an AsyncRing. */
 const MSG_MAX = DOORBELL_WRITE_DATA - 1 - MSG_BASE;
-const ETIME = 62;
-const EBADF = 9;
+const { ETIME, EBADF } = ERRNO;
 
 export type AsyncRingOptions = LoopRingOptions;
 export type { MultishotOptions, OpOptions, RingMessage };

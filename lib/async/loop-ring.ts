@@ -64,6 +64,7 @@ import {
 import { __kernel_timespec, io_uring_sync_cancel_reg } from '../uapi/layout.ts';
 import { createWaker, type Waker } from './waker.ts';
 import { BufferPool, MultishotIterator } from './multishot.ts';
+import { ERRNO } from '../errno.ts';
 
 const SLOT_BITS = 20;
 const SLOT_SPAN = 1 << SLOT_BITS;
@@ -74,12 +75,7 @@ const GEN_SPAN = 2 ** 26;
 /** Where message user_data start (see msgRing): 2^52, the high word 0x100000. */
 export const MSG_BASE = 2 ** 52;
 const MSG_HI = 0x100000;
-const ECANCELED = 125;
-const ETIME = 62;
-const ENOBUFS = 105;
-const EINTR = 4;
-const EINVAL = 22;
-const EALREADY = 114;
+const { ECANCELED, ETIME, ENOBUFS, EINTR, EINVAL, EALREADY } = ERRNO;
 /**
  * How long close() waits, after cancelling, for the kernel to let go of
  * every operation before it gives up on the rest (#abandon()). Most end in

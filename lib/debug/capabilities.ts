@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import * as ffi from '../../ffi/index.ts';
 import * as C from '../uapi/constants.ts';
-import { errnoName } from '../errno.ts';
+import { errnoName, ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
 import { IoUring, type IoUringOptions } from '../ring/io-uring.ts';
 import { prepNop } from '../prep/rw.ts';
@@ -26,7 +26,7 @@ import { getProbeRing } from '../register/probe.ts';
 import { io_uring_params, io_uring_restriction } from '../uapi/layout.ts';
 import { OPCODES } from '../uapi/opcodes.ts';
 
-const EINVAL = 22;
+const { EINVAL } = ERRNO;
 // An fd number no process has open (far above any RLIMIT_NOFILE): the
 // kernel answers EBADF for it once it has checked everything before the fd.
 const NO_SUCH_FD = 0x7fffffff;

@@ -32,6 +32,7 @@ import {
   io_uring_query_opcode, io_uring_query_scq, io_uring_query_zcrx, io_uring_restriction, io_uring_sqe,
   io_uring_sync_cancel_reg,
 } from '../uapi/layout.ts';
+import { ERRNO } from '../errno.ts';
 
 /** CLOCK_MONOTONIC from <linux/time.h>: the default clock of a ring's waits. */
 export const CLOCK_MONOTONIC = 1;
@@ -64,7 +65,7 @@ export function registerCall(ring: IoUring, opcode: number, arg: ArrayBufferView
 // and IORING_REGISTER_QUERY only.
 function registerRingless(opcode: number, arg: Uint8Array, nrArgs: number, call: string, refs: readonly unknown[]): number {
   const err = ffi.loadError();
-  if (err !== null) throw new IoUringError(38 /* ENOSYS */, 'io_uring_register', call, err);
+  if (err !== null) throw new IoUringError(ERRNO.ENOSYS, 'io_uring_register', call, err);
   held.push(refs);
   try {
     const r = ffi.ioUringRegister(-1, opcode, addressFor(arg, arg.byteLength, 'arg'), nrArgs);

@@ -6,6 +6,7 @@ import { IoUring } from '../ring/io-uring.ts';
 import { IO_URING_OP_SUPPORTED, IORING_REGISTER_PROBE } from '../uapi/constants.ts';
 import { io_uring_probe, io_uring_probe_op } from '../uapi/layout.ts';
 import { opcodeInfo } from '../uapi/opcodes.ts';
+import { ERRNO } from '../errno.ts';
 
 // The probe's op array has a u8 length: 256 entries cover every opcode there
 // can be.
@@ -75,7 +76,7 @@ export function opcodeSupported(op: number, probe: Probe = getProbe()): boolean 
 export function requireOpcode(op: number, probe: Probe = getProbe()): void {
   if (probe.supported(op)) return;
   const info = opcodeInfo(op);
-  const err = new IoUringError(95 /* EOPNOTSUPP */, 'io_uring_register', 'probe');
+  const err = new IoUringError(ERRNO.EOPNOTSUPP, 'io_uring_register', 'probe');
   err.message = info
     ? `IORING_OP_${info.name} is not supported by this kernel (${release()}): it needs Linux ${info.since} or newer; see ${info.man}`
     : `opcode ${op} is not supported by this kernel (${release()})`;
