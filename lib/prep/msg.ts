@@ -14,6 +14,7 @@ import { addressFor, byteLengthOf } from '../ring/memory.ts';
 import { shown } from './helpers.ts';
 import { encodeIovecs, snapshotViews } from './rw.ts';
 import { makeSockaddr, type SockaddrInit } from './sockaddr.ts';
+import { high32 } from '../ring/sqe.ts';
 
 /** include/linux/socket.h: struct user_msghdr, x86_64. */
 export const msghdr = Object.freeze({
@@ -60,8 +61,6 @@ export function cmsgLen(n: number): number {
 export function cmsgSpace(n: number): number {
   return cmsghdr.sizeof + cmsgAlign(n);
 }
-
-const INV_TWO32 = 1 / 4294967296;
 
 function readU32(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
@@ -176,7 +175,7 @@ export function resetParts(p: MsgParts): void {
 
 function putAddr(dv: DataView, at: number, a: number): void {
   dv.setUint32(at, a >>> 0, true);
-  dv.setUint32(at + 4, (a * INV_TWO32) >>> 0, true);
+  dv.setUint32(at + 4, high32(a), true);
 }
 
 /**

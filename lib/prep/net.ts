@@ -14,7 +14,7 @@ import {
   IORING_RECVSEND_BUNDLE, IORING_RECVSEND_FIXED_BUF, IORING_RECV_MULTISHOT, SOCKET_URING_OP_GETSOCKNAME,
 } from '../uapi/constants.ts';
 import { addressFor, byteLengthOf, checkFd, checkLength } from '../ring/memory.ts';
-import type { Sqe } from '../ring/sqe.ts';
+import { setU64, type Sqe } from '../ring/sqe.ts';
 import { fileIndexWord } from './fs.ts';
 import { checkBits32, checkS32, checkU16, shown } from './helpers.ts';
 import { msghdrParts, msghdr, resetParts, type Msghdr, type MsghdrInit } from './msg.ts';
@@ -24,14 +24,6 @@ import {
 } from './sockaddr.ts';
 import { SOCKADDR_STORAGE_SIZE } from '../uapi/net.ts';
 
-// 2^-32: multiplying by it takes the high word of a u64 exactly.
-const INV_TWO32 = 1 / 4294967296;
-
-/** Writes an address (a number below 2^53) into the u64 at word `i`. */
-function putU64(u: Uint32Array, i: number, v: number): void {
-  u[i] = v >>> 0;
-  u[i + 1] = (v * INV_TWO32) >>> 0;
-}
 
 /** ioprio |= bits: the send/recv/accept flag space (IORING_RECVSEND_*, IORING_ACCEPT_*). */
 function orIoprio(sqe: Sqe, bits: number): void {
@@ -316,7 +308,7 @@ export function prepSendSetAddr(sqe: Sqe, destAddr: SockaddrInit, addrLen?: numb
   const len = addrLen ?? byteLengthOf(sa, 'destAddr');
   if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > 0xffff) throw new RangeError(`addrLen must be an integer from 0 to 65535 (got ${len})`);
   const a = addressFor(sa, len, 'destAddr');
-  putU64(sqe.u32, sqe.w + 2, a); // addr2
+  setU64(sqe.u32, sqe.w + 2, a); // addr2
   sqe.u16[sqe.w * 2 + 22] = len; // addr_len
   sqe.keep(sa);
 }
@@ -576,7 +568,7 @@ export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, 
   u[w + 4] = level; // level
   u[w + 5] = optname; // optname
   u[w + 11] = optlen; // optlen
-  putU64(u, w + 12, v); // optval
+  setU64(u, w + 12, v); // optval
   if (optval !== null && optval !== undefined) sqe.keep(optval);
 }
 
@@ -608,7 +600,7 @@ export function prepCmdGetsockname(sqe: Sqe, fd: number, sockaddr: Uint8Array, s
   const w = sqe.w;
   u[w + 2] = SOCKET_URING_OP_GETSOCKNAME; // cmd_op
   u[w + 11] = peer; // optlen: 0 own address, 1 the peer's
-  putU64(u, w + 12, l); // addr3: the socklen_t
+  setU64(u, w + 12, l); // addr3: the socklen_t
   cell[0] = Math.min(byteLengthOf(sockaddr), 0x7fffffff);
   sqe.keep(sockaddr);
   sqe.keep(cell);

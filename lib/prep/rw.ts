@@ -9,11 +9,13 @@ import {
 } from '../uapi/constants.ts';
 import { iovec } from '../uapi/layout.ts';
 import { addressFor, byteLengthOf, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
-import type { Sqe } from '../ring/sqe.ts';
+import { setU64, type Sqe } from '../ring/sqe.ts';
 import { checkBits32, checkU8, shown } from './helpers.ts';
 
 // 2^-32: multiplying by it is exact (a power of two) and far cheaper than
-// dividing by 2^32 to take the high word of a u64.
+// dividing by 2^32 to take the high word of a u64. sqe.ts's setU64 does the
+// same; rw() writes its two u64s inline, which measured 4-5 ns an encoder
+// less than calling it (a prepRead in a loop that never enters the kernel).
 const INV_TWO32 = 1 / 4294967296;
 
 /**
@@ -153,8 +155,7 @@ export function encodeIovecs(views: readonly ArrayBufferView[], what: string): U
     const len = byteLengthOf(b, `${what}[${i}]`);
     const a = addressFor(b, len, `${what}[${i}]`);
     const w = (i * iovec.sizeof) / 4;
-    v[w] = a >>> 0; // iov_base
-    v[w + 1] = (a * INV_TWO32) >>> 0;
+    setU64(v, w, a); // iov_base
     v[w + 2] = len; // iov_len
     v[w + 3] = 0;
   }

@@ -24,7 +24,12 @@ export const UNPREPARED = 0xff;
 /** Writes a JS number as a u64 (two's complement for negatives, so -1 is all ones). */
 export function setU64(u32: Uint32Array, w: number, v: number): void {
   u32[w] = v >>> 0;
-  u32[w + 1] = Math.floor(v * INV_TWO32) >>> 0;
+  u32[w + 1] = high32(v);
+}
+
+/** The high 32 bits of a JS integer as a u64 (two's complement for negatives). */
+export function high32(v: number): number {
+  return Math.floor(v * INV_TWO32) >>> 0;
 }
 
 /** Reads a u64 as a number; values of 2^63 and above read as negative (so all ones is -1). */
