@@ -4,6 +4,7 @@
 // io-uring.ts).
 
 import * as ffi from '../../ffi/index.ts';
+import { ERRNO } from '../errno.ts';
 import { IoUringError, check } from '../errors.ts';
 import {
   IORING_CQE_F_MORE, IORING_CQ_EVENTFD_DISABLED, IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS,
@@ -19,10 +20,7 @@ import type { RingLayout, SetupResult } from './setup.ts';
 import { SubmissionQueue, waitCount } from './sq.ts';
 import { timeoutMs, writeTimespec, type Timeout } from './timespec.ts';
 
-const EAGAIN = 11;
-const EINTR = 4;
-const EINVAL = 22;
-const ETIME = 62;
+const { EAGAIN, EINTR, EINVAL, ETIME } = ERRNO;
 // The EXT_ARG argument: io_uring_getevents_arg at byte 0, its timespec at byte 32.
 const ARG_TS = 32;
 

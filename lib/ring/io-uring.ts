@@ -27,6 +27,7 @@
 
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import * as ffi from '../../ffi/index.ts';
+import { ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
 import { IORING_SETUP_REGISTERED_FD_ONLY } from '../uapi/constants.ts';
 import { flagNames } from '../uapi/names.ts';
@@ -37,7 +38,7 @@ import { RingRegister } from './register.ts';
 import { setup, type SetupResult } from './setup.ts';
 import { adoptRingFd } from './thread-exit.ts';
 
-const ENOSYS = 38;
+const { ENOSYS } = ERRNO;
 
 /** A ring's state at one moment: `ring.snapshot()`. */
 export interface RingSnapshot {

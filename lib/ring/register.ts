@@ -5,6 +5,7 @@
 // The third of IoUring's layers (see io-uring.ts).
 
 import * as ffi from '../../ffi/index.ts';
+import { ERRNO } from '../errno.ts';
 import { IoUringError, check } from '../errors.ts';
 import {
   IORING_ENTER_EXT_ARG, IORING_ENTER_EXT_ARG_REG, IORING_ENTER_REGISTERED_RING, IORING_FEAT_REG_REG_RING,
@@ -23,8 +24,7 @@ import { allocShared, mapRings, pageRound, type SetupResult } from './setup.ts';
 import { waitCount } from './sq.ts';
 import { writeTimespec, type Timeout } from './timespec.ts';
 
-const EBUSY = 16;
-const EINVAL = 22;
+const { EBUSY, EINVAL } = ERRNO;
 
 export abstract class RingRegister extends CompletionQueue {
   // IORING_REGISTER_USE_REGISTERED_RING once the ring fd is registered and

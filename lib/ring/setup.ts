@@ -4,6 +4,7 @@
 // io_uring_params the kernel filled in.
 
 import * as ffi from '../../ffi/index.ts';
+import { ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
 import {
   IORING_FEAT_SINGLE_MMAP, IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING,
@@ -20,8 +21,7 @@ const PAGE = 4096;
 // slack is added on top, since the header is a cache line or two depending on
 // the machine, and the kernel pins as much as it computes.
 const KRING_SIZE = 64;
-const EINVAL = 22;
-const ENOMEM = 12;
+const { EINVAL, ENOMEM } = ERRNO;
 
 export function pageRound(n: number): number {
   return Math.ceil(n / PAGE) * PAGE;

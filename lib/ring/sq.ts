@@ -5,6 +5,7 @@
 // the keep table, the hook).
 
 import * as ffi from '../../ffi/index.ts';
+import { ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
 import {
   IORING_ENTER_GETEVENTS, IORING_ENTER_REGISTERED_RING, IORING_ENTER_SQ_WAIT, IORING_ENTER_SQ_WAKEUP,
@@ -24,8 +25,7 @@ import { Sqe } from './sqe.ts';
 const UNPREPARED = 0xff;
 // What an unprepared entry before a prepared one is sent as: a NOP that posts no CQE on success.
 const NEUTRAL = IORING_OP_NOP | (IOSQE_CQE_SKIP_SUCCESS << 8);
-const EINTR = 4;
-const EBADF = 9;
+const { EINTR, EBADF } = ERRNO;
 
 /** A count of CQEs to wait for: a u32, refused (not wrapped) otherwise. */
 export function waitCount(n: number): number {
