@@ -4,7 +4,9 @@
 // kernel's spelling.
 
 export { IoUring } from './ring/io-uring.ts';
-export type { IoUringOptions, RingSnapshot, SharedRing, Timeout } from './ring/io-uring.ts';
+export type { RingSnapshot } from './ring/io-uring.ts';
+export type { IoUringOptions, SharedRing } from './ring/options.ts';
+export { makeTimespec, type Timeout } from './ring/timespec.ts';
 export { Sqe, sqeSetData64 } from './ring/sqe.ts';
 export { Cqe } from './ring/cqe.ts';
 export { IoUringError } from './errors.ts';

@@ -6,7 +6,8 @@
 
 import { closeSync } from 'node:fs';
 import { IoUringError } from '../errors.ts';
-import { IoUring, type Timeout } from '../ring/io-uring.ts';
+import { IoUring } from '../ring/io-uring.ts';
+import type { Timeout } from '../ring/timespec.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { prepFsync, prepNop, prepRead, prepReadv, prepWrite, prepWritev } from '../prep/rw.ts';
 import { prepTimeout } from '../prep/timeout.ts';

@@ -52,11 +52,12 @@
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
-import { IoUring, type IoUringOptions, type Timeout } from '../ring/io-uring.ts';
+import { IoUring } from '../ring/io-uring.ts';
+import type { IoUringOptions } from '../ring/options.ts';
+import { makeTimespec, type Timeout } from '../ring/timespec.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { addressFor, bury } from '../ring/memory.ts';
 import { prepRw } from '../prep/rw.ts';
-import { makeTimespec } from '../prep/timeout.ts';
 import {
   IORING_ASYNC_CANCEL_USERDATA, IORING_CQE_F_MORE, IORING_CQE_F_NOTIF, IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
   IORING_REGISTER_SYNC_CANCEL, IORING_SETUP_DEFER_TASKRUN, IOSQE_ASYNC, IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_LINK,

@@ -3,13 +3,19 @@
 // turns it on for one ring; TSURING_TRACE=1 (text) or =json (JSON lines) in
 // the environment turns it on for every ring, printing to stderr.
 //
+// The ring layer knows nothing of this module (the decoder sits above the
+// encoders, which sit above the ring). Loading it (lib/index.ts does) adds
+// `trace()` to IoUring, declared below by module augmentation, and names the
+// hook each new ring starts with (lib/ring/hook.ts): the TSURING_TRACE one.
+//
 // Off, it costs the ring one null test per submit and one per cqAdvance
 // (bench/compare.ts --only trace measures it against a build without them).
 // On, it decodes every entry: for learning and debugging, not for speed.
 
 import { inspect } from 'node:util';
 import type { Cqe } from '../ring/cqe.ts';
-import type { IoUring, RingHook } from '../ring/io-uring.ts';
+import { setNewRingHook, type RingHook } from '../ring/hook.ts';
+import { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { IORING_CQE_F_MORE } from '../uapi/constants.ts';
 import { cqeGetData } from '../prep/helpers.ts';
@@ -96,3 +102,33 @@ export function envTraceListener(value = process.env.TSURING_TRACE): TraceListen
     process.stderr.write(`${format(e)}\n`);
   };
 }
+
+declare module '../ring/io-uring.ts' {
+  interface IoUring {
+    /**
+     * Reports every SQE this ring publishes (at submit) and every CQE it hands
+     * back (at cqAdvance / cqeSeen), decoded, with a performance.now()
+     * timestamp, to `listener`; null turns it off. TSURING_TRACE=1 (or =json)
+     * in the environment does this for every ring, printing to stderr. A CQE
+     * is named by the opcode of the SQE with the same user_data.
+     * (Added by lib/debug/trace.ts, which the package's entry point loads.)
+     */
+    trace(listener: TraceListener | null): void;
+  }
+}
+
+// A method like the class's own: not enumerable.
+Object.defineProperty(IoUring.prototype, 'trace', {
+  value: function trace(this: IoUring, listener: TraceListener | null): void {
+    if (listener !== null && typeof listener !== 'function') throw new TypeError('listener must be a function or null');
+    this.setHook(listener === null ? null : new Tracer(this, listener));
+  },
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
+
+setNewRingHook((ring) => {
+  const to = envTraceListener();
+  return to === null ? null : new Tracer(ring, to);
+});

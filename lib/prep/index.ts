@@ -1,6 +1,6 @@
 // Every encoder, one file per concept.
 export { prepRw, prepRwBuffer, prepNop, prepRead, prepWrite, prepReadv, prepWritev, prepFsync, makeIovecs } from './rw.ts';
-export { prepTimeout, makeTimespec, prepTimeoutRemove, prepTimeoutUpdate, prepLinkTimeout } from './timeout.ts';
+export { prepTimeout, prepTimeoutRemove, prepTimeoutUpdate, prepLinkTimeout } from './timeout.ts';
 export { cString } from './path.ts';
 export * from './fs.ts';
 export * from './open.ts';

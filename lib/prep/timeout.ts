@@ -1,5 +1,6 @@
 // Timeout encoders. A timeout's `struct __kernel_timespec` is built from
-// milliseconds or { sec, nsec } into memory the entry keeps.
+// milliseconds or { sec, nsec } (makeTimespec, lib/ring/timespec.ts) into
+// memory the entry keeps.
 
 import {
   IORING_OP_LINK_TIMEOUT, IORING_OP_TIMEOUT, IORING_OP_TIMEOUT_REMOVE, IORING_TIMEOUT_UPDATE,
@@ -7,39 +8,9 @@ import {
 import { __kernel_timespec } from '../uapi/layout.ts';
 import { addressFor, checkLength } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import type { Timeout } from '../ring/io-uring.ts';
+import { makeTimespec, type Timeout } from '../ring/timespec.ts';
 import { checkBits32, checkU64, putU64 } from './helpers.ts';
 import { rw } from './rw.ts';
-
-/**
- * A `struct __kernel_timespec` holding `t` (milliseconds, or { sec, nsec }).
- * A Uint8Array of 16 bytes, ready to keep and pass by address.
- */
-export function makeTimespec(t: Timeout): Uint8Array {
-  let sec: number;
-  let nsec: number;
-  if (typeof t === 'number') {
-    if (!Number.isFinite(t) || t < 0) throw new RangeError(`a timeout must be a finite number of milliseconds >= 0 (got ${t})`);
-    sec = Math.floor(t / 1000);
-    // Past 2^53 seconds BigInt(sec) would still fit tv_sec's s64 for a while
-    // and then wrap to a time already gone; the object form has the same bound.
-    if (!Number.isSafeInteger(sec)) throw new RangeError(`a timeout must be below 2^53 seconds (got ${t} ms)`);
-    nsec = Math.round((t - sec * 1000) * 1e6);
-    if (nsec >= 1e9) { sec++; nsec -= 1e9; }
-  } else if (t !== null && typeof t === 'object') {
-    ({ sec, nsec } = t);
-    if (!Number.isSafeInteger(sec) || sec < 0 || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) {
-      throw new RangeError('a timeout { sec, nsec } needs integers sec >= 0 and 0 <= nsec < 1e9');
-    }
-  } else {
-    throw new TypeError('a timeout must be milliseconds or { sec, nsec }');
-  }
-  const ts = new Uint8Array(new ArrayBuffer(__kernel_timespec.sizeof));
-  const dv = new DataView(ts.buffer);
-  dv.setBigInt64(__kernel_timespec.tv_sec, BigInt(sec), true);
-  dv.setBigInt64(__kernel_timespec.tv_nsec, BigInt(nsec), true);
-  return ts;
-}
 
 /**
  * Prepare an `IORING_OP_TIMEOUT`: completes with -ETIME once `ts` has passed,

@@ -12,9 +12,9 @@
 
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
-import type { IoUring, Timeout } from '../ring/io-uring.ts';
+import type { IoUring } from '../ring/io-uring.ts';
+import { makeTimespec, type Timeout } from '../ring/timespec.ts';
 import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
-import { makeTimespec } from '../prep/timeout.ts';
 import {
   IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY, IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_FD_FIXED,
   IORING_ASYNC_CANCEL_OP, IORING_ASYNC_CANCEL_USERDATA,

@@ -1,5 +1,5 @@
 // Each ring in shared memory reserves about 10 GiB of address space (its
-// WebAssembly.Memory's guard region: see ringMemory in io-uring.ts), and
+// WebAssembly.Memory's guard region: see ringMemory in setup.ts), and
 // x86_64 gives a process 128 TiB. Past about 107 TiB (11,000 rings) making
 // rings slowed from 0.5 ms to over 60 ms each as V8 collected garbage to find
 // room, and at 13,088 reservations V8 refused outright (measured, Node 20).
