@@ -149,8 +149,8 @@ export abstract class CompletionQueue extends SubmissionQueue {
       // EINTR, or as an early return when entries were submitted in the same
       // call), or the kernel returned early with fewer than waitNr (seen on
       // 6.18: about 1 wait in 1,000 for two 1 ms TIMEOUTs came back with
-      // one). Wait again for what is left (a signal must not end a timed wait); whatever the
-      // kernel has not consumed yet is offered again.
+      // one). Wait again for what is left (a signal must not end a timed
+      // wait); whatever the kernel has not consumed yet is offered again.
       const left = deadline - performance.now();
       if (left <= 0.01) return this.cqeAtHead();
       submit = this.flushSq();
