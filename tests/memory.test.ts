@@ -77,6 +77,30 @@ describe('detachment, checked at every use', () => {
     expect(() => prepRead(sqe, 0, view, 4096, 0)).toThrow(/detached/);
   });
 
+  it.skipIf(noRing)('a read in flight into a WebAssembly.Memory lands in the memory after it grows, and the grow does not abort the process', () => {
+    // From Node 24, a wasm memory's buffer that was marked untransferable
+    // aborts the process when the memory grows; the library must not mark
+    // it. The grow detaches the old buffer but keeps the memory in place, so
+    // the kernel's write still reaches the memory, seen through the new one.
+    const r = ring();
+    const p = ffi.pipe();
+    if (typeof p === 'number') throw new Error(`pipe: ${p}`);
+    const [rd, wr] = p;
+    const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(n: number): number } } };
+    const mem = new wasm.Memory({ initial: 1 });
+    prepRead(r.getSqe()!, rd, new Uint8Array(mem.buffer, 100, 5), 5, -1);
+    r.submit();
+    mem.grow(1);
+    writeSync(wr, 'hello');
+    r.waitCqe();
+    expect(r.peekCqe()!.res).toBe(5);
+    r.cqAdvance(1);
+    expect(Buffer.from(mem.buffer, 100, 5).toString()).toBe('hello');
+    expect(mem.buffer.byteLength).toBe(2 * 65536);
+    closeSync(rd);
+    closeSync(wr);
+  });
+
   it('transfer() of a buffer the kernel has an address for is refused', () => {
     const b = new Uint8Array(64);
     bufferAddress(b, 64);

@@ -41,14 +41,6 @@ const apply = Reflect.apply;
 // buffers whose address this library handed out, as Node 24 does.
 function guardTransfer(): void {
   const proto = ArrayBuffer.prototype as unknown as Record<string, unknown>;
-  if (typeof proto.transfer !== 'function') return; // Node 20: no transfer()
-  const probe = new ArrayBuffer(8);
-  markAsUntransferable(probe);
-  try {
-    (probe as unknown as { transfer(): ArrayBuffer }).transfer();
-  } catch {
-    return; // refused: the engine already guards it
-  }
   for (const name of ['transfer', 'transferToFixedLength']) {
     const original = proto[name];
     if (typeof original !== 'function') continue;
@@ -64,7 +56,47 @@ function guardTransfer(): void {
     });
   }
 }
-guardTransfer();
+
+// The buffers of non-shared WebAssembly.Memory objects, as their `buffer`
+// getter hands them out. Such a buffer is detached only by the memory's own
+// grow, which grows it in place (V8 reserves a wasm memory's whole range),
+// so it needs no mark; and it must not get one where the mark makes a
+// buffer non-detachable: from Node 24, grow() of a memory whose buffer was
+// marked aborts the process (V8's FromJust on the refused detach). A buffer
+// taken before this module loaded is not seen here.
+const wasmBuffers = new WeakSet<ArrayBufferLike>();
+function watchWasmBuffers(): void {
+  const memory = (globalThis as { WebAssembly?: { Memory?: { prototype: object } } }).WebAssembly?.Memory;
+  if (memory === undefined) return;
+  const d = Object.getOwnPropertyDescriptor(memory.prototype, 'buffer');
+  const get = d?.get;
+  if (get === undefined || d!.configurable !== true) return;
+  const watched = {
+    get buffer(): ArrayBufferLike {
+      const b = apply(get, this, []) as ArrayBufferLike;
+      if (!(b instanceof SharedArrayBufferCtor)) wasmBuffers.add(b);
+      return b;
+    },
+  };
+  Object.defineProperty(memory.prototype, 'buffer', { ...d, get: intrinsicGetter(watched, 'buffer') });
+}
+
+// Which of the two this Node needs: whether a marked buffer can still be
+// detached by transfer() (Node 21 and 22) or not (Node 24 on). Node 20 has
+// no transfer() and needs neither.
+function guardDetach(): void {
+  if (typeof (ArrayBuffer.prototype as unknown as Record<string, unknown>).transfer !== 'function') return;
+  const probe = new ArrayBuffer(8);
+  markAsUntransferable(probe);
+  try {
+    (probe as unknown as { transfer(): ArrayBuffer }).transfer();
+  } catch {
+    watchWasmBuffers();
+    return;
+  }
+  guardTransfer();
+}
+guardDetach();
 
 // A Proxy of a view is not a view (ArrayBuffer.isView is false for it), so
 // after isView every read below is of a real view's internal slots.
@@ -174,7 +206,7 @@ function slowAddress(view: ArrayBufferView, need: number, what: string): number 
     // Take the address through a view of the whole buffer: a zero-length
     // view at the end has no address of its own.
     base = addressOf(new Uint8ArrayCtor(buf));
-    if (!shared) markAsUntransferable(buf);
+    if (!shared && !wasmBuffers.has(buf)) markAsUntransferable(buf);
     bases.set(buf, base);
   }
   const addr = base + byteOffsetOf(view, typed);
