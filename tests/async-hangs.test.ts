@@ -1,6 +1,6 @@
 /**
  * AsyncRing operations that the kernel holds back or never lets go of, and
- * what stops them (lib/async/loop-ring.ts):
+ * what stops them (lib/async/cancel.ts, close.ts):
  *
  *  - an IOSQE_IO_DRAIN entry behind one that never completes holds back
  *    every later entry, an ASYNC_CANCEL included: close() and an abort reach
@@ -132,7 +132,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
     // once every request allocated on the ring is in that queue, and SEND_ZC
     // allocates its notification request before it is queued: it never
     // leaves, nor does anything submitted after it, ASYNC_CANCEL included
-    // (the CLOSE_GRACE_MS note in lib/async/loop-ring.ts). Found by
+    // (the CLOSE_GRACE_MS note in lib/async/close.ts). Found by
     // `npm run fuzz -- --seed 1 --start 235 --iterations 1`.
     test('close() settles: the send and what waits behind it reject with ECANCELED, and the send\'s buffer stays held', async () => {
       const io = open();

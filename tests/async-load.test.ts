@@ -1,6 +1,6 @@
 /**
  * An AsyncRing serving more connections than its CQ has entries
- * (lib/async/loop-ring.ts): each connection an acceptMultishot fd with a
+ * (lib/async/schedule.ts, streams.ts): each connection an acceptMultishot fd with a
  * recvMultishot loop that echoes what it receives. An armed multishot
  * operation reserves no CQ room (it may wait for data for hours); before,
  * each reserved one CQE, and once the CQ's worth were armed every new

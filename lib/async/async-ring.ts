@@ -1,8 +1,9 @@
 // AsyncRing: io_uring inside Node's event loop, a promise per operation.
 // The named operations are here, each one encoder and its arguments handed
-// to LoopRing (loop-ring.ts), which owns the slots, the submits, the reaping
-// and the lifetimes; what an operation resolves with is its res, or what a
-// mapper makes of it (undefined, a decoded statx, a siginfo).
+// to LoopRing (loop-ring.ts, and the files it lists), which owns the slots,
+// the submits, the reaping and the lifetimes; what an operation resolves
+// with is its res, or what a mapper makes of it (undefined, a decoded statx,
+// a siginfo).
 
 import { closeSync } from 'node:fs';
 import { IoUringError } from '../errors.ts';

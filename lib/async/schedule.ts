@@ -17,7 +17,7 @@
 // send), and a new operation waits in the backlog while they would not fit,
 // but for one turn of the loop at most (#relieve()): what is in flight may be
 // idle connections that never complete. A multishot operation reserves
-// nothing (see #room()).
+// nothing (see room()).
 
 import { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
