@@ -44,7 +44,7 @@ async function session(fd: number): Promise<number> {
       chunk.release();
     }
   }
-  await io.close(fd); // IORING_OP_CLOSE
+  await io.closeFd(fd); // IORING_OP_CLOSE
   return echoed;
 }
 
@@ -79,7 +79,7 @@ try {
   const [results, echoed] = await Promise.all([Promise.all(Array.from({ length: clients }, (_, i) => client(i + 1))), server]);
   for (const { sent, got } of results) console.log(`client sent ${JSON.stringify(sent)}, got back ${JSON.stringify(got)}${got === sent ? '' : ' (WRONG)'}`);
   console.log(`served ${echoed.length} connections, echoed ${echoed.reduce((a, b) => a + b, 0)} bytes`);
-  await io.close(listener);
+  await io.closeFd(listener);
 } finally {
   await io.close(); // the ring: cancels whatever is left, waits for the kernel to let go
   rmSync(dir, { recursive: true, force: true });

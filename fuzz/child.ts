@@ -72,10 +72,9 @@ for (const s of fnSigs) for (const p of s.params) if (p.name === 'statxbuf' || p
 for (const s of fnSigs) for (const p of s.params) if (s.name === 'registerIfq' && p.name === 'opts') p.kind = 'ifq';
 
 const asyncSigs = [...methodSignatures(root, 'lib/async/async-ring.ts').values()];
-// The overloaded close(fd), and LoopRing's methods with arguments.
-asyncSigs.push({ name: 'closeFd', file: 'lib/async/async-ring.ts', params: [mk('closeFd', 'fd', 'number', false), mk('closeFd', 'opts', 'OpOptions', true)] });
-asyncSigs.push({ name: 'bufferPool', file: 'lib/async/loop-ring.ts', params: [{ name: 'options', type: 'object', optional: true, kind: 'poolopts' }] });
-asyncSigs.push({ name: 'messages', file: 'lib/async/loop-ring.ts', params: [] });
+// LoopRing's public methods (streams.ts).
+asyncSigs.push({ name: 'bufferPool', file: 'lib/async/streams.ts', params: [{ name: 'options', type: 'object', optional: true, kind: 'poolopts' }] });
+asyncSigs.push({ name: 'messages', file: 'lib/async/streams.ts', params: [] });
 for (const s of asyncSigs) for (const p of s.params) if (s.name === 'closeFd' && p.name === 'fd') p.kind = 'closefd';
 
 function mk(fn: string, name: string, type: string, optional: boolean): Param {
@@ -754,8 +753,7 @@ async function asyncPhase(c: Ctx, it: number): Promise<void> {
       progress(it, desc);
       let out: unknown;
       try {
-        const m = t.sig.name === 'closeFd' ? 'close' : t.sig.name;
-        out = (aring as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!.apply(aring, args);
+        out = (aring as unknown as Record<string, (...a: unknown[]) => unknown>)[t.sig.name]!.apply(aring, args);
       } catch (e) {
         // bufferPool is synchronous by nature; everything else must reject.
         if (t.sig.name === 'bufferPool' || t.sig.name === 'messages') {

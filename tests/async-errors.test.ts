@@ -67,7 +67,7 @@ function methodNames(): string[] {
   // Private-by-convention helpers TypeScript hides are still on the prototype: keep the public API only.
   const internal = new Set(['op', 'chainOp', 'stream', 'take', 'refuse', 'takeRefusal', 'refused', 'promise', 'enqueue', 'need', 'live', 'newSlot',
     'userData', 'fits', 'arm', 'issue', 'watch', 'watchStored', 'cancelSlot', 'cancel', 'scheduleFlush', 'flush', 'onWake', 'reap', 'queueTurn',
-    'rearmOrIdle', 'message', 'complete', 'failure', 'streamCqe', 'stopStream', 'reissue', 'finishStream', 'endPool', 'closedError', 'settle',
+    'rearmOrIdle', 'message', 'complete', 'failure', 'streamCqe', 'streamCancelled', 'room', 'stopStream', 'reissue', 'finishStream', 'endPool', 'closedError', 'settle',
     'release', 'ownsPool', 'closeRing', 'startReceive']);
   return [...names].filter((n) => !internal.has(n) && !n.startsWith('_'));
 }

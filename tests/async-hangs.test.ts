@@ -1,6 +1,6 @@
 /**
  * AsyncRing operations that the kernel holds back or never lets go of, and
- * what stops them (lib/async/loop-ring.ts):
+ * what stops them (lib/async/cancel.ts, close.ts):
  *
  *  - an IOSQE_IO_DRAIN entry behind one that never completes holds back
  *    every later entry, an ASYNC_CANCEL included: close() and an abort reach
@@ -27,6 +27,7 @@ import {
 } from '../lib/index.ts';
 import { opcodesMissing } from './helpers.ts';
 import { collected, outcome, rejection, spyCqes, testResources, ticks, variants } from './async-helpers.ts';
+import { MSG_BASE } from '../lib/async/user-data.ts';
 
 const { rings, track } = testResources();
 
@@ -131,7 +132,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
     // once every request allocated on the ring is in that queue, and SEND_ZC
     // allocates its notification request before it is queued: it never
     // leaves, nor does anything submitted after it, ASYNC_CANCEL included
-    // (the CLOSE_GRACE_MS note in lib/async/loop-ring.ts). Found by
+    // (the CLOSE_GRACE_MS note in lib/async/close.ts). Found by
     // `npm run fuzz -- --seed 1 --start 235 --iterations 1`.
     test('close() settles: the send and what waits behind it reject with ECANCELED, and the send\'s buffer stays held', async () => {
       const io = open();
@@ -231,7 +232,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
       expect(io.pending).toBe(0);
       expect(await io.nop()).toBe(0);
       // The nop's CQE alone (a doorbell waker's own two aside): nothing of the refused entry.
-      expect(seen.filter((c) => c.ud < 2 ** 52).length).toBe(1);
+      expect(seen.filter((c) => c.ud < MSG_BASE).length).toBe(1);
       await within(io.close(), 5000, 'close()');
     });
 

@@ -1,6 +1,6 @@
 /**
  * An AsyncRing serving more connections than its CQ has entries
- * (lib/async/loop-ring.ts): each connection an acceptMultishot fd with a
+ * (lib/async/schedule.ts, streams.ts): each connection an acceptMultishot fd with a
  * recvMultishot loop that echoes what it receives. An armed multishot
  * operation reserves no CQ room (it may wait for data for hours); before,
  * each reserved one CQE, and once the CQ's worth were armed every new
@@ -23,6 +23,7 @@ import { AsyncRing, IORING_OP_ACCEPT, IORING_OP_BIND, IORING_OP_LISTEN, IORING_O
 import { opcodesMissing } from './helpers.ts';
 import { spyCqes, testResources, variants } from './async-helpers.ts';
 import { SOCK_STREAM, AF_UNIX } from '../lib/uapi/net.ts';
+import { MSG_BASE } from '../lib/async/user-data.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsuring-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +61,7 @@ async function echoServer(io: AsyncRing, lfd: number, count: number, pool: Buffe
       const n = await io.send(fd, copy);
       echoed += n;
     }
-    await io.close(untrack(fd));
+    await io.closeFd(untrack(fd));
   };
   const served: Promise<void>[] = [];
   for await (const fd of io.acceptMultishot(lfd)) {
@@ -109,7 +110,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
     expect(io.pending).toBe(0);
     expect(io.ring.cqHasOverflow()).toBe(false);
     // Every receive CQE delivered once: the bytes they carried are exactly what was sent.
-    const received = seen.filter((c) => c.ud < 2 ** 52 && (c.flags & 1) && c.res > 0).reduce((a, c) => a + c.res, 0); // IORING_CQE_F_BUFFER
+    const received = seen.filter((c) => c.ud < MSG_BASE && (c.flags & 1) && c.res > 0).reduce((a, c) => a + c.res, 0); // IORING_CQE_F_BUFFER
     expect(received).toBe(got.join('').length);
     await within(io.close(), 5000, 'close()');
   }, 60_000);

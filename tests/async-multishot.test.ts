@@ -205,7 +205,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       expect(heard.sort()).toEqual(['client 0', 'client 1', 'client 2']);
       // Nothing of the accept is left in the kernel: the listener closes, and
       // a later client is refused.
-      await io.close(untrack(l.fd));
+      await io.closeFd(untrack(l.fd));
       const late = net.connect({ path: l.path });
       cleanups.push(() => late.destroy());
       const err = await within(new Promise<NodeJS.ErrnoException>((resolve) => late.once('error', resolve)));

@@ -258,18 +258,25 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
       await failsWith(io.openat2(dfd, 'link', { flags: O_RDONLY, resolve: RESOLVE_NO_SYMLINKS }), 'openat2', 'ELOOP');
     });
 
-    test([], 'close(fd) resolves with undefined and the fd is gone; an fd that is not open: EBADF', async () => {
+    test([], 'closeFd(fd) resolves with undefined and the fd is gone; an fd that is not open: EBADF', async () => {
       const io = open();
       const fd = openSync(FILE, 'r'); // not tracked: the ring closes it
-      expect(await io.close(fd)).toBeUndefined();
+      expect(await io.closeFd(fd)).toBeUndefined();
       expect(() => fstatSync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
-      await failsWith(io.close(NO_FD), 'close', 'EBADF');
+      await failsWith(io.closeFd(NO_FD), 'close', 'EBADF');
       expect(io.ring.isClosed).toBe(false);
     });
 
-    test([], 'close() with no argument closes the ring; close(undefined) and close("x") reject with TypeError and leave it open', async () => {
+    test([], 'close() with no argument closes the ring; close(anything) and closeFd(not an fd) reject and leave it open', async () => {
       const io = open();
       const [r, w] = newPipe();
+      // close() takes no argument: an fd (meant for closeFd), even undefined, is a TypeError.
+      for (const bad of [r, undefined, 'x']) {
+        const e = await rejection((io.close as (...a: unknown[]) => Promise<void>)(bad));
+        expect(e).toBeInstanceOf(TypeError);
+        expect((e as Error).message).toMatch(/closeFd/);
+        expect(io.ring.isClosed).toBe(false);
+      }
       // Not a number: TypeError; a number no fd field holds: RangeError; -1
       // fits the field, so the kernel answers it.
       const expected: [unknown, (e: unknown) => void][] = [
@@ -279,7 +286,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
         [-1, (e) => expect((e as { code?: string }).code).toBe('EBADF')],
       ];
       for (const [bad, check] of expected) {
-        check(await rejection(io.close(bad as unknown as number)));
+        check(await rejection(io.closeFd(bad as unknown as number)));
         expect(io.ring.isClosed).toBe(false);
       }
       expect(await io.nop()).toBe(0);
@@ -791,11 +798,11 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
     // A registered slot is closed by IORING_OP_CLOSE with file_index set
     // (prepCloseDirect), not with IOSQE_FIXED_FILE, which the kernel refuses
     // for CLOSE (EBADF). Found by this test.
-    (skip ? it.skip : it)(`close(slot, { fixedFile: true }) empties the registered slot${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+    (skip ? it.skip : it)(`closeFd(slot, { fixedFile: true }) empties the registered slot${skip ? ` (skipped: ${skip})` : ''}`, async () => {
       const io = open();
       const fd = track(openSync(FILE, 'r'));
       registerFiles(io.ring, [fd]);
-      await io.close(0, { fixedFile: true });
+      await io.closeFd(0, { fixedFile: true });
       await failsWith(io.read(0, new Uint8Array(4), 0, { fixedFile: true }), 'read', 'EBADF');
     });
 

@@ -19,6 +19,7 @@ import {
   AT_FDCWD, IORING_OP_READ, IoUringError, STATX_BASIC_STATS,
   decodeStatx, prepFsync, prepNop, prepRead, prepRw, prepStatx, prepWrite, ERRNO, type Sqe } from '../lib/index.ts';
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
+import { GEN_SPAN, MSG_BASE, generationOf, slotOf } from '../lib/async/user-data.ts';
 import { addressFor } from '../lib/ring/memory.ts';
 import { forceGc, openFds, settledFds } from './helpers.ts';
 import { DEFER, collected, hex, noDefer, outcome, rejection, spyCqes, text, tick, ticks, variants } from './async-helpers.ts';
@@ -182,13 +183,15 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
         expect(hex(buf)).toBe(hex(CONTENT.subarray(i * 11, i * 11 + buf.byteLength)));
       }
       // One slot served them all (each settled before the next began), so
-      // the generation (user_data / 2^26, from a random start, its high bits
-      // in the high word) moved on by one each time, modulo 2^26. (The
-      // doorbell's own entries, at 2^53 - 1 and - 2, are left out.)
-      const gens = seen.filter((c) => c.ud < 2 ** 52).map((c) => Math.floor(c.ud / 2 ** 26));
+      // the generation (from a random start, its high bits in the high
+      // word) moved on by one each time, modulo GEN_SPAN. (The doorbell's
+      // own entries, above MSG_BASE, are left out.)
+      const ops = seen.filter((c) => c.ud < MSG_BASE);
+      const gens = ops.map((c) => generationOf(c.ud % 2 ** 32, Math.floor(c.ud / 2 ** 32)));
       expect(gens.length).toBe(300);
-      for (let i = 1; i < gens.length; i++) expect((gens[i]! - gens[i - 1]! + 2 ** 26) % 2 ** 26).toBe(1);
-      expect(new Set(seen.filter((c) => c.ud < 2 ** 52).map((c) => c.ud % 2 ** 20)).size).toBe(1);
+      for (let i = 1; i < gens.length; i++) expect((gens[i]! - gens[i - 1]! + GEN_SPAN) % GEN_SPAN).toBe(1);
+      expect(gens.some((g) => g >= 64)).toBe(true); // 300 in a row: at most 64 fit the low word alone
+      expect(new Set(ops.map((c) => slotOf(c.ud % 2 ** 32))).size).toBe(1);
       const [r, w] = newPipe();
       const ac = new AbortController();
       const parked = io.read(r, new Uint8Array(1), -1, { signal: ac.signal });

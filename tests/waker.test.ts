@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { IoUring, prepTimeout, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER } from '../lib/index.ts';
-import { createWaker, DOORBELL_POLL_DATA, DOORBELL_WRITE_DATA, type Waker } from '../lib/async/waker.ts';
+import { createWaker, type Waker } from '../lib/async/waker.ts';
+import { DOORBELL_POLL_DATA, DOORBELL_WRITE_DATA } from '../lib/async/user-data.ts';
 import { pollFunction } from '../ffi/index.ts';
 
 const child = new URL('./fixtures/waker-child.ts', import.meta.url).pathname;

@@ -1,14 +1,14 @@
 // AsyncRing: io_uring inside Node's event loop, a promise per operation.
 // The named operations are here, each one encoder and its arguments handed
-// to LoopRing (loop-ring.ts), which owns the slots, the submits, the reaping
-// and the lifetimes; what an operation resolves with is its res, or what a
-// mapper makes of it (undefined, a decoded statx, a siginfo).
+// to LoopRing (loop-ring.ts, and the files it lists), which owns the slots,
+// the submits, the reaping and the lifetimes; what an operation resolves
+// with is its res, or what a mapper makes of it (undefined, a decoded statx,
+// a siginfo).
 
 import { closeSync } from 'node:fs';
 import { IoUringError } from '../errors.ts';
 import { IoUring } from '../ring/io-uring.ts';
 import type { Timeout } from '../ring/timespec.ts';
-import type { Sqe } from '../ring/sqe.ts';
 import { prepFsync, prepNop, prepRead, prepReadv, prepWrite, prepWritev } from '../prep/rw.ts';
 import { prepTimeout } from '../prep/timeout.ts';
 import {
@@ -29,34 +29,20 @@ import { FUTEX2_SIZE_U32, FUTEX_BITSET_MATCH_ANY, prepFutexWait, prepFutexWake }
 import { prepWaitid, readSiginfo, type Siginfo } from '../prep/waitid.ts';
 import { prepMsgRing } from '../prep/msg-ring.ts';
 import { prepReadMultishot } from '../prep/buffers.ts';
-import { IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER, IORING_TIMEOUT_MULTISHOT, IOSQE_BUFFER_SELECT } from '../uapi/constants.ts';
-import { DOORBELL_WRITE_DATA } from './waker.ts';
+import { IORING_TIMEOUT_MULTISHOT, IOSQE_BUFFER_SELECT } from '../uapi/constants.ts';
 import { BufferPool, Chunk, MultishotIterator } from './multishot.ts';
-import {
-  failedIterator, LoopRing, MAX_CHAIN, MSG_BASE, TARGET_OPEN, TARGET_SENDERS, ZC, type LoopRingOptions, type Mapper, type MultishotOptions, type OpOptions,
-  type Prep, type RingMessage,
-} from './loop-ring.ts';
+import { LoopRing } from './loop-ring.ts';
+import type { LoopRingOptions, Mapper, MultishotOptions, OpOptions, Prep, RingMessage } from './options.ts';
+import { ZC } from './slots.ts';
+import { failedIterator, type ReceiveOptions } from './streams.ts';
+import { TARGET_OPEN, TARGET_SENDERS } from './close.ts';
+import { MAX_CHAIN, MSG_MAX, messageData } from './user-data.ts';
 import { ERRNO } from '../errno.ts';
 
-/** The largest value msgRing can carry to an AsyncRing. */
-const MSG_MAX = DOORBELL_WRITE_DATA - 1 - MSG_BASE;
 const { ETIME, EBADF } = ERRNO;
 
 export type AsyncRingOptions = LoopRingOptions;
-export type { MultishotOptions, OpOptions, RingMessage };
-
-/** Options of recvMultishot and readMultishot. */
-export interface ReceiveOptions extends MultishotOptions {
-  /**
-   * The buffers to receive into. Without one, the operation gets a pool of
-   * its own (`bufferSize` x `buffers`), unregistered when it ends.
-   */
-  pool?: BufferPool;
-  /** Bytes per buffer of an own pool (default 16 KiB). */
-  bufferSize?: number;
-  /** Buffers in an own pool, a power of two (default 16). */
-  buffers?: number;
-}
+export type { MultishotOptions, OpOptions, ReceiveOptions, RingMessage };
 
 /**
  * Where msgRing delivers to an AsyncRing's messages(): a plain object, so it
@@ -77,7 +63,6 @@ export interface MessageTarget {
 const toVoid: Mapper = () => undefined;
 const toStatx: Mapper = (_res, buf) => decodeStatx(buf as Uint8Array);
 const toSiginfo: Mapper = (_res, info) => readSiginfo(info as ArrayBufferView);
-
 
 // futexWait/futexWake's options, read once; a throwing getter becomes the
 // rejection rather than a synchronous throw.
@@ -171,21 +156,11 @@ export class AsyncRing extends LoopRing {
   }
 
   /**
-   * With an fd: IORING_OP_CLOSE, close(2) of `fd` (a registered slot with
-   * `fixedFile`). With no argument: closes this ring (see below). An
-   * argument that is not an fd throws TypeError: it never closes the ring.
+   * IORING_OP_CLOSE: close(2) of `fd`; with `fixedFile`, of the registered
+   * file slot `fd` (io_uring_prep_close_direct). Not to be confused with
+   * close(), which shuts this ring.
    */
-  close(fd: number, opts?: OpOptions): Promise<void>;
-  /**
-   * Cancels everything in flight and waits for the kernel to let go of it:
-   * each pending promise rejects with a "closed" IoUringError (ECANCELED)
-   * after its final CQE, each iterator throws it; then the ring's fd and
-   * memory are released. A second close returns the first's promise.
-   */
-  close(): Promise<void>;
-  close(...args: [number?, OpOptions?]): Promise<void> {
-    if (args.length === 0) return this.closeRing();
-    const [fd, opts] = args;
+  closeFd(fd: number, opts?: OpOptions): Promise<void> {
     // A registered slot is closed by IORING_OP_CLOSE with file_index set
     // (io_uring_prep_close_direct), not with IOSQE_FIXED_FILE, which the
     // kernel refuses for CLOSE.
@@ -195,8 +170,22 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (direct !== undefined) return this.op('close', 0, direct, toVoid, prepCloseDirect, fd!);
-    return this.op('close', 0, opts, toVoid, prepClose, fd!);
+    if (direct !== undefined) return this.op('close', 0, direct, toVoid, prepCloseDirect, fd);
+    return this.op('close', 0, opts, toVoid, prepClose, fd);
+  }
+
+  /**
+   * Shuts this ring: cancels everything in flight and waits for the kernel
+   * to let go of it: each pending promise rejects with a "closed"
+   * IoUringError (ECANCELED) after its final CQE, each iterator throws it;
+   * then the ring's fd and memory are released. A second close returns the
+   * first's promise. It takes no argument: given one (an fd meant for
+   * closeFd) it rejects with a TypeError and leaves the ring open.
+   */
+  close(): Promise<void>;
+  close(...args: unknown[]): Promise<void> {
+    if (args.length !== 0) return Promise.reject(new TypeError('close() shuts the ring and takes no argument; closeFd(fd) closes a file descriptor'));
+    return this.closeRing();
   }
 
   /**
@@ -398,7 +387,7 @@ export class AsyncRing extends LoopRing {
           fd = target.asyncRingFd;
           cell = new Int32Array(shared);
         }
-        ud = MSG_BASE + data;
+        ud = messageData(data);
       } else {
         fd = target instanceof IoUring ? target.fd : target;
       }
@@ -551,37 +540,6 @@ export class AsyncRing extends LoopRing {
   readMultishot(fd: number, opts?: ReceiveOptions): AsyncIterableIterator<Chunk> {
     return this.startReceive('readMultishot', opts, (sqe, bgid) => prepReadMultishot(sqe, fd, 0, -1, bgid));
   }
-
-  private startReceive(name: string, opts: ReceiveOptions | undefined, prep: (sqe: Sqe, bgid: number) => void): AsyncIterableIterator<Chunk> {
-    let pool: BufferPool | undefined;
-    let own: boolean;
-    try {
-      pool = opts?.pool;
-      own = pool === undefined;
-      if (pool !== undefined) {
-        if (!(pool instanceof BufferPool) || !this.ownsPool(pool)) return failedIterator(new TypeError('pool must be a BufferPool of this AsyncRing'));
-      } else {
-        pool = this.bufferPool({ size: opts?.bufferSize, count: opts?.buffers });
-      }
-    } catch (err) {
-      return failedIterator(err);
-    }
-    const p = pool;
-    return this.stream<Chunk>(name, [(sqe) => prep(sqe, p.bgid)], opts, {
-      value: (res, flags) => {
-        if (!(flags & IORING_CQE_F_BUFFER)) return undefined;
-        const chunk = p.take(flags >>> IORING_CQE_BUFFER_SHIFT, res > 0 ? res : 0);
-        if (res > 0) return chunk;
-        chunk.release(); // a buffer with nothing in it: straight back
-        return undefined;
-      },
-      rearm: true,
-      discard: (c) => c.release(),
-      pool: p,
-      ownPool: own,
-    });
-  }
-
 }
 
 // A view's byteLength through the intrinsic getter (a subclass or an own

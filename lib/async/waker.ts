@@ -42,12 +42,9 @@ import {
   IORING_OP_POLL_ADD, IORING_OP_WRITE, IORING_REGISTER_EVENTFD, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_DEFER_TASKRUN,
   IORING_UNREGISTER_EVENTFD, IOSQE_IO_LINK,
 } from '../uapi/constants.ts';
+import { DOORBELL_POLL_DATA, DOORBELL_WRITE_DATA } from './user-data.ts';
 
 const POLLIN = 0x1;
-
-/** The user_data the doorbell's own two entries carry (its CQEs are not the caller's). */
-export const DOORBELL_POLL_DATA = 2 ** 53 - 1;
-export const DOORBELL_WRITE_DATA = 2 ** 53 - 2;
 
 export interface Waker {
   readonly kind: 'poll' | 'doorbell' | 'eventfd';
