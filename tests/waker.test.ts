@@ -67,6 +67,10 @@ describe.each(kinds)('%s waker', (kind) => {
     expect(runChild(kind, 'idle')).toBe(`${kind} idle\nexit\n`);
   });
 
+  it.skipIf(skip !== '')('what awaits a promise the wake settles runs at the wake, with nothing else in the loop', () => {
+    expect(runChild(kind, 'await')).toBe(`${kind} await\ncompleted 2 -62\ncompleted 3 -62\ncompleted 4 -62\nexit\n`);
+  });
+
   it.skipIf(skip !== '')('keeps the process alive until the pending operation completes', () => {
     expect(runChild(kind, 'pending')).toBe(`${kind} pending\ncompleted 1 -62\nexit\n`);
   });

@@ -84,6 +84,33 @@ function stopAllPollers(): void {
   for (const p of livePollers) p.stopForExit();
 }
 
+// Whether Node drains the microtask queue after koffi's poll callback
+// returns. Node 20 to 24 do; Node 26 does not: the promises a wake settles
+// are resolved, but what awaits them runs only when the loop next runs a
+// task of its own, which can be seconds away (an AsyncRing waiting on a
+// MSG_RING answer sat 8 to 30 s). Found out at the first wake: a microtask
+// queued there either ran before the check phase, or it did not, and then
+// every later wake queues an immediate, after which Node drains the queue.
+let checkpoint: 'unknown' | 'ran' | 'missing' = 'unknown';
+let probing = false;
+function noop(): void {}
+function kickMicrotasks(): void {
+  if (checkpoint === 'missing') {
+    setImmediate(noop);
+    return;
+  }
+  if (probing) return;
+  probing = true;
+  let ran = false;
+  queueMicrotask(() => {
+    ran = true;
+  });
+  setImmediate(() => {
+    checkpoint = ran ? 'ran' : 'missing';
+    probing = false;
+  });
+}
+
 class PollWaker implements Waker {
   readonly kind = 'poll';
   private readonly handle: ffi.PollHandle;
@@ -108,6 +135,7 @@ class PollWaker implements Waker {
         }
       }
       onWake();
+      if (checkpoint !== 'ran') kickMicrotasks();
     });
     this.disarm();
     livePollers.add(this);
