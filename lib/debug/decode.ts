@@ -15,9 +15,12 @@
 //    modes (file_index, attr_ptr, a 64-bit length) when nonzero. A field it
 //    does not read is shown under its first union name when nonzero (the
 //    kernel usually refuses such an entry with -EINVAL): nothing is dropped.
-//  - Flag words are arrays of names; bits without a name stay as a hex
-//    leftover ('0x80'). Enumerations (an advice, a socket domain) are a
-//    name, or the number when unknown.
+//  - Flag words are arrays of names, from lib/uapi/names.ts's flagNames:
+//    a mask of several bits (O_SYNC) whole, then single bits lowest first;
+//    bits without a name stay as a hex leftover ('0x80'). Enumerations (an
+//    advice, a socket domain) are a name, or the number when unknown.
+//  - What each opcode reads, and how each field is shown, is in
+//    sqe-fields.ts; this file walks those tables.
 //  - u64 values (user_data, a target's user_data, futex values) are numbers
 //    up to 2^53-1 and bigints above, as cqeGetData returns them; offsets are
 //    signed (-1: the file position); addresses are hex strings; modes are
