@@ -3,24 +3,136 @@
 // `syscall`), so `err.code === 'EINVAL'` works as for fs errors. Codes come
 // from the library's Linux errno table (lib/errno.ts). A failed completion is
 // not an exception at the ring layer: its `res < 0` stays a number in the CQE.
+//
+// What each errno means is here too, the one home of those words: the ring
+// throws with them, and the capability report (lib/debug/, a layer above)
+// says with them why io_uring_setup is refused on this machine.
 
 import { errnoName } from './errno.ts';
+
+// Why io_uring_setup failed, per errno: every usual cause (IoUringError's
+// message, where nothing is known of the process), and, for the errnos whose
+// cause the process's state settles, the one that applies given what /proc
+// says (the capability report's reason, lib/debug/capabilities.ts). From
+// io_uring_setup(2) and Documentation/admin-guide/sysctl/kernel.rst
+// (io_uring_disabled, io_uring_group).
+
+/**
+ * What /proc says of the process, as far as io_uring_setup's refusals go;
+ * lib/debug/environment.ts reads it (its EnvironmentReport is one).
+ */
+export interface SetupEnvironment {
+  /** kernel.io_uring_disabled: 0, 1 or 2; null where the sysctl is absent. */
+  ioUringDisabled: number | null;
+  /** kernel.io_uring_group: the gid allowed when io_uring_disabled is 1 (-1: none). */
+  ioUringGroup: number | null;
+  inIoUringGroup: boolean | null;
+  capSysAdmin: boolean | null;
+  /** The Seccomp: mode of /proc/self/status: 0 none, 1 strict, 2 filter. */
+  seccomp: number | null;
+  seccompFilters: number | null;
+}
+
+/** What settles which cause applies: the process, the kernel release, RLIMIT_MEMLOCK's soft limit in words. */
+export interface SetupFacts {
+  env: SetupEnvironment;
+  release: string;
+  memlock: string;
+}
+
+interface SetupCause {
+  /** Every usual cause of the errno. */
+  readonly usual: string;
+  /** The one that applies, for the plainest ring (one entry, no flags). */
+  readonly here?: (facts: SetupFacts) => string;
+}
+
+function releaseBefore(rel: string, major: number, minor: number): boolean {
+  const m = rel.match(/^(\d+)\.(\d+)/);
+  if (!m) return false;
+  const a = Number(m[1]);
+  const b = Number(m[2]);
+  return a < major || (a === major && b < minor);
+}
+
+function seccompWords(env: SetupEnvironment): string {
+  const n = env.seccompFilters;
+  return `a seccomp filter (Seccomp: 2 in /proc/self/status${n ? `, ${n} filter${n === 1 ? '' : 's'}` : ''})`;
+}
+
+const SETUP_CAUSES: Readonly<Record<string, SetupCause>> = {
+  EPERM: {
+    usual: 'io_uring is disabled for this process: the sysctl kernel.io_uring_disabled is 2 (or 1 and the user is not in kernel.io_uring_group), or a seccomp filter (such as Docker\'s default profile) blocks it; enable it or run with a profile that allows io_uring_setup',
+    here: ({ env }) => {
+      if (env.ioUringDisabled === 2) {
+        return 'io_uring is switched off for every process: the sysctl kernel.io_uring_disabled is 2. '
+          + 'An administrator can allow it with `sysctl kernel.io_uring_disabled=0` (or 1, and a group in kernel.io_uring_group).';
+      }
+      if (env.ioUringDisabled === 1 && env.capSysAdmin !== true && env.inIoUringGroup !== true) {
+        const group = env.ioUringGroup === null || env.ioUringGroup < 0 ? 'no group is set (-1)' : `the group is gid ${env.ioUringGroup}`;
+        return `io_uring is restricted: the sysctl kernel.io_uring_disabled is 1, so only processes with CAP_SYS_ADMIN or in the group kernel.io_uring_group may create rings; ${group}, and this process is in neither. `
+          + 'Add the user to that group, or set kernel.io_uring_disabled to 0.';
+      }
+      // Docker's default profile has blocked the io_uring syscalls since
+      // Docker 25 (moby/moby#46762), containerd's since 2.0 (#9320).
+      if (env.seccomp === 2) {
+        return `${seccompWords(env)} refuses io_uring_setup with EPERM, as container runtimes' default profiles do (Docker's since Docker 25, containerd's since 2.0); `
+          + 'run with a profile that allows io_uring_setup, io_uring_enter and io_uring_register (docker run --security-opt seccomp=<profile.json>).';
+      }
+      return `io_uring_setup was refused with EPERM, but neither kernel.io_uring_disabled (${env.ioUringDisabled ?? 'absent'}) nor a seccomp filter (Seccomp: ${env.seccomp ?? 'unknown'}) explains it: `
+        + 'a security module (SELinux, AppArmor) or a sandbox that does not show in this process\'s /proc may forbid io_uring.';
+    },
+  },
+  ENOSYS: {
+    usual: 'this kernel has no io_uring (Linux 5.1 or newer built with CONFIG_IO_URING is needed), or a seccomp filter makes the syscall unknown',
+    here: ({ env, release }) => {
+      if (env.seccomp === 2) {
+        return `io_uring_setup is not a system call this process may make: ${seccompWords(env)} answers ENOSYS for the syscalls it blocks (Docker's default profile blocks the io_uring syscalls); `
+          + 'otherwise the kernel was built without CONFIG_IO_URING.';
+      }
+      if (releaseBefore(release, 5, 1)) return `this kernel (${release}) has no io_uring: it came in Linux 5.1.`;
+      return `this kernel (${release}) has no io_uring: it was built without CONFIG_IO_URING (or a sandbox in between does not offer it).`;
+    },
+  },
+  EOPNOTSUPP: { usual: 'a seccomp filter or security module refuses io_uring here' },
+  ENOMEM: {
+    usual: 'the kernel could not allocate the rings: lower the entry count, or raise RLIMIT_MEMLOCK (older kernels account ring memory to it)',
+    // liburing's README: rings count against RLIMIT_MEMLOCK up to 5.11;
+    // later kernels charge only registered buffers to it.
+    here: ({ release, memlock }) => 'the kernel could not allocate or lock the memory of even a one-entry ring. '
+      + `Before Linux 5.12 ring memory is charged to RLIMIT_MEMLOCK (here ${memlock}): raise it (ulimit -l), or close other rings.`
+      + (releaseBefore(release, 5, 12) ? '' : ' This kernel no longer charges it there, so the machine is short of memory.'),
+  },
+  EINVAL: {
+    usual: 'the kernel refused these parameters: an entry count over the maximum without IORING_SETUP_CLAMP, a setup flag this kernel does not know, or flags that do not go together (DEFER_TASKRUN needs SINGLE_ISSUER; SQ_AFF needs SQPOLL)',
+    here: () => 'the kernel refused even the plainest ring (one entry, no flags) with EINVAL: its io_uring does not match the interface this library was written against.',
+  },
+  EFAULT: { usual: 'the kernel could not read or pin the ring memory handed to it' },
+  EMFILE: {
+    usual: 'the process has no free file descriptor (RLIMIT_NOFILE)',
+    here: () => 'this process has no free file descriptor for the ring (RLIMIT_NOFILE): close some, or raise it (ulimit -n).',
+  },
+  ENFILE: {
+    usual: 'the system has no free file descriptor',
+    here: () => 'the system has no free file descriptor for the ring (fs.file-max).',
+  },
+  EBADF: { usual: 'the wq_fd to attach to is not an io_uring fd' },
+};
+
+/**
+ * Why io_uring_setup failed with `errno` (positive or negative) for the
+ * plainest ring, in the words that fit `facts`; null where the errno's
+ * cause does not depend on them (IoUringError's message says it then).
+ */
+export function setupCauseHere(errno: number, facts: SetupFacts): string | null {
+  return SETUP_CAUSES[errnoName(errno)]?.here?.(facts) ?? null;
+}
 
 // What each errno usually means for each syscall, from the man pages
 // (io_uring_setup(2), io_uring_enter(2), io_uring_register(2)) and from what
 // was measured on real machines.
 const CAUSES: Record<string, Record<string, string>> = {
-  io_uring_setup: {
-    EPERM: 'io_uring is disabled for this process: the sysctl kernel.io_uring_disabled is 2 (or 1 and the user is not in kernel.io_uring_group), or a seccomp filter (such as Docker\'s default profile) blocks it; enable it or run with a profile that allows io_uring_setup',
-    ENOSYS: 'this kernel has no io_uring (Linux 5.1 or newer built with CONFIG_IO_URING is needed), or a seccomp filter makes the syscall unknown',
-    EOPNOTSUPP: 'a seccomp filter or security module refuses io_uring here',
-    ENOMEM: 'the kernel could not allocate the rings: lower the entry count, or raise RLIMIT_MEMLOCK (older kernels account ring memory to it)',
-    EINVAL: 'the kernel refused these parameters: an entry count over the maximum without IORING_SETUP_CLAMP, a setup flag this kernel does not know, or flags that do not go together (DEFER_TASKRUN needs SINGLE_ISSUER; SQ_AFF needs SQPOLL)',
-    EFAULT: 'the kernel could not read or pin the ring memory handed to it',
-    EMFILE: 'the process has no free file descriptor (RLIMIT_NOFILE)',
-    ENFILE: 'the system has no free file descriptor',
-    EBADF: 'the wq_fd to attach to is not an io_uring fd',
-  },
+  io_uring_setup: Object.fromEntries(Object.entries(SETUP_CAUSES).map(([code, c]) => [code, c.usual])),
   io_uring_enter: {
     EBADF: 'the ring fd is not open (was the ring closed?)',
     EBUSY: 'the completion queue overflowed and the kernel holds completions back: reap CQEs before submitting more',

@@ -357,4 +357,25 @@ describe('explainSetupFailure', () => {
   it('an errno it has no story for: the library\'s usual explanation, with the code', () => {
     expect(explainSetupFailure(ERRNO.EFAULT, open)).toMatch(/io_uring_setup .*EFAULT/);
   });
+
+  it("has one home, lib/errors.ts: each errno's words there, or IoUringError's usual cause where they depend on nothing here", async () => {
+    const { IoUringError, setupCauseHere } = await import('../lib/errors.ts');
+    const envs: EnvironmentReport[] = [
+      open, { ...open, ioUringDisabled: 2 }, { ...open, ioUringDisabled: 1, ioUringGroup: 7 }, { ...open, seccomp: 2, seccompFilters: 2 },
+      { ...open, ioUringDisabled: null, seccomp: null, seccompFilters: null },
+    ];
+    let here = 0;
+    for (const env of envs) {
+      for (const errno of Object.values(ERRNO)) {
+        const s = explainSetupFailure(-errno, env, '5.10.0', { soft: 65536, hard: 65536 });
+        const own = setupCauseHere(errno, { env, release: '5.10.0', memlock: '64 KiB' });
+        if (own !== null) here++;
+        expect(s).toBe(own ?? new IoUringError(errno, 'io_uring_setup', 'one entry, no flags').message);
+      }
+    }
+    // EPERM, ENOSYS, ENOMEM, EINVAL, EMFILE and ENFILE have words for here, in every environment.
+    expect(here).toBe(6 * envs.length);
+    // And IoUringError from io_uring_setup gives every usual cause of the errno.
+    expect(new IoUringError(-ERRNO.EPERM, 'io_uring_setup').message).toMatch(/kernel\.io_uring_disabled.*seccomp/);
+  });
 });
