@@ -113,7 +113,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
       if (looped && hasTs) return cqe;
       const r = hasTs
         ? ffi.ioUringEnter(this.enterFd, submit, waitNr, flags | this.enterFlags, arg, argSize)
-        : this.enter(submit, waitNr, flags, 0, 0);
+        : this.enterKernel(submit, waitNr, flags, 0, 0);
       if (r < 0) {
         if (r === -ETIME) return cqe;
         if (r === -EINTR) return this.interrupted;
@@ -319,7 +319,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
   /** io_uring_get_events(3): flush task work and overflowed CQEs into the CQ. */
   getEvents(): number {
     this.checkOpen();
-    return check(this.enter(0, 0, IORING_ENTER_GETEVENTS, 0, 0), 'io_uring_enter', 'get events');
+    return check(this.enterKernel(0, 0, IORING_ENTER_GETEVENTS, 0, 0), 'io_uring_enter', 'get events');
   }
 
   /**
