@@ -105,6 +105,9 @@ function checkInt(v: number, lo: number, hi: number, what: string): void {
  *
  * Lifetime: the BufRing owns the ring memory, and is kept referenced until
  * freeBufRing() or until the ring is collected.
+ *
+ * Differs from liburing: throws an IoUringError where liburing returns NULL
+ * and sets *err.
  * @since Linux 5.19 (IOU_PBUF_RING_MMAP 6.4, IOU_PBUF_RING_INC 6.12)
  * @see io_uring_setup_buf_ring(3)
  */
@@ -183,6 +186,8 @@ export function unregisterBufRing(ring: IoUring, bgid: number): void {
  * io_uring_free_buf_ring(3): unregisters `br` from `ring` and lets its
  * memory go. Do it only when no operation that may select from the group is
  * in flight: a buffer the kernel took before may still be written.
+ *
+ * Differs from liburing: takes no nentries and bgid: the BufRing knows them.
  * @since Linux 5.19
  * @see io_uring_free_buf_ring(3)
  */
@@ -219,6 +224,9 @@ export function bufRingInit(br: BufRing): void {
  * Lifetime: `buf` is kept referenced by `br` under `bid` until `bid` is
  * given another buffer or the BufRing is let go; reuse a bid only once its
  * buffer came back in a CQE.
+ *
+ * Differs from liburing: takes the buffer as one view where liburing takes its
+ * address and length.
  * @see io_uring_buf_ring_add(3)
  */
 export function bufRingAdd(br: BufRing, buf: ArrayBufferView, bid: number, mask: number = br.mask, offset = 0): void {
@@ -265,6 +273,9 @@ export function bufRingCqAdvance(ring: IoUring, br: BufRing, count: number): voi
  * io_uring_buf_ring_head(3): the kernel's head of buffer group `bufGroup`
  * (IORING_REGISTER_PBUF_STATUS): the next entry it will take. ENOENT when
  * there is no such group; EINVAL for a classic provided-buffer group.
+ *
+ * Differs from liburing: returns the head where liburing writes it to *head
+ * and returns 0 or -errno.
  * @since Linux 6.8
  * @see io_uring_buf_ring_head(3)
  */

@@ -51,6 +51,9 @@ let cached: Probe | null = null;
 /**
  * io_uring_get_probe(3): the running kernel's probe, from a small ring made
  * for the purpose (once per process; the kernel does not change under us).
+ *
+ * Differs from liburing: taken once per process and shared, where liburing
+ * allocates one per call to be freed with io_uring_free_probe.
  */
 export function getProbe(): Probe {
   if (cached !== null) return cached;

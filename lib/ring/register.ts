@@ -182,6 +182,9 @@ export abstract class RingRegister extends CompletionQueue {
    * across (IORING_REGISTER_RESIZE_RINGS, Linux 6.13; the kernel allows it on
    * IORING_SETUP_DEFER_TASKRUN rings without SQPOLL). Every view is rebuilt;
    * Sqe and Cqe objects taken before are stale (writes to them are harmless).
+   *
+   * Differs from liburing: takes the two sizes where liburing takes struct
+   * io_uring_params; throws an IoUringError where it returns -errno.
    */
   resizeRings(entries: number, options: { cqEntries?: number } = {}): void {
     this.checkOpen();
@@ -311,6 +314,11 @@ export abstract class RingRegister extends CompletionQueue {
    * io_uring_submit_and_wait_reg(3): submit, then wait for `waitNr` CQEs with
    * the registered wait argument in slot `index` (IORING_ENTER_EXT_ARG_REG).
    * Returns the first CQE, or null when the slot's timeout passed first.
+   *
+   * Differs from liburing: needs registerWaitRegion (liburing's
+   * io_uring_register_wait_reg only returns EINVAL; with a region from
+   * registerRegion, wait with enter and IORING_ENTER_EXT_ARG_REG); returns the
+   * CQE, or null on timeout.
    */
   submitAndWaitReg(waitNr: number, index: number): Cqe | null {
     this.checkOpen();
