@@ -6,6 +6,7 @@
 export { IoUring } from './ring/io-uring.ts';
 export type { RingSnapshot } from './ring/io-uring.ts';
 export type { IoUringOptions, SharedRing } from './ring/options.ts';
+export type { MemRegionReg, RegionDesc } from './ring/register.ts';
 export { makeTimespec, type Timeout } from './ring/timespec.ts';
 export { Sqe, sqeSetData64 } from './ring/sqe.ts';
 export { Cqe } from './ring/cqe.ts';
@@ -13,7 +14,7 @@ export { IoUringError } from './errors.ts';
 export { errnoName, ERRNO } from './errno.ts';
 export { allocAligned, bufferAddress } from './ring/memory.ts';
 export * from './prep/index.ts';
-export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode } from './register/probe.ts';
+export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode, registerProbe, type ProbeResult } from './register/probe.ts';
 export { OPCODES, opcodeInfo, type OpcodeInfo } from './uapi/opcodes.ts';
 export { featureNames } from './register/features.ts';
 export {
@@ -29,7 +30,7 @@ export {
 } from './register/misc.ts';
 export {
   BufRing, setupBufRing, unregisterBufRing, freeBufRing, bufRingMask, bufRingInit, bufRingAdd, bufRingAdvance, bufRingCqAdvance, bufRingHead,
-  bufRingAvailable,
+  bufRingAvailable, registerBufRing, type BufReg,
 } from './register/buf-ring.ts';
 export { registerIfq, type Ifq, type IfqOptions } from './register/zcrx.ts';
 export {

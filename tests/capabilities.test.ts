@@ -85,7 +85,7 @@ describe('capabilities() on this machine', () => {
       expect(r.opcodes.lastOp).toBe(probe.lastOp);
       expect(r.opcodes.entries.map((e) => [e.op, e.name, e.since])).toEqual(OPCODES.map((o) => [o.op, o.name, o.since]));
       for (const e of r.opcodes.entries) {
-        expect(e.supported, `IORING_OP_${e.name}`).toBe(opcodeSupported(e.op, probe));
+        expect(e.supported, `IORING_OP_${e.name}`).toBe(opcodeSupported(probe, e.op));
       }
       expect(r.opcodes.supported).toBe(OPCODES.filter((o) => probe.supported(o.op)).length);
     } finally {

@@ -105,6 +105,9 @@ function checkInt(v: number, lo: number, hi: number, what: string): void {
  *
  * Lifetime: the BufRing owns the ring memory, and is kept referenced until
  * freeBufRing() or until the ring is collected.
+ *
+ * Differs from liburing: throws an IoUringError where liburing returns NULL
+ * and sets *err.
  * @since Linux 5.19 (IOU_PBUF_RING_MMAP 6.4, IOU_PBUF_RING_INC 6.12)
  * @see io_uring_setup_buf_ring(3)
  */
@@ -166,13 +169,15 @@ function retire(br: BufRing): void {
 
 /**
  * io_uring_unregister_buf_ring(3): unregisters buffer group `bgid` (ENOENT
- * when there is none). A BufRing made for it by setupBufRing is freed too.
+ * when there is none). A BufRing made for it by setupBufRing is freed too,
+ * and memory registerBufRing kept for it let go.
  * @since Linux 5.19
  * @see io_uring_unregister_buf_ring(3)
  */
 export function unregisterBufRing(ring: IoUring, bgid: number): void {
   checkInt(bgid, 0, 0xffff, 'bgid');
   unregister(ring, bgid);
+  rawRings.get(ring)?.delete(bgid);
   const br = rings.get(ring)?.get(bgid);
   if (br !== undefined) retire(br);
 }
@@ -181,6 +186,8 @@ export function unregisterBufRing(ring: IoUring, bgid: number): void {
  * io_uring_free_buf_ring(3): unregisters `br` from `ring` and lets its
  * memory go. Do it only when no operation that may select from the group is
  * in flight: a buffer the kernel took before may still be written.
+ *
+ * Differs from liburing: takes no nentries and bgid: the BufRing knows them.
  * @since Linux 5.19
  * @see io_uring_free_buf_ring(3)
  */
@@ -217,6 +224,9 @@ export function bufRingInit(br: BufRing): void {
  * Lifetime: `buf` is kept referenced by `br` under `bid` until `bid` is
  * given another buffer or the BufRing is let go; reuse a bid only once its
  * buffer came back in a CQE.
+ *
+ * Differs from liburing: takes the buffer as one view where liburing takes its
+ * address and length.
  * @see io_uring_buf_ring_add(3)
  */
 export function bufRingAdd(br: BufRing, buf: ArrayBufferView, bid: number, mask: number = br.mask, offset = 0): void {
@@ -263,6 +273,9 @@ export function bufRingCqAdvance(ring: IoUring, br: BufRing, count: number): voi
  * io_uring_buf_ring_head(3): the kernel's head of buffer group `bufGroup`
  * (IORING_REGISTER_PBUF_STATUS): the next entry it will take. ENOENT when
  * there is no such group; EINVAL for a classic provided-buffer group.
+ *
+ * Differs from liburing: returns the head where liburing writes it to *head
+ * and returns 0 or -errno.
  * @since Linux 6.8
  * @see io_uring_buf_ring_head(3)
  */
@@ -284,4 +297,74 @@ export function bufRingHead(ring: IoUring, bufGroup: number): number {
  */
 export function bufRingAvailable(ring: IoUring, br: BufRing, bgid: number = br.bgid): number {
   return (br.u16[TAIL]! - bufRingHead(ring, bgid)) & 0xffff;
+}
+
+/** struct io_uring_buf_reg, for registerBufRing (fields camelCased; `resv` left 0). */
+export interface BufReg {
+  /**
+   * `ring_addr`: the ring's memory, `ringEntries` struct io_uring_buf
+   * (16 bytes each) from a page-aligned address, as a view or an address;
+   * 0 (the default) with IOU_PBUF_RING_MMAP, where the kernel allocates it.
+   */
+  ringAddr?: ArrayBufferView | number;
+  /** `ring_entries`: a power of two, at most 32768. */
+  ringEntries: number;
+  /** `bgid`: the buffer group id. */
+  bgid: number;
+  /** `flags`: IOU_PBUF_RING_*. Default 0. */
+  flags?: number;
+  /** `min_left`. Default 0. */
+  minLeft?: number;
+}
+
+// Per ring: memory registerBufRing was given, by bgid, kept while registered.
+const rawRings = new RingLocal<Map<number, ArrayBufferView>>('registered buffer ring memory');
+
+/**
+ * io_uring_register_buf_ring(3): registers the buffer ring `reg` describes
+ * (IORING_REGISTER_PBUF_RING), with `flags` OR-ed into its flags, and does
+ * nothing else: the tail and the entries are the caller's to write, and
+ * with IOU_PBUF_RING_MMAP the mapping too. setupBufRing does all of that
+ * and returns a BufRing. Returns the kernel's result (0).
+ *
+ * Lifetime: a view given as `ringAddr` is kept by the ring until
+ * unregisterBufRing(ring, bgid) or until the ring is collected, like a
+ * BufRing's memory; memory given by address is the caller's to keep.
+ *
+ * Differs from liburing: `reg` is an object, not the struct's bytes, and is
+ * not changed (liburing ORs `flags` into reg->flags); throws an
+ * IoUringError where liburing returns -errno.
+ * @since Linux 5.19
+ * @see io_uring_register_buf_ring(3)
+ */
+export function registerBufRing(ring: IoUring, reg: BufReg, flags = 0): number {
+  checkInt(reg.ringEntries, 0, 0xffffffff, 'reg.ringEntries');
+  checkInt(reg.bgid, 0, 0xffff, 'reg.bgid');
+  checkInt(reg.flags ?? 0, 0, 0xffff, 'reg.flags');
+  checkInt(flags, 0, 0xffff, 'flags');
+  checkInt(reg.minLeft ?? 0, 0, 0xffffffff, 'reg.minLeft');
+  const at = reg.ringAddr ?? 0;
+  let mem: ArrayBufferView | null = null;
+  let addr: number;
+  if (typeof at === 'number') {
+    checkInt(at, 0, Number.MAX_SAFE_INTEGER, 'reg.ringAddr');
+    addr = at;
+  } else {
+    // The kernel reads ringEntries entries from here: they must be in the view.
+    addr = addressFor((mem = at), reg.ringEntries * io_uring_buf.sizeof, 'reg.ringAddr');
+  }
+  const bytes = new Uint8Array(new ArrayBuffer(io_uring_buf_reg.sizeof));
+  const dv = new DataView(bytes.buffer);
+  dv.setBigUint64(io_uring_buf_reg.ring_addr, BigInt(addr), true);
+  dv.setUint32(io_uring_buf_reg.ring_entries, reg.ringEntries, true);
+  dv.setUint16(io_uring_buf_reg.bgid, reg.bgid, true);
+  dv.setUint16(io_uring_buf_reg.flags, (reg.flags ?? 0) | flags, true);
+  dv.setUint32(io_uring_buf_reg.min_left, reg.minLeft ?? 0, true);
+  const r = registerCall(ring, IORING_REGISTER_PBUF_RING, bytes, 1, 'register_buf_ring', mem === null ? [] : [mem]);
+  if (mem !== null) {
+    let byGroup = rawRings.get(ring);
+    if (byGroup === undefined) rawRings.set(ring, (byGroup = new Map()));
+    byGroup.set(reg.bgid, mem);
+  }
+  return r;
 }

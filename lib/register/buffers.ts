@@ -117,6 +117,10 @@ function checkOff(off: number): void {
  *
  * Lifetime: the buffers are kept referenced until unregisterBuffers() or a
  * replacing update, or until the ring is collected.
+ *
+ * Differs from liburing: takes the list of buffers (a view or null per slot)
+ * where liburing takes an iovec array and its count; throws an IoUringError
+ * where liburing returns -errno.
  * @since Linux 5.1
  * @see io_uring_register_buffers(3)
  */
@@ -134,6 +138,9 @@ export function registerBuffers(ring: IoUring, list: readonly BufferSlot[]): voi
  * operation uses as its user_data: the ring can't tell the two apart.
  *
  * Lifetime: as registerBuffers.
+ *
+ * Differs from liburing: takes the lists where liburing takes the iovec and
+ * tag arrays and their count.
  * @since Linux 5.13
  * @see io_uring_register_buffers_tags(3)
  */
@@ -168,6 +175,9 @@ export function registerBuffersSparse(ring: IoUring, nr: number): void {
  *
  * Lifetime: the new buffers are kept referenced as by registerBuffers; the
  * replaced ones are let go.
+ *
+ * Differs from liburing: takes the lists where liburing takes the iovec and
+ * tag arrays and their count.
  * @since Linux 5.13
  * @see io_uring_register_buffers_update_tag(3)
  */

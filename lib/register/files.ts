@@ -74,6 +74,9 @@ function registerTable(ring: IoUring, opcode: number, arg: ArrayBufferView, nrAr
  * i holding fds[i] (-1 leaves a slot empty). EBUSY when files are registered
  * already; EMFILE when there are more than RLIMIT_NOFILE, which, as liburing
  * does, is raised once by the table's size and the call retried.
+ *
+ * Differs from liburing: takes the fds as a list where liburing takes an array
+ * and its count; throws an IoUringError where liburing returns -errno.
  * @since Linux 5.1
  * @see io_uring_register_files(3)
  */
@@ -88,6 +91,9 @@ export function registerFiles(ring: IoUring, fds: readonly number[] | Int32Array
  * (unregistered, replaced, or closed as a direct descriptor), the kernel
  * posts a CQE with `user_data` = the tag, res 0. Pick tags no operation uses
  * as its user_data.
+ *
+ * Differs from liburing: takes the lists where liburing takes the fd and tag
+ * arrays and their count.
  * @since Linux 5.13
  * @see io_uring_register_files_tags(3)
  */
@@ -117,6 +123,9 @@ export function registerFilesSparse(ring: IoUring, nr: number): void {
  * fds.length): -1 empties a slot, IORING_REGISTER_FILES_SKIP leaves it.
  * Returns how many slots were updated (the kernel stops at the first fd it
  * refuses, and only throws if that was the first).
+ *
+ * Differs from liburing: takes the fds as a list where liburing takes an array
+ * and its count.
  * @since Linux 5.5
  * @see io_uring_register_files_update(3)
  */
@@ -134,6 +143,9 @@ export function registerFilesUpdate(ring: IoUring, off: number, fds: readonly nu
  * io_uring_register_files_update_tag(3): registerFilesUpdate with a tag for
  * each new file (a skipped or emptied slot takes none). The replaced files'
  * tags are posted as CQEs.
+ *
+ * Differs from liburing: takes the lists where liburing takes the fd and tag
+ * arrays and their count.
  * @since Linux 5.13
  * @see io_uring_register_files_update_tag(3)
  */

@@ -170,6 +170,7 @@ export interface Restriction {
  * entry with -EACCES, a register call with EACCES). Only on a ring made with
  * IORING_SETUP_R_DISABLED (EBADFD otherwise), once (EBUSY); they take effect
  * at enableRings().
+ * Differs from liburing: a list of rules, not a struct array and count.
  * @since Linux 5.10
  * @see io_uring_register_restrictions(3)
  */
@@ -230,6 +231,7 @@ export function enableRings(ring: IoUring): void {
  * `cpu_set_t` bitmask. Workers already running keep their CPUs; new ones
  * take these. The io-wq is per thread, shared by its rings: the setting
  * reaches all of them.
+ * Differs from liburing: a list of CPUs, not a cpu_set_t and size.
  * @since Linux 5.14
  * @see io_uring_register_iowq_aff(3)
  */
@@ -301,6 +303,7 @@ const CANCEL_FLAGS = IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD | IORING_A
  * Returns the kernel's result: 0, or with IORING_ASYNC_CANCEL_ALL the number
  * cancelled. Throws IoUringError ENOENT when nothing matched, ETIME when the
  * timeout passed first, EALREADY when the match could not be stopped.
+ * Differs from liburing: an object, not a struct io_uring_sync_cancel_reg.
  * @since Linux 6.0
  * @see io_uring_register_sync_cancel(3)
  */
@@ -391,6 +394,7 @@ function napiOut(buf: Uint8Array): Napi {
  * CONFIG_NET_RX_BUSY_POLL. (Linux 6.13 added a static-tracking mode in bytes
  * 5..11 of the struct, which the pinned header calls padding; zeroed, they
  * ask for the dynamic tracking described here.)
+ * Differs from liburing: an object; the old settings are returned.
  * @since Linux 6.9
  * @see io_uring_register_napi(3)
  */
@@ -404,6 +408,7 @@ export function registerNapi(ring: IoUring, napi: Napi): Napi {
 /**
  * io_uring_unregister_napi(3): stops NAPI busy polling; returns the settings
  * that were in force.
+ * Differs from liburing: the settings are returned, not filled in.
  * @since Linux 6.9
  * @see io_uring_unregister_napi(3)
  */
@@ -419,6 +424,7 @@ export function unregisterNapi(ring: IoUring): Napi {
  * io_uring_register_clock(3): the clock that the ring's wait timeouts (and
  * IORING_ENTER_ABS_TIMER deadlines) are measured on: CLOCK_MONOTONIC (the
  * default) or CLOCK_BOOTTIME; any other is EINVAL.
+ * Differs from liburing: the clock id, not a struct io_uring_clock_register.
  * @since Linux 6.12
  * @see io_uring_register_clock(3)
  */
@@ -438,6 +444,7 @@ export function registerClock(ring: IoUring, clockid: number): void {
  * io_uring_prep_msg_ring(); this builds that IORING_MSG_DATA entry from the
  * same arguments. `flags` may be IORING_MSG_RING_FLAGS_PASS, which puts
  * `cqeFlags` in the target CQE's flags.
+ * Differs from liburing: the MSG_RING fields, not a prepared SQE.
  * @since Linux 6.13
  * @see io_uring_register_sync_msg(3)
  */
@@ -469,6 +476,7 @@ export function registerSyncMsg(fd: number, len: number, data: number | bigint, 
  * what the kernel knows how to fill). Ringless unless `ring` is given. Throws
  * IoUringError EOPNOTSUPP for a query the kernel does not know, EINVAL when
  * it has no IORING_REGISTER_QUERY (before Linux 6.18).
+ * Differs from liburing: one query, its result returned; not a header chain.
  * @since Linux 6.18
  * @see io_uring_register_query(3)
  */

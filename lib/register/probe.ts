@@ -51,6 +51,9 @@ let cached: Probe | null = null;
 /**
  * io_uring_get_probe(3): the running kernel's probe, from a small ring made
  * for the purpose (once per process; the kernel does not change under us).
+ *
+ * Differs from liburing: taken once per process and shared, where liburing
+ * allocates one per call to be freed with io_uring_free_probe.
  */
 export function getProbe(): Probe {
   if (cached !== null) return cached;
@@ -63,8 +66,12 @@ export function getProbe(): Probe {
   return cached;
 }
 
-/** io_uring_opcode_supported(3), against the running kernel (or a given probe). */
-export function opcodeSupported(op: number, probe: Probe = getProbe()): boolean {
+/**
+ * io_uring_opcode_supported(3): whether `probe` (from getProbe or
+ * getProbeRing) says `op` is supported; `probe.supported(op)` is the same.
+ */
+export function opcodeSupported(probe: Probe, op: number): boolean {
+  if (!(probe instanceof Probe)) throw new TypeError('opcodeSupported takes the probe first, as io_uring_opcode_supported(p, op) does: opcodeSupported(getProbe(), op)');
   return probe.supported(op);
 }
 
@@ -81,4 +88,41 @@ export function requireOpcode(op: number, probe: Probe = getProbe()): void {
     ? `IORING_OP_${info.name} is not supported by this kernel (${release()}): it needs Linux ${info.since} or newer; see ${info.man}`
     : `opcode ${op} is not supported by this kernel (${release()})`;
   throw err;
+}
+
+/** struct io_uring_probe as IORING_REGISTER_PROBE filled it (`resv` fields left out). */
+export interface ProbeResult {
+  /** `last_op`: the highest opcode the kernel knows. */
+  lastOp: number;
+  /** `ops_len`: how many of `ops` the kernel filled (the `nr` asked for, at most one past its last opcode). */
+  opsLen: number;
+  /** `ops[0..ops_len)`: each op's number and IO_URING_OP_* flags. */
+  ops: { op: number; flags: number }[];
+}
+
+/**
+ * io_uring_register_probe(3): IORING_REGISTER_PROBE on `ring` with room for
+ * `nr` ops, returning what the kernel wrote. getProbeRing does the same with
+ * room for every opcode, and decodes it.
+ *
+ * Differs from liburing: returns the probe rather than filling the caller's
+ * `struct io_uring_probe *`; throws an IoUringError where liburing returns
+ * -errno.
+ * @since Linux 5.6
+ * @see io_uring_register_probe(3)
+ */
+export function registerProbe(ring: IoUring, nr: number): ProbeResult {
+  if (typeof nr !== 'number' || (nr >>> 0) !== nr) throw new RangeError(`nr must be an integer from 0 to 2^32-1 (got ${typeof nr === 'number' ? nr : typeof nr})`);
+  // The kernel clamps nr to IORING_OP_LAST, which ops_len (a u8) bounds.
+  const room = Math.min(nr, PROBE_OPS);
+  const buf = new Uint8Array(io_uring_probe.sizeof + room * io_uring_probe_op.sizeof);
+  ring.registerRaw(IORING_REGISTER_PROBE, buf, nr);
+  const dv = new DataView(buf.buffer);
+  const opsLen = buf[io_uring_probe.ops_len]!;
+  const ops: { op: number; flags: number }[] = [];
+  for (let i = 0; i < opsLen; i++) {
+    const at = io_uring_probe.ops + i * io_uring_probe_op.sizeof;
+    ops.push({ op: buf[at + io_uring_probe_op.op]!, flags: dv.getUint16(at + io_uring_probe_op.flags, true) });
+  }
+  return { lastOp: buf[io_uring_probe.last_op]!, opsLen, ops };
 }

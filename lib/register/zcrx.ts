@@ -49,6 +49,9 @@ const held = new RingLocal<unknown[]>('zcrx memory');
  * io_uring_register_ifq(3): registers a zero-copy receive queue on NIC queue
  * `rxq` of interface `ifIdx`. Throws IoUringError (EINVAL, EOPNOTSUPP or
  * ENODEV where the NIC can't do it).
+ *
+ * Differs from liburing: takes an object and returns the queue where liburing
+ * fills the caller's struct io_uring_zcrx_ifq_reg.
  * @since Linux 6.15
  * @see io_uring_register_ifq(3)
  */

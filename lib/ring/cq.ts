@@ -113,7 +113,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
       if (looped && hasTs) return cqe;
       const r = hasTs
         ? ffi.ioUringEnter(this.enterFd, submit, waitNr, flags | this.enterFlags, arg, argSize)
-        : this.enter(submit, waitNr, flags, 0, 0);
+        : this.enterKernel(submit, waitNr, flags, 0, 0);
       if (r < 0) {
         if (r === -ETIME) return cqe;
         if (r === -EINTR) return this.interrupted;
@@ -161,6 +161,10 @@ export abstract class CompletionQueue extends SubmissionQueue {
   /**
    * io_uring_submit_and_wait_timeout(3): submit, then wait for `waitNr`
    * completions or the timeout. Returns the first CQE, or null on timeout.
+   *
+   * Differs from liburing: returns the CQE, or null where liburing returns
+   * -ETIME; waits again for the time left when the kernel returns fewer CQEs
+   * than asked, and after a signal; no sigmask.
    */
   submitAndWaitTimeout(waitNr: number, timeout: Timeout): Cqe | null {
     this.checkOpen();
@@ -171,6 +175,10 @@ export abstract class CompletionQueue extends SubmissionQueue {
    * io_uring_submit_and_wait_min_timeout(3): like submitAndWaitTimeout, but
    * once one completion has arrived, wait at most `minWaitUsec` more for the
    * rest (IORING_FEAT_MIN_TIMEOUT, Linux 6.12).
+   *
+   * Differs from liburing: returns the CQE, or null where liburing returns
+   * -ETIME; waits again for the time left when the kernel returns fewer CQEs
+   * than asked, and after a signal; no sigmask.
    */
   submitAndWaitMinTimeout(waitNr: number, timeout: Timeout, minWaitUsec: number): Cqe | null {
     this.checkOpen();
@@ -178,7 +186,12 @@ export abstract class CompletionQueue extends SubmissionQueue {
     return this.waitTimed(this.flushSq(), waitCount(waitNr), timeout, checkUint32(minWaitUsec, 'minWaitUsec'));
   }
 
-  /** io_uring_peek_cqe(3): the CQE at the head, or null; never waits. */
+  /**
+   * io_uring_peek_cqe(3): the CQE at the head, or null; never waits.
+   *
+   * Differs from liburing: returns the CQE, or null where liburing returns
+   * -EAGAIN.
+   */
   peekCqe(): Cqe | null {
     this.checkOpen();
     const cqe = this.cqeAtHead();
@@ -186,12 +199,25 @@ export abstract class CompletionQueue extends SubmissionQueue {
     return this.getCqe(0, 0, 0, false);
   }
 
-  /** io_uring_wait_cqe(3): the CQE at the head, waiting for one if need be. */
+  /**
+   * io_uring_wait_cqe(3): the CQE at the head, waiting for one if need be.
+   *
+   * Differs from liburing: returns the CQE where liburing fills *cqe_ptr;
+   * throws an IoUringError where it returns -errno; a signal does not end the
+   * wait.
+   */
   waitCqe(): Cqe {
     return this.waitCqeNr(1);
   }
 
-  /** io_uring_wait_cqe_nr(3): wait until `waitNr` CQEs are ready; returns the first. */
+  /**
+   * io_uring_wait_cqe_nr(3): wait until `waitNr` CQEs are ready; returns the
+   * first.
+   *
+   * Differs from liburing: returns the CQE where liburing fills *cqe_ptr;
+   * throws an IoUringError where it returns -errno; a signal does not end the
+   * wait.
+   */
   waitCqeNr(waitNr: number): Cqe {
     this.checkOpen();
     const cqe = this.getCqe(0, waitCount(waitNr), 0, false);
@@ -203,6 +229,10 @@ export abstract class CompletionQueue extends SubmissionQueue {
    * io_uring_wait_cqes(3): wait for `waitNr` CQEs, or until the timeout if one
    * is given. Returns the first CQE, or null on timeout. (The sigmask argument
    * has no use from JS and is not offered.)
+   *
+   * Differs from liburing: returns the CQE, or null where liburing returns
+   * -ETIME; waits again for the time left when the kernel returns fewer CQEs
+   * than asked, and after a signal; no sigmask.
    */
   waitCqes(waitNr: number, timeout?: Timeout): Cqe | null {
     this.checkOpen();
@@ -210,7 +240,13 @@ export abstract class CompletionQueue extends SubmissionQueue {
     return this.waitTimed(0, waitCount(waitNr), timeout, 0);
   }
 
-  /** io_uring_wait_cqe_timeout(3): one CQE, or null once the timeout passes. */
+  /**
+   * io_uring_wait_cqe_timeout(3): one CQE, or null once the timeout passes.
+   *
+   * Differs from liburing: returns the CQE, or null where liburing returns
+   * -ETIME; waits again for the time left when the kernel returns fewer CQEs
+   * than asked, and after a signal; no sigmask.
+   */
   waitCqeTimeout(timeout: Timeout): Cqe | null {
     return this.waitCqes(1, timeout);
   }
@@ -319,7 +355,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
   /** io_uring_get_events(3): flush task work and overflowed CQEs into the CQ. */
   getEvents(): number {
     this.checkOpen();
-    return check(this.enter(0, 0, IORING_ENTER_GETEVENTS, 0, 0), 'io_uring_enter', 'get events');
+    return check(this.enterKernel(0, 0, IORING_ENTER_GETEVENTS, 0, 0), 'io_uring_enter', 'get events');
   }
 
   /**

@@ -62,6 +62,9 @@ export class IoUring extends RingRegister implements Disposable {
   /**
    * io_uring_queue_init_params(3): a ring of `entries` SQEs (rounded up to a
    * power of two; at most 32768 unless IORING_SETUP_CLAMP).
+   *
+   * Differs from liburing: takes the io_uring_params fields as options, and
+   * registers the ring fd unless `registerRingFd: false`.
    */
   constructor(entries: number, options: IoUringOptions = {}) {
     const request = checkRequest(entries, options);
@@ -178,6 +181,9 @@ export class IoUring extends RingRegister implements Disposable {
    * memory its entries name; only then is the fd closed and the memory let
    * go. What could not be drained in time is kept for the life of the
    * process instead. A second close does nothing.
+   *
+   * Differs from liburing: cancels and drains before closing, where
+   * io_uring_queue_exit closes at once.
    */
   close(timeoutMs = 5000): void {
     if (this.closed) return;

@@ -26,6 +26,41 @@ import { writeTimespec, type Timeout } from './timespec.ts';
 
 const { EBUSY, EINVAL } = ERRNO;
 
+/** struct io_uring_region_desc, for registerRegion (fields camelCased; `__resv` left 0). */
+export interface RegionDesc {
+  /** `user_addr`: the region's memory (with IORING_MEM_REGION_TYPE_USER), as a view or an address. Default 0. */
+  userAddr?: ArrayBufferView | number;
+  /** `size` in bytes. */
+  size: number;
+  /** `flags`: IORING_MEM_REGION_TYPE_*. Default 0. */
+  flags?: number;
+  /** `id`. Default 0. */
+  id?: number;
+  /** `mmap_offset`: written by the kernel. */
+  mmapOffset?: number;
+}
+
+/** struct io_uring_mem_region_reg, for registerRegion. */
+export interface MemRegionReg {
+  /** `region_uptr`: the region, inline. */
+  regionUptr: RegionDesc;
+  /** `flags`: IORING_MEM_REGION_REG_*. Default 0. */
+  flags?: number;
+}
+
+// The held-state key of the memory registerRegion was given.
+const REGION = Symbol('registered region');
+
+function regionU32(v: number, what: string): number {
+  if (typeof v !== 'number' || (v >>> 0) !== v) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${typeof v === 'number' ? v : typeof v})`);
+  return v;
+}
+
+function regionU64(v: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what} must be an integer from 0 to 2^53-1 (got ${typeof v === 'number' ? v : typeof v})`);
+  return v;
+}
+
 export abstract class RingRegister extends CompletionQueue {
   // IORING_REGISTER_USE_REGISTERED_RING once the ring fd is registered and
   // the kernel takes registered rings for io_uring_register too.
@@ -147,6 +182,9 @@ export abstract class RingRegister extends CompletionQueue {
    * across (IORING_REGISTER_RESIZE_RINGS, Linux 6.13; the kernel allows it on
    * IORING_SETUP_DEFER_TASKRUN rings without SQPOLL). Every view is rebuilt;
    * Sqe and Cqe objects taken before are stale (writes to them are harmless).
+   *
+   * Differs from liburing: takes the two sizes where liburing takes struct
+   * io_uring_params; throws an IoUringError where it returns -errno.
    */
   resizeRings(entries: number, options: { cqEntries?: number } = {}): void {
     this.checkOpen();
@@ -184,25 +222,72 @@ export abstract class RingRegister extends CompletionQueue {
    * enableRings(). Then `setRegWait(i, ...)` fills slot i and
    * `submitAndWaitReg(n, i)` waits with it, the kernel reading the argument
    * from the region instead of copying it in on every wait.
+   *
+   * tsuring's own: registerRegion with memory of its making. liburing's
+   * io_uring_register_wait_reg returns EINVAL.
    */
   registerWaitRegion(count: number): void {
     this.checkOpen();
     if (!Number.isInteger(count) || count < 1 || count * io_uring_reg_wait.sizeof > 1 << 20) throw new RangeError(`count must be an integer from 1 to ${(1 << 20) / io_uring_reg_wait.sizeof}`);
     if (this.waitRegion !== null) throw new IoUringError(EBUSY, 'io_uring_register', 'a wait region is already registered');
     const mem = allocAligned(pageRound(count * io_uring_reg_wait.sizeof));
-    const desc = new Uint8Array(new ArrayBuffer(io_uring_region_desc.sizeof));
-    const dd = new DataView(desc.buffer);
-    dd.setBigUint64(io_uring_region_desc.user_addr, BigInt(addressFor(mem, mem.length, 'region')), true);
-    dd.setBigUint64(io_uring_region_desc.size, BigInt(mem.length), true);
-    dd.setUint32(io_uring_region_desc.flags, IORING_MEM_REGION_TYPE_USER, true);
-    const reg = new Uint8Array(new ArrayBuffer(io_uring_mem_region_reg.sizeof));
-    const rd = new DataView(reg.buffer);
-    rd.setBigUint64(io_uring_mem_region_reg.region_uptr, BigInt(addressFor(desc, desc.length, 'desc')), true);
-    rd.setBigUint64(io_uring_mem_region_reg.flags, BigInt(IORING_MEM_REGION_REG_WAIT_ARG), true);
-    this.registerRaw(IORING_REGISTER_MEM_REGION, reg, 1);
-    // The kernel keeps the pages pinned until the ring goes: so do we.
+    this.registerRegion({
+      regionUptr: { userAddr: mem, size: mem.length, flags: IORING_MEM_REGION_TYPE_USER },
+      flags: IORING_MEM_REGION_REG_WAIT_ARG,
+    });
     this.waitRegion = new Uint32Array(mem.buffer, mem.byteOffset, mem.length >>> 2);
     this.waitSlots = count;
+  }
+
+  /**
+   * io_uring_register_region(3): IORING_REGISTER_MEM_REGION (Linux 6.13), a
+   * memory region the ring uses until it is closed (a ring has at most one:
+   * EBUSY for a second). `reg` is struct io_uring_mem_region_reg with its
+   * `region_uptr` struct io_uring_region_desc inline, fields camelCased; the
+   * kernel's `mmap_offset` comes back in `reg.regionUptr.mmapOffset` (mmap
+   * the ring fd there for a region the kernel allocated, without
+   * IORING_MEM_REGION_TYPE_USER). With IORING_MEM_REGION_REG_WAIT_ARG (the
+   * ring still disabled) the region holds struct io_uring_reg_wait slots
+   * that `enter(..., IORING_ENTER_EXT_ARG_REG, offset, 64)` waits with
+   * (registerWaitRegion sets one up for setRegWait and submitAndWaitReg).
+   *
+   * Lifetime: a view given as `userAddr` is kept until the ring is closed
+   * (the kernel pins it until then); memory given by address is the
+   * caller's to keep.
+   *
+   * Differs from liburing: `reg` is an object, not the structs' bytes; throws
+   * an IoUringError where liburing returns -errno.
+   * @see io_uring_register_region(3)
+   */
+  registerRegion(reg: MemRegionReg): number {
+    this.checkOpen();
+    const rd = reg.regionUptr;
+    const size = regionU64(rd.size, 'regionUptr.size');
+    const rdFlags = regionU32(rd.flags ?? 0, 'regionUptr.flags');
+    const id = regionU32(rd.id ?? 0, 'regionUptr.id');
+    const flags = regionU64(reg.flags ?? 0, 'flags');
+    const user = rd.userAddr ?? 0;
+    let mem: ArrayBufferView | null = null;
+    let userAddr: number;
+    if (typeof user === 'number') userAddr = regionU64(user, 'regionUptr.userAddr');
+    else userAddr = addressFor((mem = user), size, 'regionUptr.userAddr');
+    const desc = new Uint8Array(new ArrayBuffer(io_uring_region_desc.sizeof));
+    const dd = new DataView(desc.buffer);
+    dd.setBigUint64(io_uring_region_desc.user_addr, BigInt(userAddr), true);
+    dd.setBigUint64(io_uring_region_desc.size, BigInt(size), true);
+    dd.setUint32(io_uring_region_desc.flags, rdFlags, true);
+    dd.setUint32(io_uring_region_desc.id, id, true);
+    const bytes = new Uint8Array(new ArrayBuffer(io_uring_mem_region_reg.sizeof));
+    const rv = new DataView(bytes.buffer);
+    rv.setBigUint64(io_uring_mem_region_reg.region_uptr, BigInt(addressFor(desc, desc.length, 'desc')), true);
+    rv.setBigUint64(io_uring_mem_region_reg.flags, BigInt(flags), true);
+    const r = this.registerRaw(IORING_REGISTER_MEM_REGION, bytes, 1);
+    // `desc` stayed referenced until here: the kernel read it, and wrote
+    // mmap_offset back, during the call.
+    rd.mmapOffset = Number(dd.getBigUint64(io_uring_region_desc.mmap_offset, true));
+    // The kernel keeps the pages pinned until the ring goes: so do we.
+    if (mem !== null) this.assets.held.set(REGION, mem);
+    return r;
   }
 
   /**
@@ -229,6 +314,11 @@ export abstract class RingRegister extends CompletionQueue {
    * io_uring_submit_and_wait_reg(3): submit, then wait for `waitNr` CQEs with
    * the registered wait argument in slot `index` (IORING_ENTER_EXT_ARG_REG).
    * Returns the first CQE, or null when the slot's timeout passed first.
+   *
+   * Differs from liburing: needs registerWaitRegion (liburing's
+   * io_uring_register_wait_reg only returns EINVAL; with a region from
+   * registerRegion, wait with enter and IORING_ENTER_EXT_ARG_REG); returns the
+   * CQE, or null on timeout.
    */
   submitAndWaitReg(waitNr: number, index: number): Cqe | null {
     this.checkOpen();

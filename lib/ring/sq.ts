@@ -17,6 +17,7 @@ import type { RingHook } from './hook.ts';
 import type { IoUring } from './io-uring.ts';
 import type { KeepTable } from './keep.ts';
 import type { RingAssets } from './lifetime.ts';
+import { addressFor, byteLengthOf } from './memory.ts';
 import { loadAcquire } from './memory-order.ts';
 import type { RingLayout, SetupResult } from './setup.ts';
 import { Sqe, UNPREPARED } from './sqe.ts';
@@ -29,6 +30,12 @@ export function waitCount(n: number): number {
     throw new RangeError(`waitNr must be an integer from 0 to 2^32-1 (got ${typeof n === 'number' ? n : typeof n})`);
   }
   return n;
+}
+
+// enter()'s counts and flags: u32s, refused (not wrapped) otherwise.
+function enterU32(v: number, what: string): number {
+  if (typeof v !== 'number' || (v >>> 0) !== v) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${typeof v === 'number' ? v : typeof v})`);
+  return v;
 }
 
 export abstract class SubmissionQueue {
@@ -248,7 +255,7 @@ export abstract class SubmissionQueue {
   sqringWait(): number {
     this.checkOpen();
     if (!(this.flags & IORING_SETUP_SQPOLL) || this.sqSpaceLeft() > 0) return 0;
-    return this.enter(0, 0, IORING_ENTER_SQ_WAIT, 0, 0);
+    return this.enterKernel(0, 0, IORING_ENTER_SQ_WAIT, 0, 0);
   }
 
   /** The SQ ring's dropped counter: entries the kernel found invalid and skipped. */
@@ -361,11 +368,50 @@ export abstract class SubmissionQueue {
 
   // io_uring_enter, retried on EINTR (a signal during a wait is not an error
   // the caller should see; timed waits recompute their timeout first).
-  protected enter(toSubmit: number, minComplete: number, flags: number, arg: number, argSize: number): number {
+  protected enterKernel(toSubmit: number, minComplete: number, flags: number, arg: number, argSize: number): number {
     for (;;) {
       const r = ffi.ioUringEnter(this.enterFd, toSubmit, minComplete, flags | this.enterFlags, arg, argSize);
       if (r !== -EINTR) return r;
     }
+  }
+
+  /**
+   * io_uring_enter2(3) on this ring, one system call: submit up to
+   * `toSubmit` entries the SQ ring already holds, and with
+   * IORING_ENTER_GETEVENTS wait for `minComplete` completions. `arg` is what
+   * `flags` says it is (a sigset; with IORING_ENTER_EXT_ARG a struct
+   * io_uring_getevents_arg, or with IORING_ENTER_EXT_ARG_REG an offset into
+   * the registered wait region): a typed array, whose memory is passed and
+   * whose byte length is the default `argSize`, or a number passed as is.
+   * Returns the kernel's result (entries submitted).
+   *
+   * It publishes nothing: entries from getSqe reach the SQ ring through
+   * submit() and its kin, as liburing's reach it through io_uring_submit.
+   *
+   * Differs from liburing: a method of the ring, which supplies the fd (its
+   * registered index, with IORING_ENTER_REGISTERED_RING, once the fd is
+   * registered); throws an IoUringError where io_uring_enter returns -errno,
+   * EINTR included (nothing is retried).
+   * @see io_uring_enter(2)
+   */
+  enter(toSubmit: number, minComplete: number, flags: number, arg: ArrayBufferView | number | null = null, argSize?: number): number {
+    this.checkOpen();
+    enterU32(toSubmit, 'toSubmit');
+    enterU32(minComplete, 'minComplete');
+    enterU32(flags, 'flags');
+    let addr = 0;
+    let size = 0;
+    if (typeof arg === 'number') {
+      if (!Number.isSafeInteger(arg) || arg < 0) throw new RangeError(`arg must be an address or offset from 0 to 2^53-1 (got ${arg})`);
+      addr = arg;
+    } else if (arg !== null) {
+      addr = addressFor(arg, 0, 'arg');
+      size = byteLengthOf(arg, 'arg');
+    }
+    if (argSize !== undefined) size = enterU32(argSize, 'argSize');
+    const r = ffi.ioUringEnter(this.enterFd, toSubmit, minComplete, flags | this.enterFlags, addr, size);
+    if (r < 0) throw new IoUringError(r, 'io_uring_enter', 'enter');
+    return r;
   }
 
   // liburing's __io_uring_submit.
@@ -375,7 +421,7 @@ export abstract class SubmissionQueue {
     if (flags < 0 && !cqNeedsEnter) return submitted;
     if (flags < 0) flags = 0;
     if (cqNeedsEnter) flags |= IORING_ENTER_GETEVENTS;
-    const r = this.enter(submitted, waitNr, flags, 0, 0);
+    const r = this.enterKernel(submitted, waitNr, flags, 0, 0);
     if (r < 0) throw new IoUringError(r, 'io_uring_enter', 'submit');
     return r;
   }

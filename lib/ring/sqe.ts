@@ -4,9 +4,15 @@
 // an entry allocates nothing; like liburing's `struct io_uring_sqe *`, it is
 // only yours between `getSqe()` and the submit that publishes it.
 //
-// Field layout: struct io_uring_sqe in include/uapi/linux/io_uring.h. Each
-// union gets one accessor, named after its first member, with the other
-// members listed beside it.
+// Field layout: struct io_uring_sqe in include/uapi/linux/io_uring.h. Every
+// member has its own accessor, named as in C and camelCased, so C that writes
+// `sqe->file_index = x` reads `sqe.fileIndex = x` here; union members share
+// bytes, and each doc names the others. The accessors the encoders' hot path
+// may use (opcode, flags, ioprio, fd, off, addr, len, rwFlags, userData,
+// bufIndex, personality, spliceFdIn, addr3, pad2) write without checks, as C
+// does; every other setter refuses a value its field can't hold (TypeError
+// for a non-number, RangeError otherwise) before writing. Padding members
+// (__pad1, __pad3, __pad4) have none.
 
 import type { IoUring } from './io-uring.ts';
 import type { KeepTable } from './keep.ts';
@@ -59,6 +65,31 @@ export function checkUserData(v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) {
     throw new TypeError(`userData must be an integer from 0 to 2^53-1 (got ${v}); use userDataBig for 64-bit values`);
   }
+}
+
+// Setter checks for the members without a hot-path accessor: a value the
+// field can't hold is refused, never wrapped. Each returns `v`.
+function refuse(v: unknown, what: string, range: string): never {
+  if (typeof v !== 'number') throw new TypeError(`${what} must be a number (got ${typeof v})`);
+  throw new RangeError(`${what} must be an integer from ${range} (got ${v})`);
+}
+function fitU8(v: number, what: string): number {
+  if (typeof v !== 'number' || (v & 0xff) !== v) refuse(v, what, '0 to 255');
+  return v;
+}
+function fitU16(v: number, what: string): number {
+  if (typeof v !== 'number' || (v & 0xffff) !== v) refuse(v, what, '0 to 65535');
+  return v;
+}
+function fitU32(v: number, what: string): number {
+  if (typeof v !== 'number' || (v >>> 0) !== v) refuse(v, what, '0 to 2^32-1');
+  return v;
+}
+// A u64 from a number: a safe integer; negative ones are written as two's
+// complement (-1 is all ones), as setU64 does.
+function fitU64(v: number, what: string): number {
+  if (!Number.isSafeInteger(v)) refuse(v, what, '-(2^53-1) to 2^53-1 (a negative one is written as two\'s complement)');
+  return v;
 }
 
 export class Sqe {
@@ -145,13 +176,13 @@ export class Sqe {
   get fd(): number { return this.u32[this.w + 1]! | 0; }
   set fd(v: number) { this.u32[this.w + 1] = v; }
 
-  /** `off` (u64 at 8); union with `addr2`, and `cmd_op` + `__pad1` for URING_CMD. */
+  /** `off` (u64 at 8); union with `addr2` (see `addr2`) and `cmd_op` + `__pad1` (see `cmdOp`). */
   get off(): number { return getU64(this.u32, this.w + 2); }
   set off(v: number) { setU64(this.u32, this.w + 2, v); }
   get offBig(): bigint { return getU64Big(this.u32, this.w + 2); }
   set offBig(v: bigint) { setU64Big(this.u32, this.w + 2, v); }
 
-  /** `addr` (u64 at 16); union with `splice_off_in`, and `level` + `optname` for socket options. */
+  /** `addr` (u64 at 16); union with `splice_off_in` (see `spliceOffIn`) and `level` + `optname` (see `level`, `optname`). */
   get addr(): number { return getU64(this.u32, this.w + 4); }
   set addr(v: number) { setU64(this.u32, this.w + 4, v); }
   get addrBig(): bigint { return getU64Big(this.u32, this.w + 4); }
@@ -162,13 +193,9 @@ export class Sqe {
   set len(v: number) { this.u32[this.w + 6] = v; }
 
   /**
-   * `rw_flags` (u32 at 28), the per-operation flags union: also `fsync_flags`,
-   * `poll_events` (u16), `poll32_events`, `sync_range_flags`, `msg_flags`,
-   * `timeout_flags`, `accept_flags`, `cancel_flags`, `open_flags`,
-   * `statx_flags`, `fadvise_advice`, `splice_flags`, `rename_flags`,
-   * `unlink_flags`, `hardlink_flags`, `xattr_flags`, `msg_ring_flags`,
-   * `uring_cmd_flags`, `waitid_flags`, `futex_flags`, `install_fd_flags`,
-   * `nop_flags`, `pipe_flags`.
+   * `rw_flags` (u32 at 28), the per-operation flags union; each other member
+   * has its accessor below (`fsyncFlags` to `pipeFlags`). Unchecked: encoders
+   * write it.
    */
   get rwFlags(): number { return this.u32[this.w + 7]!; }
   set rwFlags(v: number) { this.u32[this.w + 7] = v; }
@@ -192,7 +219,7 @@ export class Sqe {
   get userDataBig(): bigint { return getU64Big(this.u32, this.w + 8); }
   set userDataBig(v: bigint) { setU64Big(this.u32, this.w + 8, v); }
 
-  /** `buf_index` (u16 at 40); union with `buf_group` (with IOSQE_BUFFER_SELECT). */
+  /** `buf_index` (u16 at 40); union with `buf_group` (see `bufGroup`). */
   get bufIndex(): number { return this.u16[this.w * 2 + 20]!; }
   set bufIndex(v: number) { this.u16[this.w * 2 + 20] = v; }
 
@@ -201,18 +228,18 @@ export class Sqe {
   set personality(v: number) { this.u16[this.w * 2 + 21] = v; }
 
   /**
-   * `splice_fd_in` (s32 at 44); union with `file_index` (u32, direct
-   * descriptors, stored +1), `zcrx_ifq_idx`, `optlen`, and `addr_len` (u16)
-   * + `__pad3`.
+   * `splice_fd_in` (s32 at 44); union with `file_index`, `zcrx_ifq_idx`,
+   * `optlen`, `addr_len` + `__pad3` and `write_stream` + `__pad4` (each has
+   * its accessor below).
    */
   get spliceFdIn(): number { return this.u32[this.w + 11]! | 0; }
   set spliceFdIn(v: number) { this.u32[this.w + 11] = v; }
 
-  /** `addr3` (u64 at 48); union with `optval`, `attr_ptr`, and the first 8 bytes of `cmd`. */
+  /** `addr3` (u64 at 48); union with `attr_ptr`, `optval` (see those) and the first 8 bytes of `cmd`. */
   get addr3(): number { return getU64(this.u32, this.w + 12); }
   set addr3(v: number) { setU64(this.u32, this.w + 12, v); }
 
-  /** `__pad2[0]` (u64 at 56); union with `attr_type_mask`, and bytes 8..15 of `cmd`. */
+  /** `__pad2[0]` (u64 at 56); union with `attr_type_mask` (see `attrTypeMask`) and bytes 8..15 of `cmd`. */
   get pad2(): number { return getU64(this.u32, this.w + 14); }
   set pad2(v: number) { setU64(this.u32, this.w + 14, v); }
 
@@ -223,6 +250,169 @@ export class Sqe {
   get cmd(): Uint8Array {
     return new Uint8Array(this.u8.buffer, this.u8.byteOffset + this.w * 4 + 48, this.size - 48);
   }
+
+  // The other members of the unions above, each over the bytes its doc names.
+
+  /** `addr2` (u64 at 8, the `off` union): a second address (SEND_ZC's destination, POLL_REMOVE's new user_data, ...). */
+  get addr2(): number { return getU64(this.u32, this.w + 2); }
+  set addr2(v: number) { setU64(this.u32, this.w + 2, fitU64(v, 'addr2')); }
+
+  /** `cmd_op` (u32 at 8, the `off` union): the command of a URING_CMD. */
+  get cmdOp(): number { return this.u32[this.w + 2]!; }
+  set cmdOp(v: number) { this.u32[this.w + 2] = fitU32(v, 'cmdOp'); }
+
+  /** `splice_off_in` (u64 at 16, the `addr` union): SPLICE's input offset (-1: none). */
+  get spliceOffIn(): number { return getU64(this.u32, this.w + 4); }
+  set spliceOffIn(v: number) { setU64(this.u32, this.w + 4, fitU64(v, 'spliceOffIn')); }
+
+  /** `level` (u32 at 16, the `addr` union): the socket option level of a URING_CMD socket command. */
+  get level(): number { return this.u32[this.w + 4]!; }
+  set level(v: number) { this.u32[this.w + 4] = fitU32(v, 'level'); }
+
+  /** `optname` (u32 at 20, the `addr` union): the socket option of a URING_CMD socket command. */
+  get optname(): number { return this.u32[this.w + 5]!; }
+  set optname(v: number) { this.u32[this.w + 5] = fitU32(v, 'optname'); }
+
+  /** `fsync_flags` (u32 at 28, the `rw_flags` union): IORING_FSYNC_* for FSYNC. */
+  get fsyncFlags(): number { return this.u32[this.w + 7]!; }
+  set fsyncFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'fsyncFlags'); }
+
+  /**
+   * `poll_events` (u16 at 28, the `rw_flags` union): the 16-bit poll mask of
+   * kernels before IORING_FEAT_POLL_32BITS (5.9). Writing it leaves bytes
+   * 30-31 as they were, as in C; `poll32Events` is the whole word.
+   */
+  get pollEvents(): number { return this.u16[this.w * 2 + 14]!; }
+  set pollEvents(v: number) { this.u16[this.w * 2 + 14] = fitU16(v, 'pollEvents'); }
+
+  /** `poll32_events` (u32 at 28, the `rw_flags` union): the poll mask (POLLIN, ...) for POLL_ADD, as 32 bits. */
+  get poll32Events(): number { return this.u32[this.w + 7]!; }
+  set poll32Events(v: number) { this.u32[this.w + 7] = fitU32(v, 'poll32Events'); }
+
+  /** `sync_range_flags` (u32 at 28, the `rw_flags` union): SYNC_FILE_RANGE_* for SYNC_FILE_RANGE. */
+  get syncRangeFlags(): number { return this.u32[this.w + 7]!; }
+  set syncRangeFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'syncRangeFlags'); }
+
+  /** `msg_flags` (u32 at 28, the `rw_flags` union): MSG_* for SEND, RECV, SENDMSG and RECVMSG. */
+  get msgFlags(): number { return this.u32[this.w + 7]!; }
+  set msgFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'msgFlags'); }
+
+  /** `timeout_flags` (u32 at 28, the `rw_flags` union): IORING_TIMEOUT_* for TIMEOUT, TIMEOUT_REMOVE and LINK_TIMEOUT. */
+  get timeoutFlags(): number { return this.u32[this.w + 7]!; }
+  set timeoutFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'timeoutFlags'); }
+
+  /** `accept_flags` (u32 at 28, the `rw_flags` union): accept4(2) flags (SOCK_NONBLOCK, SOCK_CLOEXEC) for ACCEPT. */
+  get acceptFlags(): number { return this.u32[this.w + 7]!; }
+  set acceptFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'acceptFlags'); }
+
+  /** `cancel_flags` (u32 at 28, the `rw_flags` union): IORING_ASYNC_CANCEL_* for ASYNC_CANCEL. */
+  get cancelFlags(): number { return this.u32[this.w + 7]!; }
+  set cancelFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'cancelFlags'); }
+
+  /** `open_flags` (u32 at 28, the `rw_flags` union): O_* for OPENAT. */
+  get openFlags(): number { return this.u32[this.w + 7]!; }
+  set openFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'openFlags'); }
+
+  /** `statx_flags` (u32 at 28, the `rw_flags` union): AT_* for STATX. */
+  get statxFlags(): number { return this.u32[this.w + 7]!; }
+  set statxFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'statxFlags'); }
+
+  /** `fadvise_advice` (u32 at 28, the `rw_flags` union): POSIX_FADV_* for FADVISE. */
+  get fadviseAdvice(): number { return this.u32[this.w + 7]!; }
+  set fadviseAdvice(v: number) { this.u32[this.w + 7] = fitU32(v, 'fadviseAdvice'); }
+
+  /** `splice_flags` (u32 at 28, the `rw_flags` union): SPLICE_F_* for SPLICE and TEE. */
+  get spliceFlags(): number { return this.u32[this.w + 7]!; }
+  set spliceFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'spliceFlags'); }
+
+  /** `rename_flags` (u32 at 28, the `rw_flags` union): RENAME_* for RENAMEAT. */
+  get renameFlags(): number { return this.u32[this.w + 7]!; }
+  set renameFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'renameFlags'); }
+
+  /** `unlink_flags` (u32 at 28, the `rw_flags` union): AT_REMOVEDIR for UNLINKAT. */
+  get unlinkFlags(): number { return this.u32[this.w + 7]!; }
+  set unlinkFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'unlinkFlags'); }
+
+  /** `hardlink_flags` (u32 at 28, the `rw_flags` union): AT_* for LINKAT. */
+  get hardlinkFlags(): number { return this.u32[this.w + 7]!; }
+  set hardlinkFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'hardlinkFlags'); }
+
+  /** `xattr_flags` (u32 at 28, the `rw_flags` union): XATTR_CREATE / XATTR_REPLACE for the SETXATTR ops. */
+  get xattrFlags(): number { return this.u32[this.w + 7]!; }
+  set xattrFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'xattrFlags'); }
+
+  /** `msg_ring_flags` (u32 at 28, the `rw_flags` union): IORING_MSG_RING_* for MSG_RING. */
+  get msgRingFlags(): number { return this.u32[this.w + 7]!; }
+  set msgRingFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'msgRingFlags'); }
+
+  /** `uring_cmd_flags` (u32 at 28, the `rw_flags` union): IORING_URING_CMD_* for URING_CMD. */
+  get uringCmdFlags(): number { return this.u32[this.w + 7]!; }
+  set uringCmdFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'uringCmdFlags'); }
+
+  /** `waitid_flags` (u32 at 28, the `rw_flags` union): for WAITID (none defined: 0). */
+  get waitidFlags(): number { return this.u32[this.w + 7]!; }
+  set waitidFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'waitidFlags'); }
+
+  /** `futex_flags` (u32 at 28, the `rw_flags` union): for the FUTEX ops (none defined: 0; the FUTEX2_* flags go in `fd`). */
+  get futexFlags(): number { return this.u32[this.w + 7]!; }
+  set futexFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'futexFlags'); }
+
+  /** `install_fd_flags` (u32 at 28, the `rw_flags` union): IORING_FIXED_FD_* for FIXED_FD_INSTALL. */
+  get installFdFlags(): number { return this.u32[this.w + 7]!; }
+  set installFdFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'installFdFlags'); }
+
+  /** `nop_flags` (u32 at 28, the `rw_flags` union): IORING_NOP_* for NOP. */
+  get nopFlags(): number { return this.u32[this.w + 7]!; }
+  set nopFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'nopFlags'); }
+
+  /** `pipe_flags` (u32 at 28, the `rw_flags` union): pipe2(2) flags for PIPE. */
+  get pipeFlags(): number { return this.u32[this.w + 7]!; }
+  set pipeFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'pipeFlags'); }
+
+  /** `buf_group` (u16 at 40, the `buf_index` union): the provided-buffer group an IOSQE_BUFFER_SELECT entry takes from. */
+  get bufGroup(): number { return this.u16[this.w * 2 + 20]!; }
+  set bufGroup(v: number) { this.u16[this.w * 2 + 20] = fitU16(v, 'bufGroup'); }
+
+  /**
+   * `file_index` (u32 at 44, the `splice_fd_in` union): the direct-descriptor
+   * slot a _DIRECT operation installs into, as the kernel reads it: slot + 1
+   * (0: not direct; IORING_FILE_INDEX_ALLOC: any free slot).
+   */
+  get fileIndex(): number { return this.u32[this.w + 11]!; }
+  set fileIndex(v: number) { this.u32[this.w + 11] = fitU32(v, 'fileIndex'); }
+
+  /** `zcrx_ifq_idx` (u32 at 44, the `splice_fd_in` union): the zero-copy receive queue a RECV_ZC reads from. */
+  get zcrxIfqIdx(): number { return this.u32[this.w + 11]!; }
+  set zcrxIfqIdx(v: number) { this.u32[this.w + 11] = fitU32(v, 'zcrxIfqIdx'); }
+
+  /** `optlen` (u32 at 44, the `splice_fd_in` union): the option length of a URING_CMD socket command. */
+  get optlen(): number { return this.u32[this.w + 11]!; }
+  set optlen(v: number) { this.u32[this.w + 11] = fitU32(v, 'optlen'); }
+
+  /** `addr_len` (u16 at 44, the `splice_fd_in` union): the length of SEND_ZC's `addr2` address; bytes 46-47 (`__pad3`) are left as they were. */
+  get addrLen(): number { return this.u16[this.w * 2 + 22]!; }
+  set addrLen(v: number) { this.u16[this.w * 2 + 22] = fitU16(v, 'addrLen'); }
+
+  /**
+   * `write_stream` (u8 at 44, the `splice_fd_in` union): the write stream of a
+   * WRITE to a device that has them (Linux 6.16: in the kernel's header, not
+   * in the liburing copy layout.ts is pinned to); bytes 45-47 (`__pad4`) are
+   * left as they were.
+   */
+  get writeStream(): number { return this.u8[this.w * 4 + 44]!; }
+  set writeStream(v: number) { this.u8[this.w * 4 + 44] = fitU8(v, 'writeStream'); }
+
+  /** `attr_ptr` (u64 at 48, the `addr3` union): the address of the attributes `attr_type_mask` says are there. */
+  get attrPtr(): number { return getU64(this.u32, this.w + 12); }
+  set attrPtr(v: number) { setU64(this.u32, this.w + 12, fitU64(v, 'attrPtr')); }
+
+  /** `attr_type_mask` (u64 at 56, the `__pad2` union): IORING_RW_ATTR_FLAG_* bits. */
+  get attrTypeMask(): number { return getU64(this.u32, this.w + 14); }
+  set attrTypeMask(v: number) { setU64(this.u32, this.w + 14, fitU64(v, 'attrTypeMask')); }
+
+  /** `optval` (u64 at 48, the `addr3` union): the option value address of a URING_CMD socket command. */
+  get optval(): number { return getU64(this.u32, this.w + 12); }
+  set optval(v: number) { setU64(this.u32, this.w + 12, fitU64(v, 'optval')); }
 }
 
 /**
