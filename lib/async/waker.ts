@@ -1,5 +1,5 @@
 // How completions wake Node's event loop, with no helper thread and no busy
-// loop (FIELD-NOTES.md, "Waiting for completions"):
+// loop:
 //
 //  - 'poll': libuv itself watches the ring fd (a uv_poll through koffi's
 //    `node.poll`). The ring fd is readable while the CQ holds entries, so a

@@ -170,10 +170,9 @@ export abstract class SubmissionQueue {
    * position of the first: entry `i` of the batch starts at word
    * `ring.sqeOffset(first + i)`. Returns -1 when fewer than `n` are free.
    *
-   * This is the path without a per-entry object: NOPs at batch 128 written
-   * this way (and reaped through `cqes`) ran at 0.97-0.99 of C liburing,
-   * against 0.88-0.90 through getSqe + prepNop + forEachCqe (bench/compare.ts
-   * --only nop).
+   * This is the path without a per-entry object, the fastest way to fill
+   * the SQ (the README's Speed section has the figures, `bench/nop.ts --api
+   * words`).
    * Each entry comes back as a NOP with no flags, like getSqe's, so one left
    * unwritten is harmless when submitted.
    *
