@@ -13,10 +13,10 @@ import {
   IORING_OP_SOCKET, IORING_OP_URING_CMD,
   IORING_RECVSEND_BUNDLE, IORING_RECVSEND_FIXED_BUF, IORING_RECV_MULTISHOT, SOCKET_URING_OP_GETSOCKNAME,
 } from '../uapi/constants.ts';
-import { addressFor, byteLengthOf, checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength, checkS32, checkU16, checkU32, shown } from '../check.ts';
+import { addressFor, byteLengthOf } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
 import { fileIndexWord } from './fs.ts';
-import { checkBits32, checkS32, checkU16, shown } from './helpers.ts';
 import { msghdrParts, msghdr, resetParts, type Msghdr, type MsghdrInit } from './msg.ts';
 import { rw } from './rw.ts';
 import {
@@ -93,7 +93,7 @@ export function prepSocketDirectAlloc(sqe: Sqe, domain: number, type: number, pr
 // An address the kernel reads (connect, bind): built, checked against the
 // length given, pointed at by addr with the length in off.
 function prepAddrIn(op: number, sqe: Sqe, fd: number, addr: SockaddrInit, addrlen: number | undefined): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   const sa = makeSockaddr(addr);
   const len = addrlen ?? byteLengthOf(sa, 'addr');
   checkLength(len, 'addrlen');
@@ -132,7 +132,7 @@ export function prepBind(sqe: Sqe, fd: number, addr: SockaddrInit, addrlen?: num
  * @see io_uring_prep_listen(3)
  */
 export function prepListen(sqe: Sqe, fd: number, backlog: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(backlog, 'backlog'); // an int: listen(2) takes a negative one as its maximum
   rw(IORING_OP_LISTEN, sqe, fd, 0, backlog, 0);
 }
@@ -160,7 +160,7 @@ function addressRoom(addr: Uint8Array, addrlen: AddrLenCell | null | undefined, 
 }
 
 function prepAcceptBase(sqe: Sqe, fd: number, addr: Uint8Array | null, addrlen: AddrLenCell | null, flags: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(flags, 'flags');
   let a = 0;
   let l = 0;
@@ -255,7 +255,7 @@ export function prepMultishotAcceptDirect(sqe: Sqe, fd: number, addr: Uint8Array
 // A send or receive on one buffer, or on none (null: a provided buffer is
 // picked with IOSQE_BUFFER_SELECT, or a registered one is named by index).
 function prepBuf(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView | null, len: number, flags: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkLength(len, 'len');
   checkBits32(flags, 'flags');
   const a = buf === null || buf === undefined ? 0 : addressFor(buf, len, 'buf');
@@ -306,7 +306,7 @@ export function prepSendBundle(sqe: Sqe, sockfd: number, len = 0, flags = 0): vo
 export function prepSendSetAddr(sqe: Sqe, destAddr: SockaddrInit, addrLen?: number): void {
   const sa = makeSockaddr(destAddr);
   const len = addrLen ?? byteLengthOf(sa, 'destAddr');
-  if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > 0xffff) throw new RangeError(`addrLen must be an integer from 0 to 65535 (got ${len})`);
+  checkU16(len, 'addrLen');
   const a = addressFor(sa, len, 'destAddr');
   setU64(sqe.u32, sqe.w + 2, a); // addr2
   sqe.u16[sqe.w * 2 + 22] = len; // addr_len
@@ -326,7 +326,7 @@ export function prepSendto(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null
   // Build and check the address before the send writes anything.
   const sa = makeSockaddr(addr);
   const alen = addrlen ?? byteLengthOf(sa, 'addr');
-  if (typeof alen !== 'number' || !Number.isInteger(alen) || alen < 0 || alen > 0xffff) throw new RangeError(`addrlen must be an integer from 0 to 65535 (got ${alen})`);
+  checkU16(alen, 'addrlen');
   addressFor(sa, alen, 'addr');
   prepBuf(IORING_OP_SEND, sqe, sockfd, buf, len, flags);
   prepSendSetAddr(sqe, sa, alen);
@@ -371,7 +371,7 @@ export function prepSendZcFixed(sqe: Sqe, sockfd: number, buf: ArrayBufferView, 
 // ---------------------------------------------------------------- sendmsg
 
 function prepMsg(op: number, sqe: Sqe, fd: number, msg: Msghdr | MsghdrInit, flags: number, reset: boolean): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(flags, 'flags');
   const p = msghdrParts(msg);
   const a = addressFor(p.bytes, msghdr.sizeof, 'msg');
@@ -507,9 +507,9 @@ export function prepRecvmsgMultishot(sqe: Sqe, fd: number, msg: Msghdr | MsghdrI
  * @since Linux 6.15
  */
 export function prepRecvZc(sqe: Sqe, fd: number, zcrxIfqIdx: number, len = 0, ioprio = IORING_RECV_MULTISHOT): void {
-  checkFd(fd);
-  checkLength(zcrxIfqIdx, 'zcrxIfqIdx');
-  checkLength(len, 'len');
+  checkFd(fd, 'fd');
+  checkU32(zcrxIfqIdx, 'zcrxIfqIdx');
+  checkU32(len, 'len');
   checkU16(ioprio, 'ioprio');
   rw(IORING_OP_RECV_ZC, sqe, fd, 0, len, 0);
   sqe.u16[sqe.w * 2 + 1] = ioprio; // ioprio
@@ -525,7 +525,7 @@ export function prepRecvZc(sqe: Sqe, fd: number, zcrxIfqIdx: number, len = 0, io
  * @see io_uring_prep_shutdown(3)
  */
 export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(how, 'how');
   rw(IORING_OP_SHUTDOWN, sqe, fd, 0, how, 0);
 }
@@ -553,8 +553,8 @@ export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
  * @see io_uring_prep_cmd_sock(3)
  */
 export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, optname: number, optval: ArrayBufferView | null = null, optlen: number = optval?.byteLength ?? 0): void {
-  checkLength(cmdOp, 'cmdOp');
-  checkFd(fd);
+  checkU32(cmdOp, 'cmdOp');
+  checkFd(fd, 'fd');
   checkBits32(level, 'level');
   checkBits32(optname, 'optname');
   checkLength(optlen, 'optlen');
@@ -590,7 +590,7 @@ export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, 
  * @see io_uring_prep_cmd_getsockname(3)
  */
 export function prepCmdGetsockname(sqe: Sqe, fd: number, sockaddr: Uint8Array, sockaddrLen: AddrLenCell | null = null, peer = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   if (peer !== 0 && peer !== 1) throw new RangeError(`peer must be 0 (getsockname) or 1 (getpeername) (got ${shown(peer)})`);
   const cell = addressRoom(sockaddr, sockaddrLen, 'sockaddr', 'sockaddrLen');
   const a = addressFor(sockaddr, SOCKADDR_STORAGE_SIZE, 'sockaddr');

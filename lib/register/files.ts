@@ -8,8 +8,9 @@
 
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
+import { checkU32 } from '../check.ts';
 import type { IoUring } from '../ring/io-uring.ts';
-import { addressFor, checkLength, snapshotList } from '../ring/memory.ts';
+import { addressFor, snapshotList } from '../ring/memory.ts';
 import {
   IORING_REGISTER_FILES, IORING_REGISTER_FILES2, IORING_REGISTER_FILES_UPDATE, IORING_REGISTER_FILES_UPDATE2,
   IORING_RSRC_REGISTER_SPARSE, IORING_UNREGISTER_FILES,
@@ -107,7 +108,7 @@ export function registerFilesTags(ring: IoUring, fds: readonly number[] | Int32A
  * @see io_uring_register_files_sparse(3)
  */
 export function registerFilesSparse(ring: IoUring, nr: number): void {
-  checkLength(nr, 'nr');
+  checkU32(nr, 'nr');
   const reg = rsrcRegister(nr, IORING_RSRC_REGISTER_SPARSE, null, null);
   registerTable(ring, IORING_REGISTER_FILES2, reg, io_uring_rsrc_register.sizeof, nr, 'register_files_sparse', []);
 }
@@ -121,7 +122,7 @@ export function registerFilesSparse(ring: IoUring, nr: number): void {
  * @see io_uring_register_files_update(3)
  */
 export function registerFilesUpdate(ring: IoUring, off: number, fds: readonly number[] | Int32Array): number {
-  checkLength(off, 'off');
+  checkU32(off, 'off');
   const { a, n } = fdArray(fds);
   const up = new Uint8Array(new ArrayBuffer(io_uring_rsrc_update.sizeof));
   const dv = new DataView(up.buffer);
@@ -138,7 +139,7 @@ export function registerFilesUpdate(ring: IoUring, off: number, fds: readonly nu
  * @see io_uring_register_files_update_tag(3)
  */
 export function registerFilesUpdateTag(ring: IoUring, off: number, fds: readonly number[] | Int32Array, tags: readonly (number | bigint)[]): number {
-  checkLength(off, 'off');
+  checkU32(off, 'off');
   const { a, n } = fdArray(fds);
   const t = makeTags(tags, n);
   const up = rsrcUpdate2(off, n, a, t);

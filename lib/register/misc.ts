@@ -12,9 +12,10 @@
 
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
+import { checkFd, checkIntRange, checkU32 } from '../check.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import { makeTimespec, type Timeout } from '../ring/timespec.ts';
-import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import { addressFor } from '../ring/memory.ts';
 import {
   IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY, IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_FD_FIXED,
   IORING_ASYNC_CANCEL_OP, IORING_ASYNC_CANCEL_USERDATA,
@@ -76,18 +77,10 @@ function registerRingless(opcode: number, arg: Uint8Array, nrArgs: number, call:
   }
 }
 
-function checkU32(v: number, what: string): void {
-  if ((v >>> 0) !== v) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${v})`);
-}
-
-function checkIntRange(v: number, lo: number, hi: number, what: string): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${what} must be an integer from ${lo} to ${hi} (got ${v})`);
-}
-
 // ------------------------------------------------------------------ eventfd
 
 function eventfdArg(fd: number): Int32Array {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   const a = new Int32Array(1);
   a[0] = fd;
   return a;
@@ -318,7 +311,7 @@ export function registerSyncCancel(ring: IoUring, what: SyncCancel): number {
     if (!Number.isSafeInteger(ud) || ud < 0) throw new TypeError(`userData must be an integer from 0 to 2^53-1, or a bigint (got ${ud})`);
     dv.setBigUint64(io_uring_sync_cancel_reg.addr, BigInt(ud), true);
   }
-  if (what.fd !== undefined) checkFd(what.fd);
+  if (what.fd !== undefined) checkFd(what.fd, 'fd');
   dv.setInt32(io_uring_sync_cancel_reg.fd, what.fd ?? -1, true);
   dv.setUint32(io_uring_sync_cancel_reg.flags, flags, true);
   if (what.timeout === undefined) {
@@ -347,7 +340,7 @@ export function registerSyncCancel(ring: IoUring, what: SyncCancel): number {
  */
 export function registerFileAllocRange(ring: IoUring, off: number, len: number): void {
   checkU32(off, 'off');
-  checkLength(len, 'len');
+  checkU32(len, 'len');
   const buf = new Uint8Array(new ArrayBuffer(io_uring_file_index_range.sizeof));
   const dv = new DataView(buf.buffer);
   dv.setUint32(io_uring_file_index_range.off, off, true);
@@ -442,7 +435,7 @@ export function registerClock(ring: IoUring, clockid: number): void {
  * @see io_uring_register_sync_msg(3)
  */
 export function registerSyncMsg(fd: number, len: number, data: number | bigint, flags = 0, cqeFlags = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkU32(len, 'len');
   checkU32(flags, 'flags');
   checkU32(cqeFlags, 'cqeFlags');
