@@ -29,7 +29,7 @@ import {
   IORING_UNREGISTER_PBUF_RING, IOU_PBUF_RING_MMAP,
 } from '../uapi/constants.ts';
 import { io_uring_buf, io_uring_buf_reg, io_uring_buf_ring, io_uring_buf_status } from '../uapi/layout.ts';
-import { registerCall } from './misc.ts';
+import { registerCall } from './syscall.ts';
 
 const PAGE = 4096;
 

@@ -20,7 +20,7 @@ import {
   IORING_RSRC_REGISTER_SPARSE, IORING_UNREGISTER_BUFFERS,
 } from '../uapi/constants.ts';
 import { io_uring_clone_buffers, io_uring_rsrc_register, io_uring_rsrc_update2, iovec } from '../uapi/layout.ts';
-import { registerCall } from './misc.ts';
+import { registerCall } from './syscall.ts';
 
 // The kernel's limit on one registered buffer (io_buffer_validate: SZ_1G).
 const MAX_BUFFER = 1 << 30;

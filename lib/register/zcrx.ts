@@ -12,7 +12,7 @@ import { RingLocal } from '../ring/held.ts';
 import { addressFor, allocAligned, byteLengthOf } from '../ring/memory.ts';
 import { IORING_MEM_REGION_TYPE_USER, IORING_REGISTER_ZCRX_IFQ } from '../uapi/constants.ts';
 import { io_uring_region_desc, io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg, io_uring_zcrx_offsets, io_uring_zcrx_rqe } from '../uapi/layout.ts';
-import { registerCall } from './misc.ts';
+import { registerCall } from './syscall.ts';
 
 const PAGE = 4096;
 
