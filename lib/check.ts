@@ -133,7 +133,7 @@ const TWO64 = 1n << 64n;
  */
 export function checkU64(v: number | bigint, what: string): number | bigint {
   if (typeof v === 'bigint') {
-    if (v < 0n || v >= TWO64) throw new RangeError(`${what} must be from 0 to 2^64-1 (got ${v})`);
+    if (v < 0n || v >= TWO64) throw new RangeError(`${what} must be from 0 to 2^64-1 (got ${shown(v)})`);
   } else if (!Number.isSafeInteger(v) || v < 0) {
     throw new TypeError(`${what} must be an integer from 0 to 2^53-1, or a bigint up to 2^64-1 (got ${shown(v)})`);
   }
