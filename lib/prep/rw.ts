@@ -8,7 +8,7 @@ import {
   IORING_OP_FSYNC, IORING_OP_NOP, IORING_OP_READ, IORING_OP_READV, IORING_OP_WRITE, IORING_OP_WRITEV,
 } from '../uapi/constants.ts';
 import { iovec } from '../uapi/layout.ts';
-import { checkBits32, checkFd, checkLength, checkOffset, checkU8, shown } from '../check.ts';
+import { checkBits32, checkFd, checkLength, checkOffset, checkU32, checkU8, shown } from '../check.ts';
 import { addressFor, byteLengthOf } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
 
@@ -30,10 +30,13 @@ const INV_TWO32 = 1 / 4294967296;
 export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: number): void {
   checkU8(op, 'op');
   checkFd(fd, 'fd');
+  // addr and offset are tested inline, not with check.ts: prepRw is a per-op
+  // path (every op without an encoder of its own goes through it), and a
+  // call each would be two more per entry.
   if (typeof addr !== 'number' || !Number.isSafeInteger(addr) || addr < 0) {
     throw new (typeof addr === 'number' ? RangeError : TypeError)(`addr must be an integer from 0 to 2^53-1 (got ${shown(addr)})`);
   }
-  checkLength(len, 'len');
+  checkU32(len, 'len'); // raw: the memory it may name is the caller's to keep
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
     throw new (typeof offset === 'number' ? RangeError : TypeError)(`offset must be an integer from -(2^53-1) to 2^53-1 (got ${shown(offset)})`);
   }
