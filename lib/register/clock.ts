@@ -19,6 +19,7 @@ export const CLOCK_BOOTTIME = 7;
  * io_uring_register_clock(3): the clock that the ring's wait timeouts (and
  * IORING_ENTER_ABS_TIMER deadlines) are measured on: CLOCK_MONOTONIC (the
  * default) or CLOCK_BOOTTIME; any other is EINVAL.
+ * Differs from liburing: the clock id, not a struct io_uring_clock_register.
  * @since Linux 6.12
  * @see io_uring_register_clock(3)
  */

@@ -18,6 +18,7 @@ import { registerCall } from './syscall.ts';
  * `cpu_set_t` bitmask. Workers already running keep their CPUs; new ones
  * take these. The io-wq is per thread, shared by its rings: the setting
  * reaches all of them.
+ * Differs from liburing: a list of CPUs, not a cpu_set_t and size.
  * @since Linux 5.14
  * @see io_uring_register_iowq_aff(3)
  */

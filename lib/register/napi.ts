@@ -44,6 +44,7 @@ function napiOut(buf: Uint8Array): Napi {
  * CONFIG_NET_RX_BUSY_POLL. (Linux 6.13 added a static-tracking mode in bytes
  * 5..11 of the struct, which the pinned header calls padding; zeroed, they
  * ask for the dynamic tracking described here.)
+ * Differs from liburing: an object; the old settings are returned.
  * @since Linux 6.9
  * @see io_uring_register_napi(3)
  */
@@ -57,6 +58,7 @@ export function registerNapi(ring: IoUring, napi: Napi): Napi {
 /**
  * io_uring_unregister_napi(3): stops NAPI busy polling; returns the settings
  * that were in force.
+ * Differs from liburing: the settings are returned, not filled in.
  * @since Linux 6.9
  * @see io_uring_unregister_napi(3)
  */

@@ -19,6 +19,7 @@ import { registerCall, registerRingless } from './syscall.ts';
  * what the kernel knows how to fill). Ringless unless `ring` is given. Throws
  * IoUringError EOPNOTSUPP for a query the kernel does not know, EINVAL when
  * it has no IORING_REGISTER_QUERY (before Linux 6.18).
+ * Differs from liburing: one query, its result returned; not a header chain.
  * @since Linux 6.18
  * @see io_uring_register_query(3)
  */

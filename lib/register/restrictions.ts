@@ -32,6 +32,7 @@ export interface Restriction {
  * entry with -EACCES, a register call with EACCES). Only on a ring made with
  * IORING_SETUP_R_DISABLED (EBADFD otherwise), once (EBUSY); they take effect
  * at enableRings().
+ * Differs from liburing: a list of rules, not a struct array and count.
  * @since Linux 5.10
  * @see io_uring_register_restrictions(3)
  */

@@ -38,6 +38,7 @@ const CANCEL_FLAGS = IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD | IORING_A
  * Returns the kernel's result: 0, or with IORING_ASYNC_CANCEL_ALL the number
  * cancelled. Throws IoUringError ENOENT when nothing matched, ETIME when the
  * timeout passed first, EALREADY when the match could not be stopped.
+ * Differs from liburing: an object, not a struct io_uring_sync_cancel_reg.
  * @since Linux 6.0
  * @see io_uring_register_sync_cancel(3)
  */

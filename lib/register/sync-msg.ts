@@ -18,6 +18,7 @@ import { registerRingless } from './syscall.ts';
  * io_uring_prep_msg_ring(); this builds that IORING_MSG_DATA entry from the
  * same arguments. `flags` may be IORING_MSG_RING_FLAGS_PASS, which puts
  * `cqeFlags` in the target CQE's flags.
+ * Differs from liburing: the MSG_RING fields, not a prepared SQE.
  * @since Linux 6.13
  * @see io_uring_register_sync_msg(3)
  */
