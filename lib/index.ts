@@ -21,13 +21,18 @@ export {
   registerBuffers, registerBuffersTags, registerBuffersSparse, registerBuffersUpdateTag, unregisterBuffers, registeredBuffers,
   cloneBuffers, cloneBuffersOffset, type BufferSlot,
 } from './register/buffers.ts';
-export { registerFiles, registerFilesTags, registerFilesSparse, registerFilesUpdate, registerFilesUpdateTag, unregisterFiles } from './register/files.ts';
 export {
-  CLOCK_MONOTONIC, CLOCK_BOOTTIME, registerEventfd, registerEventfdAsync, unregisterEventfd, registerPersonality, unregisterPersonality,
-  registerRestrictions, enableRings, registerIowqAff, unregisterIowqAff, registerIowqMaxWorkers, registerSyncCancel, registerFileAllocRange,
-  registerNapi, unregisterNapi, registerClock, registerSyncMsg, registerQuery, queryOpcodes, queryZcrx, queryScq,
-  type Restriction, type SyncCancel, type Napi, type QueryOpcodes, type QueryZcrx, type QueryScq,
-} from './register/misc.ts';
+  registerFiles, registerFilesTags, registerFilesSparse, registerFilesUpdate, registerFilesUpdateTag, unregisterFiles, registerFileAllocRange,
+} from './register/files.ts';
+export { registerEventfd, registerEventfdAsync, unregisterEventfd } from './register/eventfd.ts';
+export { registerPersonality, unregisterPersonality } from './register/personality.ts';
+export { registerRestrictions, enableRings, type Restriction } from './register/restrictions.ts';
+export { registerIowqAff, unregisterIowqAff, registerIowqMaxWorkers } from './register/iowq.ts';
+export { registerSyncCancel, type SyncCancel } from './register/sync-cancel.ts';
+export { registerNapi, unregisterNapi, type Napi } from './register/napi.ts';
+export { CLOCK_MONOTONIC, CLOCK_BOOTTIME, registerClock } from './register/clock.ts';
+export { registerSyncMsg } from './register/sync-msg.ts';
+export { registerQuery, queryOpcodes, queryZcrx, queryScq, type QueryOpcodes, type QueryZcrx, type QueryScq } from './register/query.ts';
 export {
   BufRing, setupBufRing, unregisterBufRing, freeBufRing, bufRingMask, bufRingInit, bufRingAdd, bufRingAdvance, bufRingCqAdvance, bufRingHead,
   bufRingAvailable, registerBufRing, type BufReg,

@@ -10,12 +10,13 @@ import * as path from 'node:path';
 
 const root = path.resolve(new URL('..', import.meta.url).pathname);
 
-// Lowest first. errno.ts and errors.ts sit between the ABI and the ring:
-// the ring throws IoUringError, and errors name errnos.
+// Lowest first. errno.ts, errors.ts and check.ts sit between the ABI and
+// the ring: the ring throws IoUringError, errors name errnos, and the ring,
+// the encoders and the registrations check their arguments with check.ts.
 const LAYERS: readonly (readonly [name: string, places: readonly string[]])[] = [
   ['ffi', ['ffi/']],
   ['uapi', ['lib/uapi/']],
-  ['errors', ['lib/errno.ts', 'lib/errors.ts']],
+  ['errors', ['lib/errno.ts', 'lib/errors.ts', 'lib/check.ts']],
   ['ring', ['lib/ring/']],
   ['prep', ['lib/prep/']],
   ['register', ['lib/register/']],

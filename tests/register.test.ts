@@ -1,6 +1,6 @@
 import { ERRNO } from '../lib/errno.ts';
 /**
- * Tests for registration (lib/register/buffers.ts, files.ts, misc.ts) and the
+ * Tests for registration (lib/register/: buffers.ts, files.ts and the rest) and the
  * fixed-buffer encoders of lib/prep/buffers.ts: the SQE bytes each encoder
  * writes, the arguments each refuses, and every registration run against the
  * kernel with its effect checked (bytes that land through a registered
@@ -39,14 +39,18 @@ import {
   registerBuffersUpdateTag, registeredBuffers, unregisterBuffers,
 } from '../lib/register/buffers.ts';
 import {
-  registerFiles, registerFilesSparse, registerFilesTags, registerFilesUpdate, registerFilesUpdateTag, unregisterFiles,
+  registerFileAllocRange, registerFiles, registerFilesSparse, registerFilesTags, registerFilesUpdate, registerFilesUpdateTag,
+  unregisterFiles,
 } from '../lib/register/files.ts';
-import {
-  CLOCK_BOOTTIME, CLOCK_MONOTONIC, enableRings, queryOpcodes, queryScq, queryZcrx, registerClock, registerEventfd,
-  registerEventfdAsync, registerFileAllocRange, registerIowqAff, registerIowqMaxWorkers, registerNapi,
-  registerPersonality, registerQuery, registerRestrictions, registerSyncCancel, registerSyncMsg, unregisterEventfd,
-  unregisterIowqAff, unregisterNapi, unregisterPersonality,
-} from '../lib/register/misc.ts';
+import { CLOCK_BOOTTIME, CLOCK_MONOTONIC, registerClock } from '../lib/register/clock.ts';
+import { registerEventfd, registerEventfdAsync, unregisterEventfd } from '../lib/register/eventfd.ts';
+import { registerIowqAff, registerIowqMaxWorkers, unregisterIowqAff } from '../lib/register/iowq.ts';
+import { registerNapi, unregisterNapi } from '../lib/register/napi.ts';
+import { registerPersonality, unregisterPersonality } from '../lib/register/personality.ts';
+import { queryOpcodes, queryScq, queryZcrx, registerQuery } from '../lib/register/query.ts';
+import { enableRings, registerRestrictions } from '../lib/register/restrictions.ts';
+import { registerSyncCancel } from '../lib/register/sync-cancel.ts';
+import { registerSyncMsg } from '../lib/register/sync-msg.ts';
 import { forceGc, itOp, reapAll, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.

@@ -13,7 +13,7 @@ import { IoUringError } from '../errors.ts';
 import { IoUring } from '../ring/io-uring.ts';
 import type { IoUringOptions } from '../ring/options.ts';
 import { prepNop } from '../prep/rw.ts';
-import { queryOpcodes } from '../register/misc.ts';
+import { queryOpcodes } from '../register/query.ts';
 import { getProbeRing } from '../register/probe.ts';
 import { io_uring_params, io_uring_restriction } from '../uapi/layout.ts';
 import { prefixFlags } from '../uapi/names.ts';

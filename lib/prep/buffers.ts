@@ -3,27 +3,23 @@
 // REMOVE_BUFFERS), and for READ_MULTISHOT, which reads into buffers from a
 // provided-buffer ring. Each is prepRw plus a field or two, as in liburing.h.
 
+import { checkFd, checkIntRange, checkLength, checkOffset, checkU16 } from '../check.ts';
 import { RingLocal } from '../ring/held.ts';
 import {
   IORING_OP_PROVIDE_BUFFERS, IORING_OP_READ_FIXED, IORING_OP_READ_MULTISHOT, IORING_OP_READV_FIXED,
   IORING_OP_REMOVE_BUFFERS, IORING_OP_WRITE_FIXED, IORING_OP_WRITEV_FIXED, IOSQE_BUFFER_SELECT,
 } from '../uapi/constants.ts';
-import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { bufferOf, checkU16 } from './helpers.ts';
+import { bufferOf } from './helpers.ts';
 import { prepVec, rw } from './rw.ts';
 
 // The kernel's limit on buffers in one group (MAX_BIDS_PER_BGID).
 const MAX_BIDS = 1 << 16;
 
-function checkCount(n: number, what: string): void {
-  if (typeof n !== 'number') throw new TypeError(`${what} must be a number`);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_BIDS) throw new RangeError(`${what} must be an integer from 1 to ${MAX_BIDS} (got ${n})`);
-}
-
 function prepFixed(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number, offset: number, bufIndex: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
   checkU16(bufIndex, 'bufIndex');
@@ -112,7 +108,7 @@ const provided = new RingLocal<Set<ArrayBufferLike>>('provided buffers');
  */
 export function prepProvideBuffers(sqe: Sqe, buf: ArrayBufferView, len: number, nr: number, bgid: number, bid: number): void {
   checkLength(len, 'len');
-  checkCount(nr, 'nr');
+  checkIntRange(nr, 1, MAX_BIDS, 'nr');
   checkU16(bgid, 'bgid');
   checkU16(bid, 'bid');
   const addr = addressFor(buf, len * nr, 'buf');
@@ -134,7 +130,7 @@ export function prepProvideBuffers(sqe: Sqe, buf: ArrayBufferView, len: number, 
  * @see io_uring_prep_remove_buffers(3)
  */
 export function prepRemoveBuffers(sqe: Sqe, nr: number, bgid: number): void {
-  checkCount(nr, 'nr');
+  checkIntRange(nr, 1, MAX_BIDS, 'nr');
   checkU16(bgid, 'bgid');
   rw(IORING_OP_REMOVE_BUFFERS, sqe, nr, 0, 0, 0);
   sqe.u16[sqe.w * 2 + 20] = bgid; // buf_group (u16 at 40)
@@ -152,7 +148,7 @@ export function prepRemoveBuffers(sqe: Sqe, nr: number, bgid: number): void {
  * @see io_uring_prep_read_multishot(3)
  */
 export function prepReadMultishot(sqe: Sqe, fd: number, nbytes: number, offset: number, bufGroup: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
   checkU16(bufGroup, 'bufGroup');

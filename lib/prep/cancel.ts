@@ -10,9 +10,9 @@
 // argument: liburing leaves writing it to `sqe->len` to the caller.
 
 import { IORING_ASYNC_CANCEL_FD, IORING_OP_ASYNC_CANCEL } from '../uapi/constants.ts';
-import { checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkU32, checkU64 } from '../check.ts';
 import { checkUserData, type Sqe } from '../ring/sqe.ts';
-import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { putU64 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 /**
@@ -35,7 +35,7 @@ import { rw } from './rw.ts';
 export function prepCancel64(sqe: Sqe, userData: number | bigint, flags = 0, opcode = 0): void {
   checkU64(userData, 'userData');
   checkBits32(flags, 'flags');
-  checkLength(opcode, 'opcode');
+  checkU32(opcode, 'opcode');
   rw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, opcode, 0); // len: the opcode IORING_ASYNC_CANCEL_OP matches
   putU64(sqe.u32, sqe.w + 4, userData); // addr: the target's user_data
   sqe.u32[sqe.w + 7] = flags; // cancel_flags
@@ -62,9 +62,9 @@ export function prepCancel(sqe: Sqe, userData: number, flags = 0, opcode = 0): v
  * @see io_uring_prep_cancel_fd(3)
  */
 export function prepCancelFd(sqe: Sqe, fd: number, flags = 0, opcode = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(flags, 'flags');
-  checkLength(opcode, 'opcode');
+  checkU32(opcode, 'opcode');
   rw(IORING_OP_ASYNC_CANCEL, sqe, fd, 0, opcode, 0); // len: the opcode IORING_ASYNC_CANCEL_OP matches
   sqe.u32[sqe.w + 7] = flags | IORING_ASYNC_CANCEL_FD; // cancel_flags
 }

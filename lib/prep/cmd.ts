@@ -5,9 +5,8 @@
 // IORING_SETUP_SQE128 rings), which the caller fills after the encoder.
 
 import { IORING_OP_NOP128, IORING_OP_URING_CMD, IORING_OP_URING_CMD128 } from '../uapi/constants.ts';
-import { checkFd } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkSafeU64 } from '../check.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { shown } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // Block-device commands, include/uapi/linux/blkdev.h: _IO(0x12, n).
@@ -17,10 +16,8 @@ export const BLOCK_URING_CMD_DISCARD = 0x1200;
 export const BLOCK_URING_CMD_ZONE_RESET_ALL = 0x1201;
 
 function prepCmd(op: number, sqe: Sqe, cmdOp: number, fd: number): void {
-  if (!Number.isInteger(cmdOp) || cmdOp < -0x80000000 || cmdOp > 0xffffffff) {
-    throw new (typeof cmdOp === 'number' ? RangeError : TypeError)(`cmdOp must be a 32-bit integer (got ${shown(cmdOp)})`);
-  }
-  checkFd(fd);
+  checkBits32(cmdOp, 'cmdOp');
+  checkFd(fd, 'fd');
   rw(op, sqe, fd, 0, 0, 0);
   sqe.u32[sqe.w + 2] = cmdOp; // cmd_op (and __pad1 = 0, the high half of off)
   // The second half of a 128-byte entry is all command payload: clear it
@@ -77,8 +74,8 @@ export function prepNop128(sqe: Sqe): void {
  * @see io_uring_prep_cmd_discard(3)
  */
 export function prepCmdDiscard(sqe: Sqe, fd: number, offset: number, nbytes: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer from 0 to 2^53-1 (got ${shown(offset)})`);
-  if (!Number.isSafeInteger(nbytes) || nbytes < 0) throw new RangeError(`nbytes must be an integer from 0 to 2^53-1 (got ${shown(nbytes)})`);
+  checkSafeU64(offset, 'offset');
+  checkSafeU64(nbytes, 'nbytes');
   prepCmd(IORING_OP_URING_CMD, sqe, BLOCK_URING_CMD_DISCARD, fd);
   sqe.addr = offset; // addr: the start
   sqe.addr3 = nbytes; // addr3: the length

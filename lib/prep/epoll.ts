@@ -2,9 +2,9 @@
 // loops that still keep some fds in an epoll set.
 
 import { IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT } from '../uapi/constants.ts';
-import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength, checkU32, checkU64 } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { checkBits32, checkU64 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // epoll_ctl(2) operations and event bits, include/uapi/linux/eventpoll.h.
@@ -58,7 +58,7 @@ export function makeEpollEvent(ev: EpollEvent): Uint8Array {
 
 /** Event `i` of a buffer EPOLL_WAIT filled; `data` as a bigint, exactly. */
 export function readEpollEvent(events: ArrayBufferView, i: number): { events: number; data: bigint } {
-  checkLength(i, 'i');
+  checkU32(i, 'i');
   const at = i * epoll_event.sizeof;
   if (at + epoll_event.sizeof > events.byteLength) throw new RangeError(`events holds ${Math.floor(events.byteLength / epoll_event.sizeof)} epoll_events; no event ${i}`);
   const dv = new DataView(events.buffer, events.byteOffset + at, epoll_event.sizeof);
@@ -78,8 +78,8 @@ export function readEpollEvent(events: ArrayBufferView, i: number): { events: nu
  */
 export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev: EpollEvent | Uint8Array | null): void {
   checkFd(epfd, 'epfd');
-  checkFd(fd);
-  checkLength(op, 'op');
+  checkFd(fd, 'fd');
+  checkU32(op, 'op');
   let bytes: Uint8Array | null = null;
   let addr = 0;
   if (ev instanceof Uint8Array) bytes = ev;
@@ -102,7 +102,7 @@ export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev:
  * @see io_uring_prep_epoll_wait(3)
  */
 export function prepEpollWait(sqe: Sqe, fd: number, events: ArrayBufferView, maxevents: number = Math.floor((events?.byteLength ?? 0) / epoll_event.sizeof), flags = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkLength(maxevents, 'maxevents');
   checkBits32(flags, 'flags');
   if (maxevents > 0x7fffffff) throw new RangeError(`maxevents must be at most 2^31-1 (got ${maxevents})`);

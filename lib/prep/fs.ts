@@ -13,27 +13,13 @@ import {
   IORING_OP_UNLINKAT, IORING_OP_WRITEV,
 } from '../uapi/constants.ts';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH, RWF_HIPRI, RWF_DSYNC, RWF_NOWAIT, RWF_APPEND, MADV_DONTNEED, STATX_BASIC_STATS, STATX_BTIME, statx, statx_timestamp } from '../uapi/fs.ts';
-import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength, checkSafeU64, checkU32 } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { cString } from './path.ts';
-import { checkBits32, checkSafeU64 } from './helpers.ts';
 import { prepVec, rw } from './rw.ts';
 
-// -------------------------------------------------------------- shared checks
-
-/**
- * @internal Checks a directory fd of an *at() call: any int32, as the fd
- * field holds. AT_FDCWD is one; -1 with an absolute path works too (the
- * kernel ignores dfd then), and a bad one is the kernel's -EBADF.
- */
-export function checkDirFd(dfd: number, what = 'dfd'): void {
-  checkFd(dfd, what);
-}
-
-/** @internal Checks `n` is an integer from 0 to 2^53-1: a 64-bit length or offset. */
-export function checkLength64(n: number, what: string): void {
-  checkSafeU64(n, what);
-}
+// ---------------------------------------------------------- direct descriptors
 
 /**
  * @internal The `file_index` word for a direct descriptor slot: the slot + 1 (0 means
@@ -68,7 +54,7 @@ export function fileIndexWord(fileIndex: number, allowAlloc: boolean): number {
 export function prepStatx<T extends ArrayBufferView = Uint8Array>(
   sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0, mask = STATX_BASIC_STATS | STATX_BTIME, statxbuf?: T,
 ): T {
-  checkDirFd(dfd);
+  checkFd(dfd, 'dfd');
   checkBits32(flags, 'flags');
   checkBits32(mask, 'mask');
   const p = cString(path, 'path');
@@ -178,9 +164,9 @@ export function decodeStatx(buf: ArrayBufferView): Statx {
  * @see io_uring_prep_fadvise(3)
  */
 export function prepFadvise(sqe: Sqe, fd: number, offset: number, len: number, advice: number): void {
-  checkFd(fd);
-  checkLength64(offset, 'offset');
-  checkLength(len, 'len');
+  checkFd(fd, 'fd');
+  checkSafeU64(offset, 'offset');
+  checkU32(len, 'len');
   checkBits32(advice, 'advice');
   rw(IORING_OP_FADVISE, sqe, fd, 0, len, offset);
   sqe.u32[sqe.w + 7] = advice; // fadvise_advice
@@ -193,9 +179,9 @@ export function prepFadvise(sqe: Sqe, fd: number, offset: number, len: number, a
  * @see io_uring_prep_fadvise64(3)
  */
 export function prepFadvise64(sqe: Sqe, fd: number, offset: number, len: number, advice: number): void {
-  checkFd(fd);
-  checkLength64(offset, 'offset');
-  checkLength64(len, 'len');
+  checkFd(fd, 'fd');
+  checkSafeU64(offset, 'offset');
+  checkSafeU64(len, 'len');
   checkBits32(advice, 'advice');
   rw(IORING_OP_FADVISE, sqe, fd, len, 0, offset); // addr: the 64-bit length
   sqe.u32[sqe.w + 7] = advice; // fadvise_advice
@@ -241,7 +227,7 @@ export function prepMadvise(sqe: Sqe, addr: ArrayBufferView | number, length: nu
  * @see io_uring_prep_madvise64(3)
  */
 export function prepMadvise64(sqe: Sqe, addr: ArrayBufferView | number, length: number, advice: number): void {
-  checkLength64(length, 'length');
+  checkSafeU64(length, 'length');
   checkBits32(advice, 'advice');
   const a = adviseAddress(addr, length);
   rw(IORING_OP_MADVISE, sqe, -1, a, 0, length); // off: the 64-bit length
@@ -260,9 +246,9 @@ export function prepMadvise64(sqe: Sqe, addr: ArrayBufferView | number, length: 
  * @see io_uring_prep_fallocate(3)
  */
 export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: number, len: number): void {
-  checkFd(fd);
-  checkLength64(offset, 'offset');
-  checkLength64(len, 'len');
+  checkFd(fd, 'fd');
+  checkSafeU64(offset, 'offset');
+  checkSafeU64(len, 'len');
   checkBits32(mode, 'mode');
   rw(IORING_OP_FALLOCATE, sqe, fd, len, mode, offset); // addr: length; len: mode
 }
@@ -274,8 +260,8 @@ export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: number
  * @see io_uring_prep_ftruncate(3)
  */
 export function prepFtruncate(sqe: Sqe, fd: number, len: number): void {
-  checkFd(fd);
-  checkLength64(len, 'len');
+  checkFd(fd, 'fd');
+  checkSafeU64(len, 'len');
   rw(IORING_OP_FTRUNCATE, sqe, fd, 0, 0, len);
 }
 
@@ -287,9 +273,9 @@ export function prepFtruncate(sqe: Sqe, fd: number, len: number): void {
  * @see io_uring_prep_sync_file_range(3)
  */
 export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: number, flags = 0): void {
-  checkFd(fd);
-  checkLength(len, 'len');
-  checkLength64(offset, 'offset');
+  checkFd(fd, 'fd');
+  checkU32(len, 'len');
+  checkSafeU64(offset, 'offset');
   checkBits32(flags, 'flags');
   rw(IORING_OP_SYNC_FILE_RANGE, sqe, fd, 0, len, offset);
   sqe.u32[sqe.w + 7] = flags; // sync_range_flags
@@ -307,7 +293,7 @@ export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: num
  * @see io_uring_prep_unlinkat(3)
  */
 export function prepUnlinkat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0): void {
-  checkDirFd(dfd);
+  checkFd(dfd, 'dfd');
   checkBits32(flags, 'flags');
   const p = cString(path, 'path');
   rw(IORING_OP_UNLINKAT, sqe, dfd, addressFor(p, p.length, 'path'), 0, 0);
@@ -340,8 +326,8 @@ export function prepUnlink(sqe: Sqe, path: string | Uint8Array, flags = 0): void
 export function prepRenameat(
   sqe: Sqe, olddfd: number, oldpath: string | Uint8Array, newdfd: number, newpath: string | Uint8Array, flags = 0,
 ): void {
-  checkDirFd(olddfd, 'olddfd');
-  checkDirFd(newdfd, 'newdfd');
+  checkFd(olddfd, 'olddfd');
+  checkFd(newdfd, 'newdfd');
   checkBits32(flags, 'flags');
   const o = cString(oldpath, 'oldpath');
   const n = cString(newpath, 'newpath');
@@ -375,8 +361,8 @@ export function prepRename(sqe: Sqe, oldpath: string | Uint8Array, newpath: stri
  * @see io_uring_prep_mkdirat(3)
  */
 export function prepMkdirat(sqe: Sqe, dfd: number, path: string | Uint8Array, mode = 0o777): void {
-  checkDirFd(dfd);
-  checkLength(mode, 'mode');
+  checkFd(dfd, 'dfd');
+  checkU32(mode, 'mode');
   const p = cString(path, 'path');
   rw(IORING_OP_MKDIRAT, sqe, dfd, addressFor(p, p.length, 'path'), mode, 0);
   sqe.keep(p);
@@ -403,7 +389,7 @@ export function prepMkdir(sqe: Sqe, path: string | Uint8Array, mode = 0o777): vo
  * @see io_uring_prep_symlinkat(3)
  */
 export function prepSymlinkat(sqe: Sqe, target: string | Uint8Array, newdirfd: number, linkpath: string | Uint8Array): void {
-  checkDirFd(newdirfd, 'newdirfd');
+  checkFd(newdirfd, 'newdirfd');
   const t = cString(target, 'target');
   const l = cString(linkpath, 'linkpath');
   const tAddr = addressFor(t, t.length, 'target');
@@ -438,8 +424,8 @@ export function prepSymlink(sqe: Sqe, target: string | Uint8Array, linkpath: str
 export function prepLinkat(
   sqe: Sqe, olddfd: number, oldpath: string | Uint8Array, newdfd: number, newpath: string | Uint8Array, flags = 0,
 ): void {
-  checkDirFd(olddfd, 'olddfd');
-  checkDirFd(newdfd, 'newdfd');
+  checkFd(olddfd, 'olddfd');
+  checkFd(newdfd, 'newdfd');
   checkBits32(flags, 'flags');
   const o = cString(oldpath, 'oldpath');
   const n = cString(newpath, 'newpath');

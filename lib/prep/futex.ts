@@ -7,9 +7,10 @@
 // futexes on the word: Atomics.notify does not wake these waiters.
 
 import { IORING_OP_FUTEX_WAIT, IORING_OP_FUTEX_WAITV, IORING_OP_FUTEX_WAKE } from '../uapi/constants.ts';
-import { addressFor, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkU32, checkU64 } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { putU64 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // futex2 flags, include/uapi/linux/futex.h. io_uring takes these, not the
@@ -58,7 +59,7 @@ function futexAddress(futex: ArrayBufferView, futexFlags: number, what: string):
 }
 
 function prepFutex(op: number, sqe: Sqe, futex: ArrayBufferView, val: number | bigint, mask: number | bigint, futexFlags: number, flags: number): void {
-  checkLength(futexFlags, 'futexFlags');
+  checkU32(futexFlags, 'futexFlags');
   checkBits32(flags, 'flags');
   checkU64(val, 'val');
   checkU64(mask, 'mask');
@@ -123,7 +124,7 @@ function encodeWaitv(futexv: readonly FutexWaitv[]): { bytes: Uint8Array; views:
     const f = futexv[i]!;
     if (f === null || typeof f !== 'object') throw new TypeError(`futexv[${i}] must be { uaddr, val, flags }`);
     const { uaddr, val, flags } = f;
-    checkLength(flags, `futexv[${i}].flags`);
+    checkU32(flags, `futexv[${i}].flags`);
     checkU64(val, `futexv[${i}].val`);
     const addr = futexAddress(uaddr, flags, `futexv[${i}].uaddr`);
     const at = i * futex_waitv.sizeof;

@@ -7,10 +7,9 @@ import {
   IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUF_MORE, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, IORING_CQE_F_NOTIF,
   IORING_CQE_F_SOCK_NONEMPTY,
 } from '../uapi/constants.ts';
+import { checkU16, checkU64, checkU8 } from '../check.ts';
 import type { Cqe } from '../ring/cqe.ts';
 import { setU64, setU64Big, sqeSetData64, type Sqe } from '../ring/sqe.ts';
-
-const TWO64 = 1n << 64n;
 
 /** The part of a CQE the flag readers look at. */
 export interface CqeFlags {
@@ -116,66 +115,9 @@ export function bufferOf(view: ArrayBufferView): ArrayBufferLike {
   return Reflect.apply(Reflect.apply(taTag, view, []) !== undefined ? taBuffer : dvBuffer, view, []) as ArrayBufferLike;
 }
 
-/** @internal `v` for an error message, without running any of its code (no valueOf, no toString). */
-export function shown(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  return v === null ? 'null' : typeof v;
-}
-
-// A refused number: TypeError when it is not a number at all (a BigInt, a
-// string, an object: never coerced, so no valueOf runs), RangeError when the
-// field can't hold it.
-function refuse(v: unknown, what: string, range: string): never {
-  if (typeof v !== 'number') throw new TypeError(`${what} must be a number, ${range} (got ${shown(v)})`);
-  throw new RangeError(`${what} must be ${range} (got ${v})`);
-}
-
-/**
- * @internal Throws unless `v` is a value a u64 field carries exactly: an
- * integer number from 0 to 2^53-1 (TypeError otherwise, as for user_data) or
- * a bigint from 0 to 2^64-1 (RangeError otherwise).
- */
-export function checkU64(v: number | bigint, what: string): void {
-  if (typeof v === 'bigint') {
-    if (v < 0n || v >= TWO64) throw new RangeError(`${what} must be from 0 to 2^64-1 (got ${v})`);
-  } else if (!Number.isSafeInteger(v) || v < 0) {
-    throw new TypeError(`${what} must be an integer from 0 to 2^53-1, or a bigint up to 2^64-1 (got ${shown(v)})`);
-  }
-}
-
 /** @internal Writes a value checked by checkU64 as the u64 at word `w` of `u32`. */
 export function putU64(u32: Uint32Array, w: number, v: number | bigint): void {
   if (typeof v === 'bigint') setU64Big(u32, w, v);
   else setU64(u32, w, v);
 }
 
-/**
- * @internal Throws unless `v` is a 32-bit mask: an integer that is a u32, or
- * the int32 that JS bit operators make of one with bit 31 set
- * (`POLLIN | EPOLLET` is negative). Also what a kernel `int` carried in a
- * u32 field takes (a socket protocol, a listen backlog, a waitid idtype).
- */
-export function checkBits32(v: number, what: string): void {
-  if (typeof v !== 'number' || ((v >>> 0) !== v && (v | 0) !== v)) refuse(v, what, 'a 32-bit integer (0 to 2^32-1, or a negative int32)');
-}
-
-/** @internal Throws unless `v` is an int32 (a kernel `int` in a signed field). */
-export function checkS32(v: number, what: string): void {
-  if (typeof v !== 'number' || (v | 0) !== v) refuse(v, what, 'an integer from -2^31 to 2^31-1');
-}
-
-/** @internal Throws unless `v` is a u16 (buf_index, buf_group, ioprio, addr_len). */
-export function checkU16(v: number, what: string): void {
-  if (typeof v !== 'number' || (v & 0xffff) !== v) refuse(v, what, 'an integer from 0 to 65535');
-}
-
-/** @internal Throws unless `v` is a u8 (opcode, flags). */
-export function checkU8(v: number, what: string): void {
-  if (typeof v !== 'number' || (v & 0xff) !== v) refuse(v, what, 'an integer from 0 to 255');
-}
-
-/** @internal Throws unless `v` is an integer from 0 to 2^53-1: a 64-bit length or offset as a number. */
-export function checkSafeU64(v: number, what: string): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) refuse(v, what, 'an integer from 0 to 2^53-1');
-}

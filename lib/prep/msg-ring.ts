@@ -6,9 +6,9 @@
 import {
   IORING_FILE_INDEX_ALLOC, IORING_MSG_RING_FLAGS_PASS, IORING_MSG_SEND_FD, IORING_OP_MSG_RING,
 } from '../uapi/constants.ts';
-import { checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength, checkU64 } from '../check.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { putU64 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 /**
@@ -22,7 +22,7 @@ import { rw } from './rw.ts';
  * @see io_uring_prep_msg_ring(3)
  */
 export function prepMsgRing(sqe: Sqe, fd: number, len: number, data: number | bigint, flags = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(len, 'len');
   checkU64(data, 'data');
   checkBits32(flags, 'flags');
@@ -58,7 +58,7 @@ export function prepMsgRingCqeFlags(sqe: Sqe, fd: number, len: number, data: num
  * @see io_uring_prep_msg_ring_fd(3)
  */
 export function prepMsgRingFd(sqe: Sqe, fd: number, sourceFd: number, targetFd: number, data: number | bigint, flags = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkFd(sourceFd, 'sourceFd');
   // -1 is IORING_FILE_INDEX_ALLOC as a C int (liburing's target_fd is one).
   const alloc = targetFd === IORING_FILE_INDEX_ALLOC || targetFd === -1;

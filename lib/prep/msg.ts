@@ -10,8 +10,8 @@
 // are aligned to 8 (CMSG_ALIGN rounds to sizeof(long)).
 
 import { io_uring_recvmsg_out } from '../uapi/layout.ts';
+import { checkU32 } from '../check.ts';
 import { addressFor, byteLengthOf } from '../ring/memory.ts';
-import { shown } from './helpers.ts';
 import { encodeIovecs, snapshotViews } from './rw.ts';
 import { makeSockaddr, type SockaddrInit } from './sockaddr.ts';
 import { high32 } from '../ring/sqe.ts';
@@ -195,7 +195,7 @@ function build(init: MsghdrInit): { m: Msghdr; p: MsgParts } {
   const initIov = init.iov;
   const initControl = init.control;
   const flags = init.flags ?? 0;
-  if (typeof flags !== 'number' || (flags >>> 0) !== flags) throw new RangeError(`msg flags must be an integer from 0 to 2^32-1 (got ${shown(flags)})`);
+  checkU32(flags, 'msg flags');
   const name = initName === undefined || initName === null ? null : makeSockaddr(initName);
   const nameLen = name === null ? 0 : byteLengthOf(name, 'msg name');
   if (nameLen > 0x7fffffff) throw new RangeError(`msg name holds ${nameLen} bytes; msg_namelen is an int`);

@@ -13,12 +13,12 @@ import {
   IORING_OP_OPENAT2, IOSQE_FIXED_FILE,
 } from '../uapi/constants.ts';
 import { open_how } from '../uapi/layout.ts';
-import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength, checkSafeU64, checkU32, shown } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { AT_FDCWD } from '../uapi/fs.ts';
-import { checkDirFd, checkLength64, fileIndexWord } from './fs.ts';
+import { fileIndexWord } from './fs.ts';
 import { cString } from './path.ts';
-import { checkBits32, shown } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // include/uapi/linux/openat2.h: open_how.resolve bits (Linux 5.6).
@@ -52,9 +52,9 @@ export interface OpenHow {
 export function makeOpenHow(how: OpenHow): Uint8Array {
   if (how === null || typeof how !== 'object') throw new TypeError('how must be an object { flags, mode?, resolve? }');
   const { flags, mode = 0, resolve = 0 } = how;
-  checkLength64(flags, 'how.flags');
-  checkLength64(mode, 'how.mode');
-  checkLength64(resolve, 'how.resolve');
+  checkSafeU64(flags, 'how.flags');
+  checkSafeU64(mode, 'how.mode');
+  checkSafeU64(resolve, 'how.resolve');
   const out = new Uint8Array(new ArrayBuffer(open_how.sizeof));
   const dv = new DataView(out.buffer);
   dv.setBigUint64(open_how.flags, BigInt(flags), true);
@@ -74,9 +74,9 @@ export function makeOpenHow(how: OpenHow): Uint8Array {
  * @see io_uring_prep_openat(3)
  */
 export function prepOpenat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0, mode = 0o666): void {
-  checkDirFd(dfd);
+  checkFd(dfd, 'dfd');
   checkBits32(flags, 'flags');
-  checkLength(mode, 'mode');
+  checkU32(mode, 'mode');
   const p = cString(path, 'path');
   rw(IORING_OP_OPENAT, sqe, dfd, addressFor(p, p.length, 'path'), mode, 0);
   sqe.u32[sqe.w + 7] = flags; // open_flags
@@ -138,7 +138,7 @@ export function prepOpenDirect(sqe: Sqe, path: string | Uint8Array, flags: numbe
  * @see io_uring_prep_openat2(3)
  */
 export function prepOpenat2(sqe: Sqe, dfd: number, path: string | Uint8Array, how: OpenHow | Uint8Array): void {
-  checkDirFd(dfd);
+  checkFd(dfd, 'dfd');
   const p = cString(path, 'path');
   const h = how instanceof Uint8Array ? how : makeOpenHow(how);
   const howAddr = addressFor(h, open_how.sizeof, 'how');
@@ -168,7 +168,7 @@ export function prepOpenat2Direct(sqe: Sqe, dfd: number, path: string | Uint8Arr
  * @see io_uring_prep_close(3)
  */
 export function prepClose(sqe: Sqe, fd: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   rw(IORING_OP_CLOSE, sqe, fd, 0, 0, 0);
 }
 
@@ -221,7 +221,7 @@ export function prepFilesUpdate(sqe: Sqe, fds: Int32Array, nrFds: number = fds?.
  * @see io_uring_prep_fixed_fd_install(3)
  */
 export function prepFixedFdInstall(sqe: Sqe, fd: number, flags = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(flags, 'flags');
   rw(IORING_OP_FIXED_FD_INSTALL, sqe, fd, 0, 0, 0);
   sqe.u8[sqe.w * 4 + 1] = IOSQE_FIXED_FILE; // flags

@@ -5,9 +5,9 @@
 // named, so nothing is kept.
 
 import { IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_POLL_ADD_MULTI } from '../uapi/constants.ts';
-import { checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkU32, checkU64 } from '../check.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { putU64 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // poll(2) event bits, include/uapi/asm-generic/poll.h (x86_64 and arm64 use
@@ -34,7 +34,7 @@ export const POLLRDHUP = 0x2000;
  * @see io_uring_prep_poll_add(3)
  */
 export function prepPollAdd(sqe: Sqe, fd: number, pollMask: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(pollMask, 'pollMask');
   rw(IORING_OP_POLL_ADD, sqe, fd, 0, 0, 0);
   sqe.u32[sqe.w + 7] = pollMask; // poll32_events
@@ -82,7 +82,7 @@ export function prepPollUpdate(sqe: Sqe, oldUserData: number | bigint, newUserDa
   checkU64(oldUserData, 'oldUserData');
   checkU64(newUserData, 'newUserData');
   checkBits32(pollMask, 'pollMask');
-  checkLength(flags, 'flags');
+  checkU32(flags, 'flags');
   rw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, 0); // len: IORING_POLL_UPDATE_*
   const u = sqe.u32;
   const w = sqe.w;

@@ -8,9 +8,9 @@ import {
   IORING_OP_FSYNC, IORING_OP_NOP, IORING_OP_READ, IORING_OP_READV, IORING_OP_WRITE, IORING_OP_WRITEV,
 } from '../uapi/constants.ts';
 import { iovec } from '../uapi/layout.ts';
-import { addressFor, byteLengthOf, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength, checkOffset, checkU32, checkU8, shown } from '../check.ts';
+import { addressFor, byteLengthOf } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
-import { checkBits32, checkU8, shown } from './helpers.ts';
 
 // 2^-32: multiplying by it is exact (a power of two) and far cheaper than
 // dividing by 2^32 to take the high word of a u64. sqe.ts's setU64 does the
@@ -29,11 +29,14 @@ const INV_TWO32 = 1 / 4294967296;
  */
 export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: number): void {
   checkU8(op, 'op');
-  checkFd(fd);
+  checkFd(fd, 'fd');
+  // addr and offset are tested inline, not with check.ts: prepRw is a per-op
+  // path (every op without an encoder of its own goes through it), and a
+  // call each would be two more per entry.
   if (typeof addr !== 'number' || !Number.isSafeInteger(addr) || addr < 0) {
     throw new (typeof addr === 'number' ? RangeError : TypeError)(`addr must be an integer from 0 to 2^53-1 (got ${shown(addr)})`);
   }
-  checkLength(len, 'len');
+  checkU32(len, 'len'); // raw: the memory it may name is the caller's to keep
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
     throw new (typeof offset === 'number' ? RangeError : TypeError)(`offset must be an integer from -(2^53-1) to 2^53-1 (got ${shown(offset)})`);
   }
@@ -119,7 +122,7 @@ export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: nu
  */
 export function prepRwBuffer(op: number, sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number, offset: number): void {
   checkU8(op, 'op');
-  checkFd(fd);
+  checkFd(fd, 'fd');
   // Numbers before the buffer: addressFor compares nbytes with the length.
   checkLength(nbytes, 'nbytes');
   checkOffset(offset);
@@ -178,7 +181,7 @@ export function makeIovecs(bufs: readonly ArrayBufferView[], what = 'iovecs'): U
  * after prep can't let a buffer go while the kernel uses it.
  */
 export function prepVec(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset: number, flags: number): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkOffset(offset);
   checkBits32(flags, 'flags');
   const views = snapshotViews(bufs, 'iovecs');
@@ -221,7 +224,7 @@ export function prepWritev(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[
  * @see io_uring_prep_fsync(3)
  */
 export function prepFsync(sqe: Sqe, fd: number, fsyncFlags = 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   checkBits32(fsyncFlags, 'fsyncFlags');
   rw(IORING_OP_FSYNC, sqe, fd, 0, 0, 0);
   sqe.u32[sqe.w + 7] = fsyncFlags; // fsync_flags

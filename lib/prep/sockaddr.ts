@@ -8,6 +8,7 @@
 // endian); the family and sin6_scope_id are in host order.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { checkU16, checkU32 } from '../check.ts';
 import { AF_UNIX, AF_INET, AF_INET6, sockaddr_in, sockaddr_in6, sockaddr_un, UNIX_PATH_MAX } from '../uapi/net.ts';
 
 /** An IPv4 or IPv6 address and port; the syntax of `address` picks the family. */
@@ -42,14 +43,6 @@ const decoder = new TextDecoder();
 
 function fresh(n: number): Uint8Array {
   return new Uint8Array(new ArrayBuffer(n));
-}
-
-function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`port must be an integer from 0 to 65535 (got ${typeof port === 'number' ? port : typeof port})`);
-}
-
-function checkU32(v: number, what: string): void {
-  if ((v >>> 0) !== v) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${v})`);
 }
 
 /** The 4 bytes of a dotted-quad IPv4 address (already checked with isIPv4). */
@@ -114,7 +107,7 @@ function formatIPv6(b: Uint8Array, at: number): string {
 /** A `struct sockaddr_in` for an IPv4 address (dotted quad) and port. */
 export function makeSockaddrIn(address: string, port: number): Uint8Array {
   if (typeof address !== 'string' || !isIPv4(address)) throw new TypeError(`not an IPv4 address: ${typeof address === 'string' ? address : typeof address}`);
-  checkPort(port);
+  checkU16(port, 'port');
   const sa = fresh(sockaddr_in.sizeof);
   const dv = new DataView(sa.buffer);
   dv.setUint16(sockaddr_in.sin_family, AF_INET, true);
@@ -130,7 +123,7 @@ export function makeSockaddrIn(address: string, port: number): Uint8Array {
  */
 export function makeSockaddrIn6(address: string, port: number, flowinfo = 0, scopeId?: number): Uint8Array {
   if (typeof address !== 'string' || !isIPv6(address)) throw new TypeError(`not an IPv6 address: ${typeof address === 'string' ? address : typeof address}`);
-  checkPort(port);
+  checkU16(port, 'port');
   checkU32(flowinfo, 'flowinfo');
   let text = address;
   let scope = scopeId ?? 0;

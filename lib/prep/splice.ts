@@ -2,10 +2,10 @@
 // tee, and pipe creation (into normal fds or the ring's file table).
 
 import { IORING_OP_PIPE, IORING_OP_SPLICE, IORING_OP_TEE } from '../uapi/constants.ts';
-import { addressFor, checkFd, checkLength, checkOffset } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkOffset, checkU32 } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
 import { fileIndexWord } from './fs.ts';
-import { checkBits32 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // include/uapi/linux/splice.h (SPLICE_F_FD_IN_FIXED, io_uring's own, is in
@@ -37,7 +37,7 @@ export function prepSplice(
   checkFd(fdOut, 'fdOut');
   checkOffset(offIn, 'offIn');
   checkOffset(offOut, 'offOut');
-  checkLength(nbytes, 'nbytes');
+  checkU32(nbytes, 'nbytes');
   checkBits32(spliceFlags, 'spliceFlags');
   rw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
   setU64(sqe.u32, sqe.w + 4, offIn); // splice_off_in
@@ -56,7 +56,7 @@ export function prepSplice(
 export function prepTee(sqe: Sqe, fdIn: number, fdOut: number, nbytes: number, spliceFlags = 0): void {
   checkFd(fdIn, 'fdIn');
   checkFd(fdOut, 'fdOut');
-  checkLength(nbytes, 'nbytes');
+  checkU32(nbytes, 'nbytes');
   checkBits32(spliceFlags, 'spliceFlags');
   rw(IORING_OP_TEE, sqe, fdOut, 0, nbytes, 0);
   sqe.u32[sqe.w + 7] = spliceFlags; // splice_flags

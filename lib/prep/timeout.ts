@@ -6,10 +6,11 @@ import {
   IORING_OP_LINK_TIMEOUT, IORING_OP_TIMEOUT, IORING_OP_TIMEOUT_REMOVE, IORING_TIMEOUT_UPDATE,
 } from '../uapi/constants.ts';
 import { __kernel_timespec } from '../uapi/layout.ts';
-import { addressFor, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkU32, checkU64 } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { makeTimespec, type Timeout } from '../ring/timespec.ts';
-import { checkBits32, checkU64, putU64 } from './helpers.ts';
+import { putU64 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 /**
@@ -26,7 +27,7 @@ import { rw } from './rw.ts';
  * @see io_uring_prep_timeout(3)
  */
 export function prepTimeout(sqe: Sqe, ts: Timeout | Uint8Array, count = 0, flags = 0): void {
-  checkLength(count, 'count');
+  checkU32(count, 'count');
   checkBits32(flags, 'flags');
   const spec = ts instanceof Uint8Array ? ts : makeTimespec(ts);
   const addr = addressFor(spec, __kernel_timespec.sizeof, 'ts');

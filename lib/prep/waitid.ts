@@ -8,9 +8,9 @@
 // to watch a child libuv owns without reaping it.
 
 import { IORING_OP_WAITID } from '../uapi/constants.ts';
-import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { checkBits32 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // idtype_t, include/uapi/linux/wait.h

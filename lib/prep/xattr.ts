@@ -5,10 +5,10 @@
 import {
   IORING_OP_FGETXATTR, IORING_OP_FSETXATTR, IORING_OP_GETXATTR, IORING_OP_SETXATTR,
 } from '../uapi/constants.ts';
-import { addressFor, checkFd, checkLength } from '../ring/memory.ts';
+import { checkBits32, checkFd, checkLength } from '../check.ts';
+import { addressFor } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
 import { cString } from './path.ts';
-import { checkBits32 } from './helpers.ts';
 import { rw } from './rw.ts';
 
 // include/uapi/linux/xattr.h
@@ -61,7 +61,7 @@ function prepXattr(
  * @see io_uring_prep_fgetxattr(3)
  */
 export function prepFgetxattr(sqe: Sqe, fd: number, name: string | Uint8Array, value: ArrayBufferView | null, len = value?.byteLength ?? 0): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   prepXattr(IORING_OP_FGETXATTR, sqe, fd, name, value, len, null, 0);
 }
 
@@ -77,7 +77,7 @@ export function prepFgetxattr(sqe: Sqe, fd: number, name: string | Uint8Array, v
  * @see io_uring_prep_fsetxattr(3)
  */
 export function prepFsetxattr(sqe: Sqe, fd: number, name: string | Uint8Array, value: ArrayBufferView, flags = 0, len = value?.byteLength): void {
-  checkFd(fd);
+  checkFd(fd, 'fd');
   prepXattr(IORING_OP_FSETXATTR, sqe, fd, name, value, len, null, flags);
 }
 

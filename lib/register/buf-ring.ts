@@ -17,6 +17,7 @@
 // (Atomics.store, sequentially consistent, is at least that). Only this side
 // writes the tail, so reading it back needs no ordering.
 
+import { checkIntRange, checkU16 } from '../check.ts';
 import { RingLocal } from '../ring/held.ts';
 import { mapShared, retireMapping, unmapWhenCollected } from '../ring/mapping.ts';
 import * as ffi from '../../ffi/index.ts';
@@ -28,7 +29,7 @@ import {
   IORING_UNREGISTER_PBUF_RING, IOU_PBUF_RING_MMAP,
 } from '../uapi/constants.ts';
 import { io_uring_buf, io_uring_buf_reg, io_uring_buf_ring, io_uring_buf_status } from '../uapi/layout.ts';
-import { registerCall } from './misc.ts';
+import { registerCall } from './syscall.ts';
 
 const PAGE = 4096;
 
@@ -89,10 +90,6 @@ export class BufRing {
 // Per ring: its buffer rings by bgid, kept while registered.
 const rings = new RingLocal<Map<number, BufRing>>('buffer rings');
 
-function checkInt(v: number, lo: number, hi: number, what: string): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${what} must be an integer from ${lo} to ${hi} (got ${v})`);
-}
-
 /**
  * io_uring_setup_buf_ring(3): makes a buffer ring of `nentries` entries (a
  * power of two, at most 32768), registers it as buffer group `bgid`, and
@@ -112,10 +109,10 @@ function checkInt(v: number, lo: number, hi: number, what: string): void {
  * @see io_uring_setup_buf_ring(3)
  */
 export function setupBufRing(ring: IoUring, nentries: number, bgid: number, flags = 0): BufRing {
-  checkInt(nentries, 1, 32768, 'nentries');
+  checkIntRange(nentries, 1, 32768, 'nentries');
   if ((nentries & (nentries - 1)) !== 0) throw new RangeError(`nentries must be a power of two (got ${nentries})`);
-  checkInt(bgid, 0, 0xffff, 'bgid');
-  checkInt(flags, 0, 0xffff, 'flags');
+  checkU16(bgid, 'bgid');
+  checkU16(flags, 'flags');
   const bytes = nentries * io_uring_buf.sizeof;
   const reg = new Uint8Array(new ArrayBuffer(io_uring_buf_reg.sizeof));
   const dv = new DataView(reg.buffer);
@@ -175,7 +172,7 @@ function retire(br: BufRing): void {
  * @see io_uring_unregister_buf_ring(3)
  */
 export function unregisterBufRing(ring: IoUring, bgid: number): void {
-  checkInt(bgid, 0, 0xffff, 'bgid');
+  checkU16(bgid, 'bgid');
   unregister(ring, bgid);
   rawRings.get(ring)?.delete(bgid);
   const br = rings.get(ring)?.get(bgid);
@@ -280,7 +277,7 @@ export function bufRingCqAdvance(ring: IoUring, br: BufRing, count: number): voi
  * @see io_uring_buf_ring_head(3)
  */
 export function bufRingHead(ring: IoUring, bufGroup: number): number {
-  checkInt(bufGroup, 0, 0xffff, 'bufGroup');
+  checkU16(bufGroup, 'bufGroup');
   const st = new Uint8Array(new ArrayBuffer(io_uring_buf_status.sizeof));
   const dv = new DataView(st.buffer);
   dv.setUint32(io_uring_buf_status.buf_group, bufGroup, true);
@@ -338,16 +335,16 @@ const rawRings = new RingLocal<Map<number, ArrayBufferView>>('registered buffer 
  * @see io_uring_register_buf_ring(3)
  */
 export function registerBufRing(ring: IoUring, reg: BufReg, flags = 0): number {
-  checkInt(reg.ringEntries, 0, 0xffffffff, 'reg.ringEntries');
-  checkInt(reg.bgid, 0, 0xffff, 'reg.bgid');
-  checkInt(reg.flags ?? 0, 0, 0xffff, 'reg.flags');
-  checkInt(flags, 0, 0xffff, 'flags');
-  checkInt(reg.minLeft ?? 0, 0, 0xffffffff, 'reg.minLeft');
+  checkIntRange(reg.ringEntries, 0, 0xffffffff, 'reg.ringEntries');
+  checkIntRange(reg.bgid, 0, 0xffff, 'reg.bgid');
+  checkIntRange(reg.flags ?? 0, 0, 0xffff, 'reg.flags');
+  checkIntRange(flags, 0, 0xffff, 'flags');
+  checkIntRange(reg.minLeft ?? 0, 0, 0xffffffff, 'reg.minLeft');
   const at = reg.ringAddr ?? 0;
   let mem: ArrayBufferView | null = null;
   let addr: number;
   if (typeof at === 'number') {
-    checkInt(at, 0, Number.MAX_SAFE_INTEGER, 'reg.ringAddr');
+    checkIntRange(at, 0, Number.MAX_SAFE_INTEGER, 'reg.ringAddr');
     addr = at;
   } else {
     // The kernel reads ringEntries entries from here: they must be in the view.

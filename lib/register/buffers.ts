@@ -10,16 +10,17 @@
 // operation in flight on a buffer replaced meanwhile holds its own view of
 // it: the encoders keep what they name until the final CQE.)
 
+import { checkU32 } from '../check.ts';
 import { RingLocal } from '../ring/held.ts';
 import type { IoUring } from '../ring/io-uring.ts';
-import { addressFor, byteLengthOf, checkLength, snapshotList } from '../ring/memory.ts';
+import { addressFor, byteLengthOf, snapshotList } from '../ring/memory.ts';
 import {
   IORING_FEAT_REG_REG_RING, IORING_REGISTER_BUFFERS, IORING_REGISTER_BUFFERS2, IORING_REGISTER_BUFFERS_UPDATE,
   IORING_REGISTER_CLONE_BUFFERS, IORING_REGISTER_DST_REPLACE, IORING_REGISTER_SRC_REGISTERED,
   IORING_RSRC_REGISTER_SPARSE, IORING_UNREGISTER_BUFFERS,
 } from '../uapi/constants.ts';
 import { io_uring_clone_buffers, io_uring_rsrc_register, io_uring_rsrc_update2, iovec } from '../uapi/layout.ts';
-import { registerCall } from './misc.ts';
+import { registerCall } from './syscall.ts';
 
 // The kernel's limit on one registered buffer (io_buffer_validate: SZ_1G).
 const MAX_BUFFER = 1 << 30;
@@ -104,10 +105,6 @@ export function rsrcUpdate2(off: number, nr: number, data: ArrayBufferView, tags
   return buf;
 }
 
-function checkOff(off: number): void {
-  if ((off >>> 0) !== off) throw new RangeError(`off must be an integer from 0 to 2^32-1 (got ${off})`);
-}
-
 /**
  * io_uring_register_buffers(3): registers `bufs` as the ring's fixed buffers,
  * slot i holding bufs[i] (null leaves a slot empty). READ_FIXED and the other
@@ -160,7 +157,7 @@ export function registerBuffersTags(ring: IoUring, list: readonly BufferSlot[], 
  * @see io_uring_register_buffers_sparse(3)
  */
 export function registerBuffersSparse(ring: IoUring, nr: number): void {
-  checkLength(nr, 'nr');
+  checkU32(nr, 'nr');
   const reg = rsrcRegister(nr, IORING_RSRC_REGISTER_SPARSE, null, null);
   registerCall(ring, IORING_REGISTER_BUFFERS2, reg, io_uring_rsrc_register.sizeof, 'register_buffers_sparse');
   tables.set(ring, new Array<BufferSlot>(nr).fill(null));
@@ -182,7 +179,7 @@ export function registerBuffersSparse(ring: IoUring, nr: number): void {
  * @see io_uring_register_buffers_update_tag(3)
  */
 export function registerBuffersUpdateTag(ring: IoUring, off: number, list: readonly BufferSlot[], tags?: readonly (number | bigint)[]): number {
-  checkOff(off);
+  checkU32(off, 'off');
   const { bufs, iov } = slotIovecs(list, 'bufs');
   const t = tags === undefined ? null : makeTags(tags, bufs.length);
   const up = rsrcUpdate2(off, bufs.length, iov, t);
@@ -214,9 +211,9 @@ export function registeredBuffers(ring: IoUring): readonly BufferSlot[] {
 }
 
 function cloneInto(dst: IoUring, src: IoUring, dstOff: number, srcOff: number, nr: number, flags: number, call: string): void {
-  checkOff(dstOff);
-  checkOff(srcOff);
-  checkLength(nr, 'nr');
+  checkU32(dstOff, 'dstOff');
+  checkU32(srcOff, 'srcOff');
+  checkU32(nr, 'nr');
   if ((flags >>> 0) !== flags || (flags & ~(IORING_REGISTER_SRC_REGISTERED | IORING_REGISTER_DST_REPLACE)) !== 0) {
     throw new RangeError(`flags must be IORING_REGISTER_SRC_REGISTERED and/or IORING_REGISTER_DST_REPLACE (got ${flags})`);
   }

@@ -1,5 +1,7 @@
 // Registered ("fixed") files: IORING_REGISTER_FILES and its successors
-// (FILES2 with tags and sparse tables, FILES_UPDATE, FILES_UPDATE2), as
+// (FILES2 with tags and sparse tables, FILES_UPDATE, FILES_UPDATE2), and the
+// range of the table the kernel allocates direct descriptors from
+// (IORING_REGISTER_FILE_ALLOC_RANGE), as
 // liburing's src/register.c offers them. An entry with IOSQE_FIXED_FILE names
 // a slot of this table in `fd`; direct opens and accepts fill its slots.
 //
@@ -8,15 +10,16 @@
 
 import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
+import { checkU32 } from '../check.ts';
 import type { IoUring } from '../ring/io-uring.ts';
-import { addressFor, checkLength, snapshotList } from '../ring/memory.ts';
+import { addressFor, snapshotList } from '../ring/memory.ts';
 import {
   IORING_REGISTER_FILES, IORING_REGISTER_FILES2, IORING_REGISTER_FILES_UPDATE, IORING_REGISTER_FILES_UPDATE2,
-  IORING_RSRC_REGISTER_SPARSE, IORING_UNREGISTER_FILES,
+  IORING_REGISTER_FILE_ALLOC_RANGE, IORING_RSRC_REGISTER_SPARSE, IORING_UNREGISTER_FILES,
 } from '../uapi/constants.ts';
-import { io_uring_rsrc_register, io_uring_rsrc_update, io_uring_rsrc_update2 } from '../uapi/layout.ts';
+import { io_uring_file_index_range, io_uring_rsrc_register, io_uring_rsrc_update, io_uring_rsrc_update2 } from '../uapi/layout.ts';
 import { expectTags, makeTags, rsrcRegister, rsrcUpdate2 } from './buffers.ts';
-import { registerCall } from './misc.ts';
+import { registerCall } from './syscall.ts';
 
 // <sys/resource.h>: the resource number of the open-files limit.
 const RLIMIT_NOFILE = 7;
@@ -113,7 +116,7 @@ export function registerFilesTags(ring: IoUring, fds: readonly number[] | Int32A
  * @see io_uring_register_files_sparse(3)
  */
 export function registerFilesSparse(ring: IoUring, nr: number): void {
-  checkLength(nr, 'nr');
+  checkU32(nr, 'nr');
   const reg = rsrcRegister(nr, IORING_RSRC_REGISTER_SPARSE, null, null);
   registerTable(ring, IORING_REGISTER_FILES2, reg, io_uring_rsrc_register.sizeof, nr, 'register_files_sparse', []);
 }
@@ -130,7 +133,7 @@ export function registerFilesSparse(ring: IoUring, nr: number): void {
  * @see io_uring_register_files_update(3)
  */
 export function registerFilesUpdate(ring: IoUring, off: number, fds: readonly number[] | Int32Array): number {
-  checkLength(off, 'off');
+  checkU32(off, 'off');
   const { a, n } = fdArray(fds);
   const up = new Uint8Array(new ArrayBuffer(io_uring_rsrc_update.sizeof));
   const dv = new DataView(up.buffer);
@@ -150,7 +153,7 @@ export function registerFilesUpdate(ring: IoUring, off: number, fds: readonly nu
  * @see io_uring_register_files_update_tag(3)
  */
 export function registerFilesUpdateTag(ring: IoUring, off: number, fds: readonly number[] | Int32Array, tags: readonly (number | bigint)[]): number {
-  checkLength(off, 'off');
+  checkU32(off, 'off');
   const { a, n } = fdArray(fds);
   const t = makeTags(tags, n);
   const up = rsrcUpdate2(off, n, a, t);
@@ -167,4 +170,22 @@ export function registerFilesUpdateTag(ring: IoUring, off: number, fds: readonly
  */
 export function unregisterFiles(ring: IoUring): void {
   registerCall(ring, IORING_UNREGISTER_FILES, null, 0, 'unregister_files');
+}
+
+/**
+ * io_uring_register_file_alloc_range(3): direct descriptors the kernel
+ * allocates (IORING_FILE_INDEX_ALLOC) come from slots [off, off + len) of
+ * the registered file table only. The range must fit in the table (EINVAL,
+ * also when there is none).
+ * @since Linux 6.0
+ * @see io_uring_register_file_alloc_range(3)
+ */
+export function registerFileAllocRange(ring: IoUring, off: number, len: number): void {
+  checkU32(off, 'off');
+  checkU32(len, 'len');
+  const buf = new Uint8Array(new ArrayBuffer(io_uring_file_index_range.sizeof));
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(io_uring_file_index_range.off, off, true);
+  dv.setUint32(io_uring_file_index_range.len, len, true);
+  registerCall(ring, IORING_REGISTER_FILE_ALLOC_RANGE, buf, 0, 'register_file_alloc_range');
 }

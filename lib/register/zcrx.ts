@@ -6,12 +6,13 @@
 // (Linux 6.15), and a ring made with IORING_SETUP_DEFER_TASKRUN and
 // IORING_SETUP_CQE32.
 
+import { checkU32 } from '../check.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import { RingLocal } from '../ring/held.ts';
 import { addressFor, allocAligned, byteLengthOf } from '../ring/memory.ts';
 import { IORING_MEM_REGION_TYPE_USER, IORING_REGISTER_ZCRX_IFQ } from '../uapi/constants.ts';
 import { io_uring_region_desc, io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg, io_uring_zcrx_offsets, io_uring_zcrx_rqe } from '../uapi/layout.ts';
-import { registerCall } from './misc.ts';
+import { registerCall } from './syscall.ts';
 
 const PAGE = 4096;
 
@@ -57,9 +58,10 @@ const held = new RingLocal<unknown[]>('zcrx memory');
  */
 export function registerIfq(ring: IoUring, opts: IfqOptions): Ifq {
   const { ifIdx, rxq, rqEntries, area, flags = 0, rxBufLen = 0 } = opts;
-  for (const [v, what] of [[ifIdx, 'ifIdx'], [rxq, 'rxq'], [flags, 'flags'], [rxBufLen, 'rxBufLen']] as const) {
-    if ((v >>> 0) !== v) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${v})`);
-  }
+  checkU32(ifIdx, 'ifIdx');
+  checkU32(rxq, 'rxq');
+  checkU32(flags, 'flags');
+  checkU32(rxBufLen, 'rxBufLen');
   if (!Number.isInteger(rqEntries) || rqEntries < 1 || rqEntries > 32768 || (rqEntries & (rqEntries - 1)) !== 0) {
     throw new RangeError(`rqEntries must be a power of two up to 32768 (got ${rqEntries})`);
   }

@@ -214,14 +214,6 @@ function slowAddress(view: ArrayBufferView, need: number, what: string): number 
   return addr;
 }
 
-// A refused number field's error: TypeError for a value that is not a number
-// at all (never coerced: a BigInt, a string, an object whose valueOf could
-// run code), RangeError for a number the field can't hold.
-function refuseNumber(v: unknown, what: string, range: string): never {
-  if (typeof v !== 'number') throw new TypeError(`${what} must be a number, ${range} (got ${typeof v === 'bigint' ? `${v}n` : typeof v})`);
-  throw new RangeError(`${what} must be ${range} (got ${v})`);
-}
-
 /**
  * A copy of the array `list`, its length read once and each element once,
  * for an encoder or registration that names every element's memory: the
@@ -235,26 +227,6 @@ export function snapshotList<T>(list: readonly T[], what: string, max = 0x7fffff
   const out = new Array<T>(n);
   for (let i = 0; i < n; i++) out[i] = list[i]!;
   return out;
-}
-
-/** Checks `n` is a byte count an SQE's 32-bit `len` can carry (a u32). */
-export function checkLength(n: number, what: string): void {
-  if (typeof n !== 'number' || (n >>> 0) !== n) refuseNumber(n, what, 'an integer from 0 to 2^32-1');
-}
-
-/**
- * Checks `fd` is a value the SQE's s32 `fd` field holds: any int32. Whether
- * it names an open file (or a registered one) is the kernel's to say: -1
- * completes with -EBADF, as in C.
- */
-export function checkFd(fd: number, what = 'fd'): void {
-  if (typeof fd !== 'number' || (fd | 0) !== fd) refuseNumber(fd, what, 'an integer from -2^31 to 2^31-1');
-}
-
-/** Checks a file offset: an integer from 0 to 2^53-1, or -1 for "the file position" where the operation allows it. */
-export function checkOffset(off: number, what = 'offset'): void {
-  if (typeof off === 'number' && (off >>> 0) === off) return; // the common case: below 4 GiB
-  if (typeof off !== 'number' || !Number.isSafeInteger(off) || off < -1) refuseNumber(off, what, 'an integer from 0 to 2^53-1, or -1 for the current position');
 }
 
 // Memory the kernel might still write when its owner went away (a ring closed

@@ -2,6 +2,7 @@
 // caller chooses), and the checks made on it before any memory is set aside
 // or the kernel is asked, so that both memory modes refuse alike.
 
+import { checkOptionalU32 } from '../check.ts';
 import {
   IORING_SETUP_ATTACH_WQ, IORING_SETUP_CLAMP, IORING_SETUP_CQE_MIXED, IORING_SETUP_CQSIZE, IORING_SETUP_SQE_MIXED,
 } from '../uapi/constants.ts';
@@ -51,12 +52,8 @@ export const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
 // Every IORING_SETUP_* bit the pinned header defines.
 const KNOWN_SETUP_FLAGS = 0x1fffff;
 
-/** `v` as a u32 (undefined: 0), refused with a RangeError otherwise. */
-export function checkUint32(v: number | undefined, what: string): number {
-  if (v === undefined) return 0;
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${v})`);
-  return v;
-}
+// cq.ts and register.ts take the optional-u32 check from here under this name.
+export { checkOptionalU32 as checkUint32 } from '../check.ts';
 
 /** The kernel's rounding of a ring size (roundup_pow_of_two). */
 export function roundupPow2(n: number): number {
@@ -80,7 +77,7 @@ export interface RingRequest {
  */
 export function checkRequest(entries: number, options: IoUringOptions): RingRequest {
   if (!Number.isInteger(entries) || entries < 1) throw new RangeError(`entries must be a positive integer (got ${entries})`);
-  const userFlags = checkUint32(options.flags, 'flags');
+  const userFlags = checkOptionalU32(options.flags, 'flags');
   if ((userFlags & ~KNOWN_SETUP_FLAGS) !== 0) {
     throw new RangeError(`unknown IORING_SETUP_* bits 0x${(userFlags & ~KNOWN_SETUP_FLAGS).toString(16)}`);
   }
@@ -93,7 +90,7 @@ export function checkRequest(entries: number, options: IoUringOptions): RingRequ
   let cqWanted = 0;
   let flagsBase = userFlags;
   if (options.cqEntries !== undefined) {
-    cqWanted = checkUint32(options.cqEntries, 'cqEntries');
+    cqWanted = checkOptionalU32(options.cqEntries, 'cqEntries');
     if (cqWanted < 1) throw new RangeError('cqEntries must be at least 1');
     if (cqWanted > KERN_MAX_CQ_ENTRIES && !(userFlags & IORING_SETUP_CLAMP)) {
       throw new RangeError(`cqEntries must be at most ${KERN_MAX_CQ_ENTRIES} (got ${cqWanted}); IORING_SETUP_CLAMP clamps instead`);

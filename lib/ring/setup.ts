@@ -4,6 +4,7 @@
 // io_uring_params the kernel filled in.
 
 import * as ffi from '../../ffi/index.ts';
+import { checkOptionalU32 } from '../check.ts';
 import { ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
 import {
@@ -14,7 +15,7 @@ import { io_cqring_offsets, io_sqring_offsets, io_uring_params } from '../uapi/l
 import { ADDRESS_SPACE_NOTE, addressSpaceLow } from './address-space.ts';
 import { markFromMalloc, releaseAbandoned, type RingAssets } from './lifetime.ts';
 import { mapShared, type Mapping } from './mapping.ts';
-import { checkUint32, KERN_MAX_CQ_ENTRIES, KERN_MAX_ENTRIES, roundupPow2, type IoUringOptions, type RingRequest } from './options.ts';
+import { KERN_MAX_CQ_ENTRIES, KERN_MAX_ENTRIES, roundupPow2, type IoUringOptions, type RingRequest } from './options.ts';
 
 const PAGE = 4096;
 // liburing's KRING_SIZE: the struct io_rings header before the CQEs. A page of
@@ -100,7 +101,7 @@ export interface SetupResult {
 /**
  * io_uring_setup with the library's own optimisations (a SharedArrayBuffer
  * ring via NO_MMAP, and NO_SQARRAY) tried first and dropped if the kernel
- * refuses them (RELIABILITY 9: retry without, and report what went). A flag
+ * refuses them (retried without, and named in droppedFlags). A flag
  * the caller asked for is never dropped: the kernel's refusal is thrown.
  */
 export function setup(entries: number, options: IoUringOptions, { userFlags, flagsBase, cqWanted }: RingRequest): SetupResult {
@@ -108,9 +109,9 @@ export function setup(entries: number, options: IoUringOptions, { userFlags, fla
   if (mode !== 'auto' && mode !== 'shared' && mode !== 'mmap') throw new TypeError(`memory must be 'auto', 'shared' or 'mmap' (got ${String(mode)})`);
   const needShared = mode === 'shared' || (userFlags & (IORING_SETUP_NO_MMAP | IORING_SETUP_REGISTERED_FD_ONLY)) !== 0;
   if (needShared && mode === 'mmap') throw new RangeError("memory: 'mmap' contradicts IORING_SETUP_NO_MMAP / REGISTERED_FD_ONLY");
-  const sqThreadCpu = checkUint32(options.sqThreadCpu, 'sqThreadCpu');
-  const sqThreadIdle = checkUint32(options.sqThreadIdle, 'sqThreadIdle');
-  const wqFd = checkUint32(options.wqFd, 'wqFd');
+  const sqThreadCpu = checkOptionalU32(options.sqThreadCpu, 'sqThreadCpu');
+  const sqThreadIdle = checkOptionalU32(options.sqThreadIdle, 'sqThreadIdle');
+  const wqFd = checkOptionalU32(options.wqFd, 'wqFd');
   // Shared memory reserves about 10 GiB a ring: with the address space
   // mostly reserved, 'auto' takes the kernel's pages instead, and a ring
   // that must be shared is refused while the process still has room.
