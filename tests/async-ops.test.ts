@@ -34,9 +34,8 @@ import {
 } from '../lib/index.ts';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, FALLOC_FL_KEEP_SIZE, RENAME_NOREPLACE, STATX_BASIC_STATS } from '../lib/uapi/fs.ts';
 import { RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS } from '../lib/prep/open.ts';
-import {
-  prepCmdSock, prepSendZc,
-} from '../lib/prep/net.ts';
+import { prepCmdSock } from '../lib/prep/socket.ts';
+import { prepSendZc } from '../lib/prep/send-recv.ts';
 import {
   decodeSockaddr,
 } from '../lib/prep/sockaddr.ts';

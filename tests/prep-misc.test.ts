@@ -51,7 +51,7 @@ import {
 import {
   cqeBufMore, cqeBufferId, cqeGetData, cqeGetData64, cqeHasMore, cqeIsNotif, cqeSockNonempty, sqeSetBufGroup, sqeSetData,
   sqeSetFlags,
-} from '../lib/prep/helpers.ts';
+} from '../lib/prep/sqe-cqe.ts';
 import * as ffi from '../ffi/index.ts';
 import { addressOf, close, pipe, view } from '../ffi/index.ts';
 import { opcodeMissing, sqeFields, sqeView, staleSqe } from './helpers.ts';

@@ -18,10 +18,8 @@ import {
 import { STATX_BASIC_STATS, STATX_BTIME } from '../uapi/fs.ts';
 import { prepClose, prepCloseDirect, prepOpenat, prepOpenat2, type OpenHow } from '../prep/open.ts';
 import { prepSplice, prepTee } from '../prep/splice.ts';
-import {
-  prepAccept, prepBind, prepConnect, prepListen, prepMultishotAccept, prepRecv, prepRecvMultishot, prepRecvmsg, prepSend,
-  prepSendmsg, prepSendZc, prepShutdown, prepSocket,
-} from '../prep/net.ts';
+import { prepAccept, prepBind, prepConnect, prepListen, prepMultishotAccept, prepShutdown, prepSocket } from '../prep/socket.ts';
+import { prepRecv, prepRecvMultishot, prepRecvmsg, prepSend, prepSendmsg, prepSendZc } from '../prep/send-recv.ts';
 import type { SockaddrInit } from '../prep/sockaddr.ts';
 import type { Msghdr, MsghdrInit } from '../prep/msg.ts';
 import { prepPollAdd, prepPollMultishot } from '../prep/poll.ts';

@@ -18,7 +18,7 @@ import { setNewRingHook, type RingHook } from '../ring/hook.ts';
 import { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { IORING_CQE_F_MORE } from '../uapi/constants.ts';
-import { cqeGetData } from '../prep/helpers.ts';
+import { cqeGetData } from '../prep/sqe-cqe.ts';
 import { decodeCqe, decodeSqe, type DecodedCqe, type DecodedSqe } from './decode.ts';
 
 /** One traced entry. */

@@ -12,7 +12,7 @@ import {
 import { addressFor } from '../ring/memory.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { bufferOf } from './helpers.ts';
+import { viewBuffer } from '../ring/memory.ts';
 import { prepVec, rw } from './rw.ts';
 
 // The kernel's limit on buffers in one group (MAX_BIDS_PER_BGID).
@@ -112,7 +112,7 @@ export function prepProvideBuffers(sqe: Sqe, buf: ArrayBufferView, len: number, 
   checkU16(bgid, 'bgid');
   checkU16(bid, 'bid');
   const addr = addressFor(buf, len * nr, 'buf');
-  const mem = bufferOf(buf);
+  const mem = viewBuffer(buf);
   rw(IORING_OP_PROVIDE_BUFFERS, sqe, nr, addr, len, bid);
   sqe.u16[sqe.w * 2 + 20] = bgid; // buf_group (u16 at 40)
   sqe.keep(buf);

@@ -12,7 +12,7 @@
 import { IORING_ASYNC_CANCEL_FD, IORING_OP_ASYNC_CANCEL } from '../uapi/constants.ts';
 import { checkBits32, checkFd, checkU32, checkU64 } from '../check.ts';
 import { checkUserData, type Sqe } from '../ring/sqe.ts';
-import { putU64 } from './helpers.ts';
+import { putU64 } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
 
 /**

@@ -10,7 +10,7 @@ import { IORING_OP_FUTEX_WAIT, IORING_OP_FUTEX_WAITV, IORING_OP_FUTEX_WAKE } fro
 import { checkBits32, checkU32, checkU64 } from '../check.ts';
 import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { putU64 } from './helpers.ts';
+import { putU64 } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
 
 // futex2 flags, include/uapi/linux/futex.h. io_uring takes these, not the

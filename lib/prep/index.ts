@@ -21,4 +21,4 @@ export * from './buffers.ts';
 export {
   sqeSetFlags, sqeSetData, sqeSetBufGroup, cqeGetData, cqeGetData64, cqeBufferId, cqeHasMore, cqeSockNonempty, cqeIsNotif, cqeBufMore,
   type CqeFlags,
-} from './helpers.ts';
+} from './sqe-cqe.ts';

@@ -8,7 +8,7 @@ import {
 } from '../uapi/constants.ts';
 import { checkBits32, checkFd, checkLength, checkU64 } from '../check.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { putU64 } from './helpers.ts';
+import { putU64 } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
 
 /**

@@ -7,7 +7,7 @@
 import { IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_POLL_ADD_MULTI } from '../uapi/constants.ts';
 import { checkBits32, checkFd, checkU32, checkU64 } from '../check.ts';
 import type { Sqe } from '../ring/sqe.ts';
-import { putU64 } from './helpers.ts';
+import { putU64 } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
 
 // poll(2) event bits, include/uapi/asm-generic/poll.h (x86_64 and arm64 use

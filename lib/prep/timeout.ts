@@ -10,7 +10,7 @@ import { checkBits32, checkU32, checkU64 } from '../check.ts';
 import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { makeTimespec, type Timeout } from '../ring/timespec.ts';
-import { putU64 } from './helpers.ts';
+import { putU64 } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
 
 /**

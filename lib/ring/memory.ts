@@ -122,6 +122,11 @@ function bufferOf(view: ArrayBufferView, typed: boolean): ArrayBufferLike {
   return (typed ? apply(taBuffer, view, []) : apply(dvBuffer, view, [])) as ArrayBufferLike;
 }
 
+/** @internal The ArrayBuffer of a view, from its internal slot, whatever the view says. */
+export function viewBuffer(view: ArrayBufferView): ArrayBufferLike {
+  return bufferOf(view, isTypedArray(view));
+}
+
 // Per view: its address and length. On Node 20 reading a typed array's
 // `buffer`, `byteOffset` or `byteLength` costs 9-30 ns (measured), more than
 // the rest of preparing a read, so a view seen before is looked up instead,

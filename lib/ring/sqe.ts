@@ -50,6 +50,12 @@ export function setU64Big(u32: Uint32Array, w: number, v: bigint): void {
   u32[w + 1] = Number(x >> 32n);
 }
 
+/** @internal Writes a value checked by checkU64 as the u64 at word `w` of `u32`. */
+export function putU64(u32: Uint32Array, w: number, v: number | bigint): void {
+  if (typeof v === 'bigint') setU64Big(u32, w, v);
+  else setU64(u32, w, v);
+}
+
 export function getU64Big(u32: Uint32Array, w: number): bigint {
   return (BigInt(u32[w + 1]!) << 32n) | BigInt(u32[w]!);
 }

@@ -1,4 +1,4 @@
-// liburing's small inline helpers around an entry (io_uring_sqe_set_*) and a
+// liburing's small inline functions around an entry (io_uring_sqe_set_*) and a
 // completion (io_uring_cqe_get_*), and readers for the IORING_CQE_F_* bits.
 // The flag readers take anything with a `flags` number, so a Cqe or a copy of
 // one made before cqeSeen() both work.
@@ -9,7 +9,7 @@ import {
 } from '../uapi/constants.ts';
 import { checkU16, checkU64, checkU8 } from '../check.ts';
 import type { Cqe } from '../ring/cqe.ts';
-import { setU64, setU64Big, sqeSetData64, type Sqe } from '../ring/sqe.ts';
+import { setU64Big, sqeSetData64, type Sqe } from '../ring/sqe.ts';
 
 /** The part of a CQE the flag readers look at. */
 export interface CqeFlags {
@@ -101,23 +101,3 @@ export function cqeIsNotif(cqe: CqeFlags): boolean {
 export function cqeBufMore(cqe: CqeFlags): boolean {
   return (cqe.flags & IORING_CQE_F_BUF_MORE) !== 0;
 }
-
-// The engine's own accessors (a view's `buffer` read through the object can
-// be an own property or a subclass getter); the toStringTag getter is the
-// spec's brand check, undefined for anything but a typed array.
-const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const taTag = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!;
-const taBuffer = Object.getOwnPropertyDescriptor(typedArrayProto, 'buffer')!.get!;
-const dvBuffer = Object.getOwnPropertyDescriptor(DataView.prototype, 'buffer')!.get!;
-
-/** @internal The ArrayBuffer of a view already checked by addressFor, from its internal slot. */
-export function bufferOf(view: ArrayBufferView): ArrayBufferLike {
-  return Reflect.apply(Reflect.apply(taTag, view, []) !== undefined ? taBuffer : dvBuffer, view, []) as ArrayBufferLike;
-}
-
-/** @internal Writes a value checked by checkU64 as the u64 at word `w` of `u32`. */
-export function putU64(u32: Uint32Array, w: number, v: number | bigint): void {
-  if (typeof v === 'bigint') setU64Big(u32, w, v);
-  else setU64(u32, w, v);
-}
-
