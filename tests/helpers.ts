@@ -1,10 +1,14 @@
-// Shared test helpers: open a ring (or say why the kernel can't), run one
-// entry through the ring and hand back its CQE fields, count open fds.
+// Shared test helpers: open a ring (or say why the kernel can't), queue
+// entries, reap their CQEs into plain objects, count open fds. One copy of
+// each, imported by every test file that needs it.
 
 import { afterEach, it } from 'vitest';
 import { closeSync, readdirSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
-import { IoUring, IoUringError, getProbeRing, layout, requireOpcode, type IoUringOptions, type Sqe } from '../lib/index.ts';
+import {
+  IORING_REGISTER_FILES2, IORING_RSRC_REGISTER_SPARSE, IoUring, IoUringError, cqeGetData, getProbeRing, layout, requireOpcode, sqeSetData, sqeSetFlags, type Cqe, type IoUringOptions,
+  type Sqe,
+} from '../lib/index.ts';
 
 /** A ring, or the reason one can't be made here (for `it.skipIf`). */
 export function tryRing(entries = 8, options: IoUringOptions = {}): IoUring | string {
@@ -24,17 +28,81 @@ export function ringUnavailable(entries = 8, options: IoUringOptions = {}): stri
   return '';
 }
 
-export interface Done {
+/** A CQE's fields, copied out before the slot goes back to the kernel. */
+export interface Done<U extends number | bigint = number | bigint> {
   res: number;
   flags: number;
-  userData: number;
+  userData: U;
 }
+
+/**
+ * Takes an entry (the SQ must have room), prepares it with `prep`, sets
+ * user_data (a number, or a bigint up to 2^64-1) and, when `flags` is not 0,
+ * the IOSQE_* flags (replacing any `prep` set); not submitted.
+ */
+export function queue(ring: IoUring, prep: (sqe: Sqe) => void, userData: number | bigint, flags = 0): Sqe {
+  const sqe = ring.getSqe();
+  if (sqe === null) throw new Error('SQ full');
+  prep(sqe);
+  sqeSetData(sqe, userData);
+  if (flags !== 0) sqeSetFlags(sqe, flags);
+  return sqe;
+}
+
+/** Copies `cqe` out (user_data as cqeGetData reads it: a bigint above 2^53) and consumes it. */
+export function take(ring: IoUring, cqe: Cqe): Done {
+  const out = { res: cqe.res, flags: cqe.flags, userData: cqeGetData(cqe) };
+  ring.cqeSeen(cqe);
+  return out;
+}
+
+/** Waits (at most 5 s, so a lost completion fails instead of hanging) for one CQE and consumes it. */
+export function reapOne(ring: IoUring): Done {
+  const cqe = ring.waitCqeTimeout(5000);
+  if (cqe === null) throw new Error('no completion within 5 s');
+  return take(ring, cqe);
+}
+
+/** Waits (at most 5 s each) for `n` CQEs and consumes them, in the order they came. */
+export function reapN(ring: IoUring, n: number): Done[] {
+  const out: Done[] = [];
+  while (out.length < n) {
+    const cqe = ring.waitCqeTimeout(5000);
+    if (cqe === null) throw new Error(`only ${out.length} of ${n} completions within 5 s: ${JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+    out.push(take(ring, cqe));
+  }
+  return out;
+}
+
+/**
+ * Every CQE that turns up before a quiet spell of `ms`: to show that
+ * something did NOT complete (a bound on how long we look, not a timing
+ * assertion).
+ */
+export function reapQuiet(ring: IoUring, ms = 30): Done[] {
+  const out: Done[] = [];
+  for (let cqe = ring.waitCqeTimeout(ms); cqe !== null; cqe = ring.waitCqeTimeout(ms)) out.push(take(ring, cqe));
+  return out;
+}
+
+/** Queues, submits and reaps one entry (a lost completion fails after 5 s). */
+export function run(ring: IoUring, prep: (sqe: Sqe) => void, userData: number | bigint = 1, flags = 0): Done {
+  queue(ring, prep, userData, flags);
+  ring.submit();
+  return reapOne(ring);
+}
+
+/** Sort order by user_data. */
+export const byUserData = (a: Done, b: Done) => Number(a.userData) - Number(b.userData);
+
+/** The title suffix of a test that skips: the reason, or nothing when it runs. */
+export const note = (why: string) => (why ? ` (skipped: ${why})` : '');
 
 /**
  * Prepares one entry with `prep`, submits it, waits for its CQE and consumes
  * it. Returns the CQE's fields.
  */
-export function runOne(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): Done {
+export function runOne(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): Done<number> {
   const sqe = ring.getSqe();
   if (sqe === null) throw new Error('SQ full');
   prep(sqe);
@@ -47,13 +115,22 @@ export function runOne(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): D
 }
 
 /** Reaps every ready CQE into plain objects, consuming them. */
-export function reapAll(ring: IoUring): Done[] {
-  const out: Done[] = [];
+export function reapAll(ring: IoUring): Done<number>[] {
+  const out: Done<number>[] = [];
   for (let cqe = ring.peekCqe(); cqe !== null; cqe = ring.peekCqe()) {
     out.push({ res: cqe.res, flags: cqe.flags, userData: cqe.userData });
     ring.cqeSeen(cqe);
   }
   return out;
+}
+
+/** Registers an empty file table of `n` slots (IORING_REGISTER_FILES2 with IORING_RSRC_REGISTER_SPARSE). */
+export function registerSparseFiles(ring: IoUring, n: number): void {
+  const L = layout.io_uring_rsrc_register;
+  const reg = new DataView(new ArrayBuffer(L.sizeof));
+  reg.setUint32(L.nr, n, true);
+  reg.setUint32(L.flags, IORING_RSRC_REGISTER_SPARSE, true);
+  ring.registerRaw(IORING_REGISTER_FILES2, reg, L.sizeof);
 }
 
 /** Open file descriptors of this process. */

@@ -54,7 +54,9 @@ import {
 } from '../lib/prep/helpers.ts';
 import * as ffi from '../ffi/index.ts';
 import { addressOf, close, pipe, view } from '../ffi/index.ts';
-import { opcodeMissing, sqeFields, sqeView, staleSqe } from './helpers.ts';
+import {
+  byUserData, note, opcodeMissing, queue, reapN, reapOne, reapQuiet, registerSparseFiles, run, sqeFields, sqeView, staleSqe, type Done,
+} from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { ENOENT, EINTR, ENXIO, EBADF, ECHILD, EAGAIN, EINVAL, ETIME, EBADFD, EOPNOTSUPP, EALREADY, ECANCELED } = ERRNO;
@@ -74,63 +76,6 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // ------------------------------------------------------------------ helpers
 
-/** A CQE's fields, copied out before the slot goes back to the kernel. */
-interface Got {
-  ud: number | bigint;
-  res: number;
-  flags: number;
-}
-
-function take(ring: IoUring, cqe: Cqe): Got {
-  const got = { ud: cqeGetData(cqe), res: cqe.res, flags: cqe.flags };
-  ring.cqeSeen(cqe);
-  return got;
-}
-
-/** Waits (at most 5 s, so a lost completion fails instead of hanging) for one CQE and consumes it. */
-function reapOne(ring: IoUring): Got {
-  const cqe = ring.waitCqeTimeout(5000);
-  if (cqe === null) throw new Error('no completion within 5 s');
-  return take(ring, cqe);
-}
-
-function reapN(ring: IoUring, n: number): Got[] {
-  return Array.from({ length: n }, () => reapOne(ring));
-}
-
-/**
- * Every CQE that turns up before a quiet spell of `ms`: to show that
- * something did NOT complete (a bound on how long we look, not a timing
- * assertion).
- */
-function reapQuiet(ring: IoUring, ms = 30): Got[] {
-  const out: Got[] = [];
-  for (let cqe = ring.waitCqeTimeout(ms); cqe !== null; cqe = ring.waitCqeTimeout(ms)) out.push(take(ring, cqe));
-  return out;
-}
-
-/** Takes an entry, prepares it, sets user_data and IOSQE_* flags. */
-function queue(ring: IoUring, prep: (sqe: Sqe) => void, ud: number | bigint, flags = 0): Sqe {
-  const sqe = ring.getSqe();
-  if (sqe === null) throw new Error('SQ full');
-  prep(sqe);
-  sqeSetData(sqe, ud);
-  sqeSetFlags(sqe, flags);
-  return sqe;
-}
-
-/** Queues, submits and reaps one entry. */
-function run(ring: IoUring, prep: (sqe: Sqe) => void, ud: number | bigint = 1, flags = 0): Got {
-  queue(ring, prep, ud, flags);
-  ring.submit();
-  return reapOne(ring);
-}
-
-const byUd = (a: Got, b: Got) => Number(a.ud) - Number(b.ud);
-
-/** The title suffix of a test that skips: the reason, or nothing when it runs. */
-const note = (why: string) => (why ? ` (skipped: ${why})` : '');
-
 /** Runs `fn` with a fresh pipe; both ends closed after. */
 function withPipe(fn: (r: number, w: number) => void): void {
   const p = pipe(O_CLOEXEC);
@@ -146,15 +91,6 @@ function withPipe(fn: (r: number, w: number) => void): void {
 /** Registers `fds` as the ring's file table (IORING_REGISTER_FILES). */
 function registerFiles(ring: IoUring, fds: number[]): void {
   ring.registerRaw(IORING_REGISTER_FILES, new Int32Array(fds), fds.length);
-}
-
-/** Registers an empty file table of `n` slots (IORING_REGISTER_FILES2 with IORING_RSRC_REGISTER_SPARSE). */
-function registerSparseFiles(ring: IoUring, n: number): void {
-  const L = layout.io_uring_rsrc_register;
-  const reg = new DataView(new ArrayBuffer(L.sizeof));
-  reg.setUint32(L.nr, n, true);
-  reg.setUint32(L.flags, IORING_RSRC_REGISTER_SPARSE, true);
-  ring.registerRaw(IORING_REGISTER_FILES2, reg, L.sizeof);
 }
 
 /** CLOCK_MONOTONIC now plus `deltaMs`, as { sec, nsec } (process.hrtime reads CLOCK_MONOTONIC). */
@@ -460,7 +396,7 @@ describe('poll', () => {
       expect(reapQuiet(ring)).toEqual([]);
       fs.writeSync(w, 'x');
       const got = reapOne(ring);
-      expect(got.ud).toBe(1);
+      expect(got.userData).toBe(1);
       expect(got.res & POLLIN).toBe(POLLIN);
       expect(cqeHasMore(got)).toBe(false);
       expect(reapQuiet(ring)).toEqual([]); // one-shot: a second write posts nothing
@@ -476,10 +412,10 @@ describe('poll', () => {
       for (const byte of ['a', 'b', 'c']) {
         fs.writeSync(w, byte);
         const got = reapOne(ring);
-        expect([got.ud, got.res & POLLIN, cqeHasMore(got)]).toEqual([1, POLLIN, true]);
+        expect([got.userData, got.res & POLLIN, cqeHasMore(got)]).toEqual([1, POLLIN, true]);
       }
-      expect(run(ring, (s) => prepPollRemove(s, 1), 2)).toEqual({ ud: 2, res: 0, flags: 0 });
-      expect(reapOne(ring)).toEqual({ ud: 1, res: -ECANCELED, flags: 0 });
+      expect(run(ring, (s) => prepPollRemove(s, 1), 2)).toEqual({ userData: 2, res: 0, flags: 0 });
+      expect(reapOne(ring)).toEqual({ userData: 1, res: -ECANCELED, flags: 0 });
       fs.writeSync(w, 'd');
       expect(reapQuiet(ring)).toEqual([]);
     });
@@ -495,9 +431,9 @@ describe('poll', () => {
       // ...until it waits for POLLOUT instead, which an empty pipe has.
       queue(ring, (s) => prepPollUpdate(s, 1, 7, POLLOUT, IORING_POLL_UPDATE_EVENTS | IORING_POLL_UPDATE_USER_DATA), 2);
       ring.submit();
-      const got = reapN(ring, 2).sort(byUd);
-      expect(got[0]).toEqual({ ud: 2, res: 0, flags: 0 });
-      expect([got[1]!.ud, got[1]!.res & POLLOUT]).toEqual([7, POLLOUT]);
+      const got = reapN(ring, 2).sort(byUserData);
+      expect(got[0]).toEqual({ userData: 2, res: 0, flags: 0 });
+      expect([got[1]!.userData, got[1]!.res & POLLOUT]).toEqual([7, POLLOUT]);
     });
   });
 
@@ -523,7 +459,7 @@ describe('cancel', () => {
       expect(reapQuiet(ring)).toEqual([]);
       queue(ring, (s) => prepCancel(s, 1), 2);
       ring.submit();
-      expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: 0, flags: 0 }]);
+      expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: 0, flags: 0 }]);
       expect(buf).toEqual(Buffer.alloc(8, 0x11));
     });
   });
@@ -537,9 +473,9 @@ describe('cancel', () => {
       ring.submit();
       queue(ring, (s) => prepCancel64(s, big), 2);
       ring.submit();
-      expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 2, res: 0, flags: 0 }, { ud: big, res: -ECANCELED, flags: 0 }]);
-      expect(run(ring, (s) => prepCancel64(s, big + 1n), 3)).toEqual({ ud: 3, res: 0, flags: 0 });
-      expect(reapOne(ring)).toEqual({ ud: big + 1n, res: -ECANCELED, flags: 0 });
+      expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 2, res: 0, flags: 0 }, { userData: big, res: -ECANCELED, flags: 0 }]);
+      expect(run(ring, (s) => prepCancel64(s, big + 1n), 3)).toEqual({ userData: 3, res: 0, flags: 0 });
+      expect(reapOne(ring)).toEqual({ userData: big + 1n, res: -ECANCELED, flags: 0 });
     });
   });
 
@@ -551,13 +487,13 @@ describe('cancel', () => {
       queue(ring, (s) => prepCancelFd(s, r), 10);
       ring.submit();
       // One of the three (which one is the kernel's lookup order, not submission order).
-      const [one, cancel] = reapN(ring, 2).sort(byUd) as [Got, Got];
-      expect([[1, 2, 3].includes(one.ud as number), one.res, cancel]).toEqual([true, -ECANCELED, { ud: 10, res: 0, flags: 0 }]);
+      const [one, cancel] = reapN(ring, 2).sort(byUserData) as [Done, Done];
+      expect([[1, 2, 3].includes(one.userData as number), one.res, cancel]).toEqual([true, -ECANCELED, { userData: 10, res: 0, flags: 0 }]);
       expect(reapQuiet(ring)).toEqual([]);
       queue(ring, (s) => prepCancelFd(s, r, IORING_ASYNC_CANCEL_ALL), 11);
       ring.submit();
-      const rest = [1, 2, 3].filter((ud) => ud !== one.ud).map((ud) => ({ ud, res: -ECANCELED, flags: 0 }));
-      expect(reapN(ring, 3).sort(byUd)).toEqual([...rest, { ud: 11, res: 2, flags: 0 }]);
+      const rest = [1, 2, 3].filter((ud) => ud !== one.userData).map((ud) => ({ userData: ud, res: -ECANCELED, flags: 0 }));
+      expect(reapN(ring, 3).sort(byUserData)).toEqual([...rest, { userData: 11, res: 2, flags: 0 }]);
     });
   });
 
@@ -572,7 +508,7 @@ describe('cancel', () => {
       expect(run(ring, (s) => prepCancelFd(s, 0), 2).res).toBe(-ENOENT);
       queue(ring, (s) => prepCancelFd(s, 0, IORING_ASYNC_CANCEL_FD_FIXED), 3);
       ring.submit();
-      expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 3, res: 0, flags: 0 }]);
+      expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 3, res: 0, flags: 0 }]);
     });
   });
 
@@ -586,8 +522,8 @@ describe('cancel', () => {
       expect(reapQuiet(ring)).toEqual([]);
       queue(ring, (s) => prepCancel64(s, 0, IORING_ASYNC_CANCEL_ANY), 10);
       ring.submit();
-      expect(reapN(ring, 4).sort(byUd)).toEqual([
-        { ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: -ECANCELED, flags: 0 }, { ud: 3, res: -ECANCELED, flags: 0 }, { ud: 10, res: 3, flags: 0 },
+      expect(reapN(ring, 4).sort(byUserData)).toEqual([
+        { userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: -ECANCELED, flags: 0 }, { userData: 3, res: -ECANCELED, flags: 0 }, { userData: 10, res: 3, flags: 0 },
       ]);
       expect(run(ring, (s) => prepCancel64(s, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL), 11).res).toBe(0);
     });
@@ -605,16 +541,16 @@ describe('cancel', () => {
       // user_data 1 and READ: the read, not the poll with the same user_data.
       queue(ring, (s) => prepCancel(s, 1, IORING_ASYNC_CANCEL_USERDATA | IORING_ASYNC_CANCEL_OP, IORING_OP_READ), 10);
       ring.submit();
-      const first = reapN(ring, 2).sort(byUd);
-      expect(first).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 10, res: 0, flags: 0 }]);
+      const first = reapN(ring, 2).sort(byUserData);
+      expect(first).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 10, res: 0, flags: 0 }]);
       // Every POLL_ADD, whatever its user_data: the two polls.
       queue(ring, (s) => prepCancel(s, 0, IORING_ASYNC_CANCEL_OP | IORING_ASYNC_CANCEL_ALL, IORING_OP_POLL_ADD), 11);
       ring.submit();
-      expect(reapN(ring, 3).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 3, res: -ECANCELED, flags: 0 }, { ud: 11, res: 2, flags: 0 }]);
+      expect(reapN(ring, 3).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 3, res: -ECANCELED, flags: 0 }, { userData: 11, res: 2, flags: 0 }]);
       // The read on its fd, matched by fd and opcode.
       queue(ring, (s) => prepCancelFd(s, r, IORING_ASYNC_CANCEL_OP, IORING_OP_READ), 12);
       ring.submit();
-      expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 2, res: -ECANCELED, flags: 0 }, { ud: 12, res: 0, flags: 0 }]);
+      expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 2, res: -ECANCELED, flags: 0 }, { userData: 12, res: 0, flags: 0 }]);
     });
   });
 
@@ -627,8 +563,8 @@ describe('cancel', () => {
       queue(ring, (s) => prepRead(s, r, buf), 1);
       queue(ring, (s) => prepCancel(s, 1), 2);
       ring.submit();
-      const got = [...reapN(ring, 2), ...reapQuiet(ring)].sort(byUd);
-      expect(got).toEqual([{ ud: 1, res: 2, flags: 0 }, { ud: 2, res: -ENOENT, flags: 0 }]);
+      const got = [...reapN(ring, 2), ...reapQuiet(ring)].sort(byUserData);
+      expect(got).toEqual([{ userData: 1, res: 2, flags: 0 }, { userData: 2, res: -ENOENT, flags: 0 }]);
       expect(buf.subarray(0, 2).toString()).toBe('hi');
     });
   });
@@ -650,9 +586,9 @@ describe('cancel', () => {
       expect(reapQuiet(ring)).toEqual([]); // and by now the worker is asleep in open()
       queue(ring, (s) => prepCancel(s, 1), 2);
       ring.submit();
-      const got = [...reapN(ring, 2), ...reapQuiet(ring)].sort(byUd);
-      expect(got.map((g) => g.ud)).toEqual([1, 2]);
-      const [open, cancel] = got as [Got, Got];
+      const got = [...reapN(ring, 2), ...reapQuiet(ring)].sort(byUserData);
+      expect(got.map((g) => g.userData)).toEqual([1, 2]);
+      const [open, cancel] = got as [Done, Done];
       if (cancel.res === -EALREADY) {
         // The worker was signalled; open() returned what an interrupted
         // syscall returns (6.18 posts -ERESTARTSYS as it is).
@@ -678,22 +614,22 @@ describe('timeouts', () => {
     ring.submit();
     queue(ring, prepNop, 2);
     ring.submit();
-    expect(reapQuiet(ring)).toEqual([{ ud: 2, res: 0, flags: 0 }]);
+    expect(reapQuiet(ring)).toEqual([{ userData: 2, res: 0, flags: 0 }]);
     queue(ring, prepNop, 3);
     ring.submit();
-    expect(reapN(ring, 2)).toEqual([{ ud: 3, res: 0, flags: 0 }, { ud: 1, res: 0, flags: 0 }]);
+    expect(reapN(ring, 2)).toEqual([{ userData: 3, res: 0, flags: 0 }, { userData: 1, res: 0, flags: 0 }]);
   });
 
   it('IORING_TIMEOUT_ABS takes a CLOCK_MONOTONIC deadline: one 20 ms ahead fires with -ETIME', () => {
     using ring = new IoUring(4);
-    expect(run(ring, (s) => prepTimeout(s, monotonicIn(20), 0, IORING_TIMEOUT_ABS))).toEqual({ ud: 1, res: -ETIME, flags: 0 });
+    expect(run(ring, (s) => prepTimeout(s, monotonicIn(20), 0, IORING_TIMEOUT_ABS))).toEqual({ userData: 1, res: -ETIME, flags: 0 });
   });
 
   it('IORING_TIMEOUT_ABS with a deadline already passed fires at once (read as relative, it would be hours away)', () => {
     using ring = new IoUring(4);
     const past = monotonicIn(-1000);
     expect(past.sec).toBeGreaterThan(5); // as a relative timeout this would outlast reapOne's 5 s
-    expect(run(ring, (s) => prepTimeout(s, past, 0, IORING_TIMEOUT_ABS))).toEqual({ ud: 1, res: -ETIME, flags: 0 });
+    expect(run(ring, (s) => prepTimeout(s, past, 0, IORING_TIMEOUT_ABS))).toEqual({ userData: 1, res: -ETIME, flags: 0 });
   });
 
   it('IORING_TIMEOUT_MULTISHOT with count 3 fires three times: F_MORE on all but the last', () => {
@@ -701,7 +637,7 @@ describe('timeouts', () => {
     queue(ring, (s) => prepTimeout(s, 5, 3, IORING_TIMEOUT_MULTISHOT), 1);
     ring.submit();
     const got = reapN(ring, 3);
-    expect(got.map((g) => [g.ud, g.res, cqeHasMore(g)])).toEqual([[1, -ETIME, true], [1, -ETIME, true], [1, -ETIME, false]]);
+    expect(got.map((g) => [g.userData, g.res, cqeHasMore(g)])).toEqual([[1, -ETIME, true], [1, -ETIME, true], [1, -ETIME, false]]);
     expect(reapQuiet(ring)).toEqual([]);
   });
 
@@ -709,14 +645,14 @@ describe('timeouts', () => {
     using ring = new IoUring(8);
     queue(ring, (s) => prepTimeout(s, 2, 0, IORING_TIMEOUT_MULTISHOT), 1);
     ring.submit();
-    for (const g of reapN(ring, 4)) expect([g.ud, g.res, cqeHasMore(g)]).toEqual([1, -ETIME, true]);
+    for (const g of reapN(ring, 4)) expect([g.userData, g.res, cqeHasMore(g)]).toEqual([1, -ETIME, true]);
     queue(ring, (s) => prepTimeoutRemove(s, 1), 2);
     ring.submit();
     // Ticks that fired before the remove may still be queued ahead of it.
     let got = reapOne(ring);
-    while (got.ud === 1 && got.res === -ETIME && cqeHasMore(got)) got = reapOne(ring);
-    const ends = [got, ...reapQuiet(ring)].sort(byUd);
-    expect(ends).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: 0, flags: 0 }]);
+    while (got.userData === 1 && got.res === -ETIME && cqeHasMore(got)) got = reapOne(ring);
+    const ends = [got, ...reapQuiet(ring)].sort(byUserData);
+    expect(ends).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: 0, flags: 0 }]);
   });
 
   it('prepTimeoutUpdate turns an hour-long timeout into a 10 ms one, which fires', () => {
@@ -726,7 +662,7 @@ describe('timeouts', () => {
     expect(reapQuiet(ring)).toEqual([]);
     queue(ring, (s) => prepTimeoutUpdate(s, 10, 1), 2);
     ring.submit();
-    expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: -ETIME, flags: 0 }, { ud: 2, res: 0, flags: 0 }]);
+    expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: -ETIME, flags: 0 }, { userData: 2, res: 0, flags: 0 }]);
   });
 
   it('prepTimeoutRemove cancels a timeout (-ECANCELED); a second remove finds nothing (-ENOENT)', () => {
@@ -734,7 +670,7 @@ describe('timeouts', () => {
     queue(ring, (s) => prepTimeout(s, HOUR), 1);
     queue(ring, (s) => prepTimeoutRemove(s, 1), 2);
     ring.submit();
-    expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: 0, flags: 0 }]);
+    expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: 0, flags: 0 }]);
     expect(run(ring, (s) => prepTimeoutRemove(s, 1), 3).res).toBe(-ENOENT);
   });
 
@@ -745,7 +681,7 @@ describe('timeouts', () => {
       queue(ring, (s) => prepRead(s, r, buf), 1, IOSQE_IO_LINK);
       queue(ring, (s) => prepLinkTimeout(s, 20), 2);
       ring.submit();
-      expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: -ETIME, flags: 0 }]);
+      expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: -ETIME, flags: 0 }]);
       expect(buf).toEqual(Buffer.alloc(8, 0x22));
     });
   });
@@ -757,7 +693,7 @@ describe('timeouts', () => {
       queue(ring, (s) => prepRead(s, r, Buffer.alloc(8)), 1, IOSQE_IO_LINK);
       queue(ring, (s) => prepLinkTimeout(s, HOUR), 2);
       ring.submit();
-      expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: 3, flags: 0 }, { ud: 2, res: -ECANCELED, flags: 0 }]);
+      expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: 3, flags: 0 }, { userData: 2, res: -ECANCELED, flags: 0 }]);
     });
   });
 
@@ -770,7 +706,7 @@ describe('timeouts', () => {
       expect(reapQuiet(ring)).toEqual([]);
       queue(ring, (s) => prepTimeoutUpdate(s, 10, 2, IORING_LINK_TIMEOUT_UPDATE), 3);
       ring.submit();
-      expect(reapN(ring, 3).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: -ETIME, flags: 0 }, { ud: 3, res: 0, flags: 0 }]);
+      expect(reapN(ring, 3).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: -ETIME, flags: 0 }, { userData: 3, res: 0, flags: 0 }]);
     });
   });
 });
@@ -785,7 +721,7 @@ describe('IOSQE_* flags through sqeSetFlags', () => {
     queue(ring, (s) => prepRead(s, NO_SUCH_FD, Buffer.alloc(4)), 1, IOSQE_IO_LINK);
     queue(ring, prepNop, 2);
     ring.submit();
-    expect(reapN(ring, 2)).toEqual([{ ud: 1, res: -EBADF, flags: 0 }, { ud: 2, res: -ECANCELED, flags: 0 }]);
+    expect(reapN(ring, 2)).toEqual([{ userData: 1, res: -EBADF, flags: 0 }, { userData: 2, res: -ECANCELED, flags: 0 }]);
   });
 
   it('IOSQE_IO_HARDLINK: a failing op does not break the chain; the rest run, in order', () => {
@@ -795,7 +731,7 @@ describe('IOSQE_* flags through sqeSetFlags', () => {
       queue(ring, (s) => prepRead(s, NO_SUCH_FD, Buffer.alloc(4)), 2, IOSQE_IO_HARDLINK);
       queue(ring, (s) => prepWrite(s, w, Buffer.from('two')), 3);
       ring.submit();
-      expect(reapN(ring, 3)).toEqual([{ ud: 1, res: 3, flags: 0 }, { ud: 2, res: -EBADF, flags: 0 }, { ud: 3, res: 3, flags: 0 }]);
+      expect(reapN(ring, 3)).toEqual([{ userData: 1, res: 3, flags: 0 }, { userData: 2, res: -EBADF, flags: 0 }, { userData: 3, res: 3, flags: 0 }]);
       const buf = Buffer.alloc(16);
       expect(buf.subarray(0, fs.readSync(r, buf)).toString()).toBe('onetwo');
     });
@@ -811,7 +747,7 @@ describe('IOSQE_* flags through sqeSetFlags', () => {
       // NOPs complete at once; these wait behind the drain.
       expect(reapQuiet(ring)).toEqual([]);
       fs.writeSync(w, 'go');
-      expect(reapN(ring, 3)).toEqual([{ ud: 1, res: 2, flags: 0 }, { ud: 2, res: 0, flags: 0 }, { ud: 3, res: 0, flags: 0 }]);
+      expect(reapN(ring, 3)).toEqual([{ userData: 1, res: 2, flags: 0 }, { userData: 2, res: 0, flags: 0 }, { userData: 3, res: 0, flags: 0 }]);
     });
   });
 
@@ -821,7 +757,7 @@ describe('IOSQE_* flags through sqeSetFlags', () => {
     queue(ring, (s) => prepRead(s, NO_SUCH_FD, Buffer.alloc(4)), 2, IOSQE_CQE_SKIP_SUCCESS);
     queue(ring, prepNop, 3);
     ring.submit();
-    expect([...reapN(ring, 2), ...reapQuiet(ring)].sort(byUd)).toEqual([{ ud: 2, res: -EBADF, flags: 0 }, { ud: 3, res: 0, flags: 0 }]);
+    expect([...reapN(ring, 2), ...reapQuiet(ring)].sort(byUserData)).toEqual([{ userData: 2, res: -EBADF, flags: 0 }, { userData: 3, res: 0, flags: 0 }]);
   });
 
   it('IOSQE_ASYNC: a write punted to a worker still lands', () => {
@@ -946,8 +882,8 @@ describe('msg_ring', () => {
   it.skipIf(why)(`prepMsgRing posts len and data as res and user_data in the other ring's CQ${note(why)}`, () => {
     using a = new IoUring(4);
     using b = new IoUring(4);
-    expect(run(a, (s) => prepMsgRing(s, b.fd, 77, 2n ** 63n + 1n), 1)).toEqual({ ud: 1, res: 0, flags: 0 });
-    expect(reapOne(b)).toEqual({ ud: 2n ** 63n + 1n, res: 77, flags: 0 });
+    expect(run(a, (s) => prepMsgRing(s, b.fd, 77, 2n ** 63n + 1n), 1)).toEqual({ userData: 1, res: 0, flags: 0 });
+    expect(reapOne(b)).toEqual({ userData: 2n ** 63n + 1n, res: 77, flags: 0 });
     expect(reapQuiet(a)).toEqual([]);
   });
 
@@ -958,7 +894,7 @@ describe('msg_ring', () => {
     withPipe((r, w) => {
       registerFiles(a, [w, r]);
       registerSparseFiles(b, 2);
-      expect(run(a, (s) => prepMsgRingFd(s, b.fd, 1, 1, 7, IORING_MSG_RING_CQE_SKIP), 2)).toEqual({ ud: 2, res: 0, flags: 0 });
+      expect(run(a, (s) => prepMsgRingFd(s, b.fd, 1, 1, 7, IORING_MSG_RING_CQE_SKIP), 2)).toEqual({ userData: 2, res: 0, flags: 0 });
       expect(reapQuiet(b)).toEqual([]);
       fs.writeSync(w, 'quiet');
       const buf = Buffer.alloc(8);
@@ -971,7 +907,7 @@ describe('msg_ring', () => {
     using a = new IoUring(4);
     using b = new IoUring(4);
     expect(run(a, (s) => prepMsgRingCqeFlags(s, b.fd, 5, 99, 0, 0x1230000), 1).res).toBe(0);
-    expect(reapOne(b)).toEqual({ ud: 99, res: 5, flags: 0x1230000 });
+    expect(reapOne(b)).toEqual({ userData: 99, res: 5, flags: 0x1230000 });
   });
 
   it.skipIf(why)(`prepMsgRing to an fd that is not a ring: -EBADFD${note(why)}`, () => {
@@ -986,13 +922,13 @@ describe('msg_ring', () => {
     withPipe((r, w) => {
       registerFiles(a, [w, r]); // the read end is a's slot 1
       registerSparseFiles(b, 4);
-      expect(run(a, (s) => prepMsgRingFd(s, b.fd, 1, 2, 555), 1)).toEqual({ ud: 1, res: 0, flags: 0 });
-      expect(reapOne(b)).toEqual({ ud: 555, res: 0, flags: 0 });
+      expect(run(a, (s) => prepMsgRingFd(s, b.fd, 1, 2, 555), 1)).toEqual({ userData: 1, res: 0, flags: 0 });
+      expect(reapOne(b)).toEqual({ userData: 555, res: 0, flags: 0 });
       // A free slot of b's table, which both CQEs name.
       const alloc = run(a, (s) => prepMsgRingFdAlloc(s, b.fd, 1, 556), 2);
       const slot = alloc.res;
       expect([0, 1, 3]).toContain(slot);
-      expect(reapOne(b)).toEqual({ ud: 556, res: slot, flags: 0 });
+      expect(reapOne(b)).toEqual({ userData: 556, res: slot, flags: 0 });
       fs.writeSync(w, 'passed');
       for (const [index, want] of [[2, 'pas'], [slot, 'sed']] as const) {
         const buf = Buffer.alloc(3);
@@ -1021,7 +957,7 @@ describe('futex', () => {
     Atomics.store(words, 0, 1);
     queue(ring, (s) => prepFutexWake(s, words, 1, FUTEX_BITSET_MATCH_ANY, FUTEX_FLAGS), 3);
     ring.submit();
-    expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: 0, flags: 0 }, { ud: 3, res: 1, flags: 0 }]);
+    expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: 0, flags: 0 }, { userData: 3, res: 1, flags: 0 }]);
   });
 
   it.skipIf(why)(`prepFutexWait on a word that does not hold val: -EAGAIN at once${note(why)}`, () => {
@@ -1038,8 +974,8 @@ describe('futex', () => {
     expect(reapQuiet(ring)).toEqual([]);
     queue(ring, (s) => prepFutexWake(s, word, 1, 0b10, FUTEX_FLAGS), 10);
     ring.submit();
-    const first = reapN(ring, 2).sort(byUd) as [Got, Got];
-    expect([[2, 3].includes(first[0].ud as number), first[0].res, first[1]]).toEqual([true, 0, { ud: 10, res: 1, flags: 0 }]);
+    const first = reapN(ring, 2).sort(byUserData) as [Done, Done];
+    expect([[2, 3].includes(first[0].userData as number), first[0].res, first[1]]).toEqual([true, 0, { userData: 10, res: 1, flags: 0 }]);
     expect(reapQuiet(ring)).toEqual([]);
     expect(run(ring, (s) => prepFutexWake(s, word, 10, FUTEX_BITSET_MATCH_ANY, FUTEX_FLAGS), 11).res).toBe(2);
     expect(reapN(ring, 2).map((g) => g.res)).toEqual([0, 0]);
@@ -1056,7 +992,7 @@ describe('futex', () => {
     ring.submit();
     // The cancel's res is 1, not 0: futex (and waitid) cancels report how
     // many they removed even without IORING_ASYNC_CANCEL_ALL (6.18).
-    expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: 1, flags: 0 }]);
+    expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: 1, flags: 0 }]);
   });
 
   const noWaitv = opcodeMissing(IORING_OP_FUTEX_WAITV);
@@ -1068,7 +1004,7 @@ describe('futex', () => {
     expect(reapQuiet(ring)).toEqual([]);
     queue(ring, (s) => prepFutexWake(s, words.subarray(1), 1, FUTEX_BITSET_MATCH_ANY, FUTEX_FLAGS), 2);
     ring.submit();
-    expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: 1, flags: 0 }, { ud: 2, res: 1, flags: 0 }]);
+    expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: 1, flags: 0 }, { userData: 2, res: 1, flags: 0 }]);
     // A word that does not hold its val: -EAGAIN at once.
     expect(run(ring, (s) => prepFutexWaitv(s, [{ uaddr: words, val: 3, flags: FUTEX_FLAGS }, { uaddr: words.subarray(1), val: 0, flags: FUTEX_FLAGS }]), 3).res).toBe(-EAGAIN);
   });
@@ -1086,7 +1022,7 @@ describe('waitid', () => {
     const child = spawn('sh', ['-c', 'exit 3']);
     const exited = once(child, 'exit');
     const info = makeSiginfo();
-    expect(run(ring, (s) => prepWaitid(s, P_PID, child.pid!, info, WEXITED | WNOWAIT))).toEqual({ ud: 1, res: 0, flags: 0 });
+    expect(run(ring, (s) => prepWaitid(s, P_PID, child.pid!, info, WEXITED | WNOWAIT))).toEqual({ userData: 1, res: 0, flags: 0 });
     expect(readSiginfo(info)).toEqual({ signo: SIGCHLD, errno: 0, code: CLD_EXITED, pid: child.pid, uid: process.getuid!(), status: 3 });
     expect(await exited).toEqual([3, null]);
   });
@@ -1115,7 +1051,7 @@ describe('waitid', () => {
       queue(ring, (s) => prepCancel(s, 1), 2);
       ring.submit();
       // As for futexes, the cancel's res is the count removed (6.18).
-      expect(reapN(ring, 2).sort(byUd)).toEqual([{ ud: 1, res: -ECANCELED, flags: 0 }, { ud: 2, res: 1, flags: 0 }]);
+      expect(reapN(ring, 2).sort(byUserData)).toEqual([{ userData: 1, res: -ECANCELED, flags: 0 }, { userData: 2, res: 1, flags: 0 }]);
     } finally {
       child.kill();
     }
@@ -1142,7 +1078,7 @@ describe('epoll', () => {
         ring.submit();
         expect(reapQuiet(ring)).toEqual([]);
         fs.writeSync(w, 'x');
-        expect(reapOne(ring)).toEqual({ ud: 2, res: 1, flags: 0 });
+        expect(reapOne(ring)).toEqual({ userData: 2, res: 1, flags: 0 });
         expect(readEpollEvent(events, 0)).toEqual({ events: EPOLLIN, data: 0xdeadbeefcafen });
         expect(run(ring, (s) => prepEpollCtl(s, epfd, w, EPOLL_CTL_ADD, { events: POLLOUT, data: 7 })).res).toBe(0);
         expect(run(ring, (s) => prepEpollWait(s, epfd, events), 3).res).toBe(2);
@@ -1283,6 +1219,6 @@ describe('uring_cmd', () => {
   const noNop128 = opcodeMissing(IORING_OP_NOP128);
   it.skipIf(noNop128)(`prepNop128 on an SQE128 ring completes with res 0${note(noNop128)}`, () => {
     using ring = new IoUring(4, { flags: IORING_SETUP_SQE128 });
-    expect(run(ring, (s) => prepNop128(s), 9)).toEqual({ ud: 9, res: 0, flags: 0 });
+    expect(run(ring, (s) => prepNop128(s), 9)).toEqual({ userData: 9, res: 0, flags: 0 });
   });
 });

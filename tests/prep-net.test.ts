@@ -34,7 +34,9 @@ import {
   msghdr, recvmsgCmsgFirsthdr, recvmsgCmsgNexthdr, recvmsgName, recvmsgPayload, recvmsgPayloadLength, recvmsgValidate,
 } from '../lib/prep/msg.ts';
 import { addressOf, close as closeFd, view } from '../ffi/index.ts';
-import { forceGc, opcodeMissing, sqeFields, sqeView, staleSqe, tryRing, type Done } from './helpers.ts';
+import {
+  byUserData, forceGc, opcodeMissing, queue, reapN, registerSparseFiles, sqeFields, sqeView, staleSqe, tryRing, type Done,
+} from './helpers.ts';
 import { SOCK_STREAM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SHUT_WR, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SO_RCVBUF, SO_TIMESTAMP_OLD, AF_INET, AF_INET6, AF_UNIX, SOCKADDR_STORAGE_SIZE, sockaddr_in, sockaddr_in6, sockaddr_un } from '../lib/uapi/net.ts';
 
 // errno values (asm-generic), as CQE results.
@@ -96,31 +98,10 @@ function itOps(ops: number[], title: string, fn: () => void | Promise<void>, fea
   else it(title, fn);
 }
 
-/** Takes an entry, prepares it with `prep`, sets user_data. */
-function queue(ring: IoUring, prep: (sqe: Sqe) => void, userData: number): Sqe {
-  const sqe = ring.getSqe();
-  if (sqe === null) throw new Error('SQ full');
-  prep(sqe);
-  sqe.userData = userData;
-  return sqe;
-}
-
-/** Waits (at most 5 s each, so a lost completion fails instead of hanging) for `n` CQEs and consumes them. */
-function reap(ring: IoUring, n: number): Done[] {
-  const out: Done[] = [];
-  while (out.length < n) {
-    const cqe = ring.waitCqeTimeout(5000);
-    if (cqe === null) throw new Error(`only ${out.length} of ${n} completions within 5 s: ${JSON.stringify(out)}`);
-    out.push({ res: cqe.res, flags: cqe.flags, userData: cqe.userData });
-    ring.cqeSeen(cqe);
-  }
-  return out;
-}
-
 /** Submits what is queued and reaps `n` CQEs, in user_data order. */
 function submitReap(ring: IoUring, n: number): Done[] {
   ring.submit();
-  return reap(ring, n).sort((a, b) => a.userData - b.userData);
+  return reapN(ring, n).sort(byUserData);
 }
 
 /** Runs one entry and returns its CQE. */
@@ -246,7 +227,7 @@ function cancel(ring: IoUring, userData: number, ud: number): void {
 function expectNothingMoreFor(ring: IoUring, userData: number): void {
   queue(ring, (s) => prepRw(IORING_OP_NOP, s, -1, 0, 0, 0), userData);
   ring.submit();
-  expect(reap(ring, 1)).toEqual([{ res: 0, flags: 0, userData }]);
+  expect(reapN(ring, 1)).toEqual([{ res: 0, flags: 0, userData }]);
   expect(ring.cqReady()).toBe(0);
 }
 
@@ -254,15 +235,6 @@ function expectNothingMoreFor(ring: IoUring, userData: number): void {
 
 const text = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
-
-/** A sparse registered file table of `n` slots (IORING_REGISTER_FILES2 with IORING_RSRC_REGISTER_SPARSE). */
-function registerSparseFiles(ring: IoUring, n: number): void {
-  const reg = new Uint8Array(layout.io_uring_rsrc_register.sizeof);
-  const dv = new DataView(reg.buffer);
-  dv.setUint32(layout.io_uring_rsrc_register.nr, n, true);
-  dv.setUint32(layout.io_uring_rsrc_register.flags, IORING_RSRC_REGISTER_SPARSE, true);
-  ring.registerRaw(IORING_REGISTER_FILES2, reg, reg.byteLength);
-}
 
 // ---------------------------------------------------- socket addresses
 
@@ -909,7 +881,7 @@ describe('on the kernel (loopback)', () => {
     ring.submit();
     for (const word of ['alpha', 'beta']) {
       expect(run(ring, (s) => prepSendto(s, a.fd, bytes(word), word.length, 0, b.addr)).res).toBe(word.length);
-      const got = reap(ring, 1)[0]!;
+      const got = reapN(ring, 1)[0]!;
       expect(got.userData).toBe(RECV);
       expect(got.flags & (IORING_CQE_F_MORE | IORING_CQE_F_BUFFER)).toBe(IORING_CQE_F_MORE | IORING_CQE_F_BUFFER);
       const bid = got.flags >>> IORING_CQE_BUFFER_SHIFT;
@@ -948,13 +920,13 @@ describe('on the kernel (loopback)', () => {
       return new WeakRef(data);
     })();
     ring.submit();
-    const first = reap(ring, 1)[0]!;
+    const first = reapN(ring, 1)[0]!;
     expect(first).toEqual({ res: 4096, flags: IORING_CQE_F_MORE, userData: SEND });
     // A WeakRef made in this job holds its target until the job ends.
     await new Promise((r) => setImmediate(r));
     forceGc();
     expect(ref.deref()?.every((b) => b === 0x5a)).toBe(true);
-    const notif = reap(ring, 1)[0]!;
+    const notif = reapN(ring, 1)[0]!;
     expect(notif.userData).toBe(SEND);
     expect(notif.flags & (IORING_CQE_F_NOTIF | IORING_CQE_F_MORE)).toBe(IORING_CQE_F_NOTIF);
     const got = new Uint8Array(4096);
@@ -975,7 +947,7 @@ describe('on the kernel (loopback)', () => {
       prepSendZc(s, a.fd, data, data.length, 0, IORING_SEND_ZC_REPORT_USAGE);
       prepSendSetAddr(s, b.addr);
     }, 1);
-    const [r, n] = [...submitReap(ring, 1), ...reap(ring, 1)];
+    const [r, n] = [...submitReap(ring, 1), ...reapN(ring, 1)];
     expect(r).toMatchObject({ res: data.length, flags: IORING_CQE_F_MORE });
     expect(n!.flags & IORING_CQE_F_NOTIF).toBe(IORING_CQE_F_NOTIF);
     expect(n!.res >>> 0).toBe(0x80000000); // IORING_NOTIF_USAGE_ZC_COPIED
@@ -996,7 +968,7 @@ describe('on the kernel (loopback)', () => {
     registerBuffer(ring, reg);
     reg.write('from the registered buffer', 100, 'latin1');
     queue(ring, (s) => prepSendZcFixed(s, client, reg.subarray(100, 126), 26, 0, 0, 0), 1);
-    const [r, n] = [...submitReap(ring, 1), ...reap(ring, 1)];
+    const [r, n] = [...submitReap(ring, 1), ...reapN(ring, 1)];
     expect(r).toMatchObject({ res: 26, flags: IORING_CQE_F_MORE });
     expect(n!.flags).toBe(IORING_CQE_F_NOTIF);
     expect(recvN(ring, server, 26)).toBe('from the registered buffer');
@@ -1008,7 +980,7 @@ describe('on the kernel (loopback)', () => {
   function runTwo(ring: IoUring, prep: (s: Sqe) => void): Done[] {
     queue(ring, prep, 1);
     const first = submitReap(ring, 1);
-    return first[0]!.flags & IORING_CQE_F_MORE ? [...first, ...reap(ring, 1)] : first;
+    return first[0]!.flags & IORING_CQE_F_MORE ? [...first, ...reapN(ring, 1)] : first;
   }
 
   itOps([IORING_OP_SENDMSG_ZC], 'sendmsg_zc: two CQEs, and the bytes of every iov arrive', () => {

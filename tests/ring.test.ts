@@ -22,7 +22,7 @@ import {
   IORING_SQ_NEED_WAKEUP, IORING_SQ_TASKRUN, IORING_FEAT_MIN_TIMEOUT, IORING_FEAT_NODROP,
   IORING_REGISTER_EVENTFD, IORING_UNREGISTER_EVENTFD, IORING_NOP_CQE32, IORING_TIMEOUT_ABS, IORING_FSYNC_DATASYNC, IOSQE_IO_DRAIN, ERRNO } from '../lib/index.ts';
 import { addressOf, eventfd, view } from '../ffi/index.ts';
-import { reapAll, ringUnavailable, runOne, sqeFields, sqeView, staleSqe, tryRing, type Done } from './helpers.ts';
+import { byUserData, queue, reapAll, reapOne, ringUnavailable, runOne, sqeFields, sqeView, staleSqe, tryRing } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { EBADF, EINVAL, ETIME, EBADFD, EOPNOTSUPP } = ERRNO;
@@ -62,30 +62,9 @@ function eventually(cond: () => boolean, ms = 5000): boolean {
   return true;
 }
 
-/** Takes an entry (the SQ must have room), prepares it with `prep`, sets user_data. */
-function queue(ring: IoUring, prep: (sqe: Sqe) => void, userData: number): Sqe {
-  const sqe = ring.getSqe();
-  if (sqe === null) throw new Error('SQ full');
-  prep(sqe);
-  sqe.userData = userData;
-  return sqe;
-}
-
 function queueNops(ring: IoUring, uds: readonly number[]): void {
   for (const ud of uds) queue(ring, prepNop, ud);
 }
-
-/** Waits (at most 5 s, so a lost completion fails instead of hanging) for one CQE and consumes it. */
-function reapOne(ring: IoUring): Done {
-  const cqe = ring.waitCqeTimeout(5000);
-  if (cqe === null) throw new Error('no completion within 5 s');
-  const out = { res: cqe.res, flags: cqe.flags, userData: cqe.userData };
-  ring.cqeSeen(cqe);
-  return out;
-}
-
-const byUserData = (a: Done, b: Done) => a.userData - b.userData;
-
 
 /** `it` on a ring made with `options`, or `it.skip` with the kernel's reason in the title. */
 function itWith(title: string, entries: number, options: IoUringOptions, fn: (ring: IoUring) => void, fails = false): void {
