@@ -2,11 +2,11 @@
 // entries, reap their CQEs into plain objects, count open fds. One copy of
 // each, imported by every test file that needs it.
 
-import { afterEach, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closeSync, readdirSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
 import {
-  IORING_REGISTER_FILES2, IORING_RSRC_REGISTER_SPARSE, IoUring, IoUringError, cqeGetData, getProbeRing, layout, requireOpcode, sqeSetData, sqeSetFlags, type Cqe, type IoUringOptions,
+  IORING_REGISTER_FILES, IORING_REGISTER_FILES2, IORING_RSRC_REGISTER_SPARSE, IoUring, IoUringError, cqeGetData, getProbeRing, layout, prepNop, requireOpcode, sqeSetData, sqeSetFlags, type Cqe, type IoUringOptions,
   type Sqe,
 } from '../lib/index.ts';
 
@@ -122,6 +122,11 @@ export function reapAll(ring: IoUring): Done<number>[] {
     ring.cqeSeen(cqe);
   }
   return out;
+}
+
+/** Queues a NOP for each user_data in `uds`. */
+export function queueNops(ring: IoUring, uds: readonly number[]): void {
+  for (const ud of uds) queue(ring, prepNop, ud);
 }
 
 /** Registers an empty file table of `n` slots (IORING_REGISTER_FILES2 with IORING_RSRC_REGISTER_SPARSE). */
@@ -255,6 +260,7 @@ export function staleSqe(ring: IoUring): Sqe {
 }
 
 const SQE = layout.io_uring_sqe;
+const O_CLOEXEC = 0o2000000;
 
 /**
  * Every field of the first 64 bytes of an SQE, read straight from its
@@ -273,6 +279,65 @@ export function sqeFields(sqe: Sqe) {
   };
 }
 
+/** Runs `fn` with a fresh pipe; both ends closed after. */
+export function withPipe(fn: (r: number, w: number) => void): void {
+  const p = ffi.pipe(O_CLOEXEC);
+  if (typeof p === 'number') throw new Error(`pipe2: ${p}`);
+  try {
+    fn(p[0], p[1]);
+  } finally {
+    ffi.close(p[0]);
+    ffi.close(p[1]);
+  }
+}
+
+/** Registers `fds` as the ring's file table (IORING_REGISTER_FILES). */
+export function registerFiles(ring: IoUring, fds: number[]): void {
+  ring.registerRaw(IORING_REGISTER_FILES, new Int32Array(fds), fds.length);
+}
+
+// The shared reader's fields, but for splice_fd_in: the same bytes as file_index.
+export type Fields = Omit<ReturnType<typeof sqeFields>, 'spliceFdIn'>;
+/** An expected field: its value, or a check of a pointer field's target. */
+export type Want = number | bigint | ((actual: bigint) => void);
+
+/** The pointer field holds the address of `v`. */
+export const at = (v: ArrayBufferView) => (a: bigint) => expect(Number(a)).toBe(ffi.addressOf(v));
+/** The pointer field names a __kernel_timespec holding `ts`. */
+export const timespec = (ts: { sec: number; nsec: number }) => (a: bigint) => {
+  expect(a).not.toBe(0n);
+  const dv = new DataView(ffi.view(Number(a), layout.__kernel_timespec.sizeof));
+  expect({ sec: Number(dv.getBigInt64(layout.__kernel_timespec.tv_sec, true)), nsec: Number(dv.getBigInt64(layout.__kernel_timespec.tv_nsec, true)) }).toEqual(ts);
+};
+/** The pointer field names `len` bytes that `check` accepts. */
+export const struct = (len: number, check: (dv: DataView) => void) => (a: bigint) => {
+  expect(a).not.toBe(0n);
+  check(new DataView(ffi.view(Number(a), len)));
+};
+
+/**
+ * The SQE holds `want`, and every field `want` leaves out holds 0 (user_data
+ * 0x12345678, as staleSqe left it).
+ */
+export function expectFields(sqe: Sqe, want: Partial<Record<keyof Fields, Want>>): void {
+  const { spliceFdIn, ...got } = sqeFields(sqe);
+  void spliceFdIn;
+  const expected: Record<string, number | bigint> = {
+    opcode: 0, flags: 0, ioprio: 0, fd: 0, off: 0n, addr: 0n, len: 0, rwFlags: 0, userData: 0x12345678n,
+    bufIndex: 0, personality: 0, fileIndex: 0, addr3: 0n, pad2: 0n,
+  };
+  for (const [k, w] of Object.entries(want)) {
+    const actual = got[k as keyof Fields];
+    if (typeof w === 'function') {
+      w(actual as bigint);
+      expected[k] = actual;
+    } else {
+      expected[k] = w;
+    }
+  }
+  expect(got).toEqual(expected);
+}
+
 /** The bytes of one SQE slot, as a Uint8Array. */
 export function sqeBytes(sqe: Sqe): Uint8Array {
   return new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
@@ -283,4 +348,44 @@ export function itOp(op: number, title: string, fn: () => void | Promise<void>):
   const why = opcodeMissing(op);
   if (why) it.skip(`${title} (skipped: ${why})`, fn);
   else it(title, fn);
+}
+
+/**
+ * Runs `suite` once for each place ring memory can live, in a describe named
+ * after it: a SharedArrayBuffer handed over with IORING_SETUP_NO_MMAP
+ * ('shared') and the kernel's own pages mapped ('mmap'). `opts` adds the mode
+ * to a ring's options; a mode the kernel can't make skips with its reason.
+ */
+export function eachMemory(suite: (opts: (o?: IoUringOptions) => IoUringOptions, memory: 'shared' | 'mmap') => void): void {
+  describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
+    const why = ringUnavailable(8, { memory });
+    if (why) {
+      it.skip(`rings in memory '${memory}' (skipped: ${why})`, () => {});
+      return;
+    }
+    suite((o: IoUringOptions = {}): IoUringOptions => ({ ...o, memory }), memory);
+  });
+}
+
+/** `it` on a ring made with `options`, or `it.skip` with the kernel's reason in the title. */
+export function itWith(title: string, entries: number, options: IoUringOptions, fn: (ring: IoUring) => void, fails = false): void {
+  const why = ringUnavailable(entries, options);
+  const test = why ? it.skip : fails ? it.fails : it;
+  test(why ? `${title} (skipped: ${why})` : title, () => {
+    using ring = new IoUring(entries, options);
+    fn(ring);
+  });
+}
+
+/** `fn` throws an IoUringError with this code (and errno, negated as in CQEs, when given). */
+export function expectIoUringError(fn: () => unknown, code: string, errno?: number): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(IoUringError);
+  expect((caught as IoUringError).code).toBe(code);
+  if (errno !== undefined) expect((caught as IoUringError).errno).toBe(-errno);
 }
