@@ -27,7 +27,7 @@ import {
   BufRing, bufRingAdd, bufRingAdvance, bufRingAvailable, bufRingCqAdvance, bufRingHead, bufRingInit, bufRingMask,
   freeBufRing, setupBufRing, unregisterBufRing,
 } from '../lib/register/buf-ring.ts';
-import { forceGc, itOp, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
+import { forceGc, itOp, reapOne, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, EEXIST, EINVAL, ENOBUFS } = ERRNO;
@@ -48,15 +48,6 @@ function readSelect(fd: number, len: number, bgid: number): (sqe: Sqe) => void {
 /** The buffer id a CQE reports, or -1 when it has none. */
 function bidOf(d: Done): number {
   return d.flags & IORING_CQE_F_BUFFER ? d.flags >>> IORING_CQE_BUFFER_SHIFT : -1;
-}
-
-/** Waits (at most 5 s) for one CQE and consumes it. */
-function reapOne(ring: IoUring): Done {
-  const cqe = ring.waitCqeTimeout(5000);
-  if (cqe === null) throw new Error('no completion within 5 s');
-  const out = { res: cqe.res, flags: cqe.flags, userData: cqe.userData };
-  ring.cqeSeen(cqe);
-  return out;
 }
 
 /** The IoUringError `fn` throws. */

@@ -1,6 +1,7 @@
-// A short run of the fuzzer (fuzz/fuzz.ts) with fixed seeds, so `npm test`
-// exercises it: each run calls the encoders, IoUring methods and AsyncRing
-// methods with hostile arguments in a child process and checks the safety
+// A short run of the fuzzer (fuzz/fuzz.ts) with fixed seeds, in the long
+// vitest run (`npm run test:long`, vitest.long.config.ts) beside the soak:
+// each run calls the encoders, IoUring methods and AsyncRing methods with
+// hostile arguments in a child process and checks the safety
 // contract (refusals leave the SQE as getSqe handed it out, no canary byte
 // written, close() settles everything, no fd left open, no crash or hang).
 // The bounded long run is in .ci/run; a failure here prints the call and

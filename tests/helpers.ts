@@ -1,10 +1,14 @@
-// Shared test helpers: open a ring (or say why the kernel can't), run one
-// entry through the ring and hand back its CQE fields, count open fds.
+// Shared test helpers: open a ring (or say why the kernel can't), queue
+// entries, reap their CQEs into plain objects, count open fds. One copy of
+// each, imported by every test file that needs it.
 
-import { afterEach, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closeSync, readdirSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
-import { IoUring, IoUringError, getProbeRing, layout, requireOpcode, type IoUringOptions, type Sqe } from '../lib/index.ts';
+import {
+  IORING_REGISTER_FILES, IORING_REGISTER_FILES2, IORING_RSRC_REGISTER_SPARSE, IoUring, IoUringError, cqeGetData, getProbeRing, layout, prepNop, requireOpcode, sqeSetData, sqeSetFlags, type Cqe, type IoUringOptions,
+  type Sqe,
+} from '../lib/index.ts';
 
 /** A ring, or the reason one can't be made here (for `it.skipIf`). */
 export function tryRing(entries = 8, options: IoUringOptions = {}): IoUring | string {
@@ -24,17 +28,81 @@ export function ringUnavailable(entries = 8, options: IoUringOptions = {}): stri
   return '';
 }
 
-export interface Done {
+/** A CQE's fields, copied out before the slot goes back to the kernel. */
+export interface Done<U extends number | bigint = number | bigint> {
   res: number;
   flags: number;
-  userData: number;
+  userData: U;
 }
+
+/**
+ * Takes an entry (the SQ must have room), prepares it with `prep`, sets
+ * user_data (a number, or a bigint up to 2^64-1) and, when `flags` is not 0,
+ * the IOSQE_* flags (replacing any `prep` set); not submitted.
+ */
+export function queue(ring: IoUring, prep: (sqe: Sqe) => void, userData: number | bigint, flags = 0): Sqe {
+  const sqe = ring.getSqe();
+  if (sqe === null) throw new Error('SQ full');
+  prep(sqe);
+  sqeSetData(sqe, userData);
+  if (flags !== 0) sqeSetFlags(sqe, flags);
+  return sqe;
+}
+
+/** Copies `cqe` out (user_data as cqeGetData reads it: a bigint above 2^53) and consumes it. */
+export function take(ring: IoUring, cqe: Cqe): Done {
+  const out = { res: cqe.res, flags: cqe.flags, userData: cqeGetData(cqe) };
+  ring.cqeSeen(cqe);
+  return out;
+}
+
+/** Waits (at most 5 s, so a lost completion fails instead of hanging) for one CQE and consumes it. */
+export function reapOne(ring: IoUring): Done {
+  const cqe = ring.waitCqeTimeout(5000);
+  if (cqe === null) throw new Error('no completion within 5 s');
+  return take(ring, cqe);
+}
+
+/** Waits (at most 5 s each) for `n` CQEs and consumes them, in the order they came. */
+export function reapN(ring: IoUring, n: number): Done[] {
+  const out: Done[] = [];
+  while (out.length < n) {
+    const cqe = ring.waitCqeTimeout(5000);
+    if (cqe === null) throw new Error(`only ${out.length} of ${n} completions within 5 s: ${JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+    out.push(take(ring, cqe));
+  }
+  return out;
+}
+
+/**
+ * Every CQE that turns up before a quiet spell of `ms`: to show that
+ * something did NOT complete (a bound on how long we look, not a timing
+ * assertion).
+ */
+export function reapQuiet(ring: IoUring, ms = 30): Done[] {
+  const out: Done[] = [];
+  for (let cqe = ring.waitCqeTimeout(ms); cqe !== null; cqe = ring.waitCqeTimeout(ms)) out.push(take(ring, cqe));
+  return out;
+}
+
+/** Queues, submits and reaps one entry (a lost completion fails after 5 s). */
+export function run(ring: IoUring, prep: (sqe: Sqe) => void, userData: number | bigint = 1, flags = 0): Done {
+  queue(ring, prep, userData, flags);
+  ring.submit();
+  return reapOne(ring);
+}
+
+/** Sort order by user_data. */
+export const byUserData = (a: Done, b: Done) => Number(a.userData) - Number(b.userData);
+
+/** The title suffix of a test that skips: the reason, or nothing when it runs. */
+export const note = (why: string) => (why ? ` (skipped: ${why})` : '');
 
 /**
  * Prepares one entry with `prep`, submits it, waits for its CQE and consumes
  * it. Returns the CQE's fields.
  */
-export function runOne(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): Done {
+export function runOne(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): Done<number> {
   const sqe = ring.getSqe();
   if (sqe === null) throw new Error('SQ full');
   prep(sqe);
@@ -47,13 +115,27 @@ export function runOne(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): D
 }
 
 /** Reaps every ready CQE into plain objects, consuming them. */
-export function reapAll(ring: IoUring): Done[] {
-  const out: Done[] = [];
+export function reapAll(ring: IoUring): Done<number>[] {
+  const out: Done<number>[] = [];
   for (let cqe = ring.peekCqe(); cqe !== null; cqe = ring.peekCqe()) {
     out.push({ res: cqe.res, flags: cqe.flags, userData: cqe.userData });
     ring.cqeSeen(cqe);
   }
   return out;
+}
+
+/** Queues a NOP for each user_data in `uds`. */
+export function queueNops(ring: IoUring, uds: readonly number[]): void {
+  for (const ud of uds) queue(ring, prepNop, ud);
+}
+
+/** Registers an empty file table of `n` slots (IORING_REGISTER_FILES2 with IORING_RSRC_REGISTER_SPARSE). */
+export function registerSparseFiles(ring: IoUring, n: number): void {
+  const L = layout.io_uring_rsrc_register;
+  const reg = new DataView(new ArrayBuffer(L.sizeof));
+  reg.setUint32(L.nr, n, true);
+  reg.setUint32(L.flags, IORING_RSRC_REGISTER_SPARSE, true);
+  ring.registerRaw(IORING_REGISTER_FILES2, reg, L.sizeof);
 }
 
 /** Open file descriptors of this process. */
@@ -178,6 +260,7 @@ export function staleSqe(ring: IoUring): Sqe {
 }
 
 const SQE = layout.io_uring_sqe;
+const O_CLOEXEC = 0o2000000;
 
 /**
  * Every field of the first 64 bytes of an SQE, read straight from its
@@ -196,6 +279,65 @@ export function sqeFields(sqe: Sqe) {
   };
 }
 
+/** Runs `fn` with a fresh pipe; both ends closed after. */
+export function withPipe(fn: (r: number, w: number) => void): void {
+  const p = ffi.pipe(O_CLOEXEC);
+  if (typeof p === 'number') throw new Error(`pipe2: ${p}`);
+  try {
+    fn(p[0], p[1]);
+  } finally {
+    ffi.close(p[0]);
+    ffi.close(p[1]);
+  }
+}
+
+/** Registers `fds` as the ring's file table (IORING_REGISTER_FILES). */
+export function registerFiles(ring: IoUring, fds: number[]): void {
+  ring.registerRaw(IORING_REGISTER_FILES, new Int32Array(fds), fds.length);
+}
+
+// The shared reader's fields, but for splice_fd_in: the same bytes as file_index.
+export type Fields = Omit<ReturnType<typeof sqeFields>, 'spliceFdIn'>;
+/** An expected field: its value, or a check of a pointer field's target. */
+export type Want = number | bigint | ((actual: bigint) => void);
+
+/** The pointer field holds the address of `v`. */
+export const at = (v: ArrayBufferView) => (a: bigint) => expect(Number(a)).toBe(ffi.addressOf(v));
+/** The pointer field names a __kernel_timespec holding `ts`. */
+export const timespec = (ts: { sec: number; nsec: number }) => (a: bigint) => {
+  expect(a).not.toBe(0n);
+  const dv = new DataView(ffi.view(Number(a), layout.__kernel_timespec.sizeof));
+  expect({ sec: Number(dv.getBigInt64(layout.__kernel_timespec.tv_sec, true)), nsec: Number(dv.getBigInt64(layout.__kernel_timespec.tv_nsec, true)) }).toEqual(ts);
+};
+/** The pointer field names `len` bytes that `check` accepts. */
+export const struct = (len: number, check: (dv: DataView) => void) => (a: bigint) => {
+  expect(a).not.toBe(0n);
+  check(new DataView(ffi.view(Number(a), len)));
+};
+
+/**
+ * The SQE holds `want`, and every field `want` leaves out holds 0 (user_data
+ * 0x12345678, as staleSqe left it).
+ */
+export function expectFields(sqe: Sqe, want: Partial<Record<keyof Fields, Want>>): void {
+  const { spliceFdIn, ...got } = sqeFields(sqe);
+  void spliceFdIn;
+  const expected: Record<string, number | bigint> = {
+    opcode: 0, flags: 0, ioprio: 0, fd: 0, off: 0n, addr: 0n, len: 0, rwFlags: 0, userData: 0x12345678n,
+    bufIndex: 0, personality: 0, fileIndex: 0, addr3: 0n, pad2: 0n,
+  };
+  for (const [k, w] of Object.entries(want)) {
+    const actual = got[k as keyof Fields];
+    if (typeof w === 'function') {
+      w(actual as bigint);
+      expected[k] = actual;
+    } else {
+      expected[k] = w;
+    }
+  }
+  expect(got).toEqual(expected);
+}
+
 /** The bytes of one SQE slot, as a Uint8Array. */
 export function sqeBytes(sqe: Sqe): Uint8Array {
   return new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size);
@@ -206,4 +348,44 @@ export function itOp(op: number, title: string, fn: () => void | Promise<void>):
   const why = opcodeMissing(op);
   if (why) it.skip(`${title} (skipped: ${why})`, fn);
   else it(title, fn);
+}
+
+/**
+ * Runs `suite` once for each place ring memory can live, in a describe named
+ * after it: a SharedArrayBuffer handed over with IORING_SETUP_NO_MMAP
+ * ('shared') and the kernel's own pages mapped ('mmap'). `opts` adds the mode
+ * to a ring's options; a mode the kernel can't make skips with its reason.
+ */
+export function eachMemory(suite: (opts: (o?: IoUringOptions) => IoUringOptions, memory: 'shared' | 'mmap') => void): void {
+  describe.each(['shared', 'mmap'] as const)("memory '%s'", (memory) => {
+    const why = ringUnavailable(8, { memory });
+    if (why) {
+      it.skip(`rings in memory '${memory}' (skipped: ${why})`, () => {});
+      return;
+    }
+    suite((o: IoUringOptions = {}): IoUringOptions => ({ ...o, memory }), memory);
+  });
+}
+
+/** `it` on a ring made with `options`, or `it.skip` with the kernel's reason in the title. */
+export function itWith(title: string, entries: number, options: IoUringOptions, fn: (ring: IoUring) => void, fails = false): void {
+  const why = ringUnavailable(entries, options);
+  const test = why ? it.skip : fails ? it.fails : it;
+  test(why ? `${title} (skipped: ${why})` : title, () => {
+    using ring = new IoUring(entries, options);
+    fn(ring);
+  });
+}
+
+/** `fn` throws an IoUringError with this code (and errno, negated as in CQEs, when given). */
+export function expectIoUringError(fn: () => unknown, code: string, errno?: number): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(IoUringError);
+  expect((caught as IoUringError).code).toBe(code);
+  if (errno !== undefined) expect((caught as IoUringError).errno).toBe(-errno);
 }

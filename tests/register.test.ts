@@ -51,7 +51,7 @@ import { queryOpcodes, queryScq, queryZcrx, registerQuery } from '../lib/registe
 import { enableRings, registerRestrictions } from '../lib/register/restrictions.ts';
 import { registerSyncCancel } from '../lib/register/sync-cancel.ts';
 import { registerSyncMsg } from '../lib/register/sync-msg.ts';
-import { forceGc, itOp, reapAll, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
+import { forceGc, itOp, queue, reapAll, reapOne, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, ENXIO, EBADF, EACCES, EFAULT, EBUSY, ENFILE, EINVAL, EOPNOTSUPP, ECANCELED } = ERRNO;
@@ -75,23 +75,6 @@ const { fds, open, pipe, track } = ringFixtures();
 /** Runs one entry; its CQE's res. */
 function run(ring: IoUring, prep: (sqe: Sqe) => void, userData = 1): number {
   return runOne(ring, prep, userData).res;
-}
-
-/** Takes an entry, prepares it, sets user_data; not submitted. */
-function queue(ring: IoUring, prep: (sqe: Sqe) => void, userData: number): void {
-  const sqe = ring.getSqe();
-  if (sqe === null) throw new Error('SQ full');
-  prep(sqe);
-  sqe.userData = userData;
-}
-
-/** Waits (at most 5 s) for one CQE and consumes it. */
-function reapOne(ring: IoUring): Done {
-  const cqe = ring.waitCqeTimeout(5000);
-  if (cqe === null) throw new Error('no completion within 5 s');
-  const out = { res: cqe.res, flags: cqe.flags, userData: cqe.userData };
-  ring.cqeSeen(cqe);
-  return out;
 }
 
 // Paths an OPENAT names, kept until the test ends (the entry keeps them too).

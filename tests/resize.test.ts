@@ -7,15 +7,9 @@ import {
   IoUring, IoUringError, prepNop, prepTimeout,
   IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_R_DISABLED, IORING_SETUP_SINGLE_ISSUER, IORING_REGISTER_RESIZE_RINGS,
 } from '../lib/index.ts';
-import { reapAll, ringUnavailable } from './helpers.ts';
+import { queue, reapAll, ringUnavailable } from './helpers.ts';
 
 const DEFER = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-
-function queue(ring: IoUring, prep: (s: NonNullable<ReturnType<IoUring['getSqe']>>) => void, ud: number): void {
-  const s = ring.getSqe()!;
-  prep(s);
-  s.userData = ud;
-}
 
 // Resizing is Linux 6.13: find out once whether this kernel does it.
 function resizeMissing(): string {
