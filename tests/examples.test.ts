@@ -3,9 +3,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   IORING_OP_BIND, IORING_OP_FUTEX_WAIT, IORING_OP_LISTEN, IORING_OP_MSG_RING, IORING_OP_SEND_ZC, IORING_OP_SOCKET,
@@ -14,6 +14,7 @@ import {
 import { opcodeMissing, ringUnavailable } from './helpers.ts';
 
 const tsx = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
+const tsxCache = join(tmpdir(), `tsx-${process.getuid!()}`);
 function run(example: string, ...args: string[]): string {
   return runWith({}, example, ...args);
 }
@@ -62,6 +63,10 @@ describe('examples', () => {
    */
   function runClean(example: string, ...args: string[]): string {
     const tmp = mkdtempSync(join(tmpdir(), 'tsuring-examples-'));
+    // tsx keeps its transform cache in os.tmpdir(): give each run the one
+    // the other examples use, so it doesn't compile the library afresh.
+    mkdirSync(tsxCache, { recursive: true });
+    symlinkSync(tsxCache, join(tmp, basename(tsxCache)));
     try {
       const out = runWith({ TMPDIR: tmp }, example, ...args);
       expect(readdirSync(tmp).filter((n) => !n.startsWith('tsx-'))).toEqual([]); // tsx-<uid>: tsx's own cache
