@@ -460,8 +460,10 @@ export function prepLink(sqe: Sqe, oldpath: string | Uint8Array, newpath: string
  * referenced until the CQE is consumed.
  * @since Linux 5.1 (each RWF_* flag from its own release: see the constants)
  * @see io_uring_prep_readv2(3)
+ * Differs from liburing: `offset` may be left out; it is then -1, the
+ * file position, as node:fs reads and writes with `position` null.
  */
-export function prepReadv2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0, flags = 0): void {
+export function prepReadv2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = -1, flags = 0): void {
   prepVec(IORING_OP_READV, sqe, fd, bufs, offset, flags);
 }
 
@@ -474,7 +476,9 @@ export function prepReadv2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[
  * Lifetime: as prepReadv2.
  * @since Linux 5.1 (each RWF_* flag from its own release: see the constants)
  * @see io_uring_prep_writev2(3)
+ * Differs from liburing: `offset` may be left out; it is then -1, the
+ * file position, as node:fs reads and writes with `position` null.
  */
-export function prepWritev2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0, flags = 0): void {
+export function prepWritev2(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = -1, flags = 0): void {
   prepVec(IORING_OP_WRITEV, sqe, fd, bufs, offset, flags);
 }

@@ -98,8 +98,10 @@ export function prepNop(sqe: Sqe): void {
  * Lifetime: `buf` is kept referenced until the CQE is consumed.
  * @since Linux 5.6
  * @see io_uring_prep_read(3)
+ * Differs from liburing: `offset` may be left out; it is then -1, the
+ * file position, as node:fs reads and writes with `position` null.
  */
-export function prepRead(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number = buf?.byteLength, offset = 0): void {
+export function prepRead(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number = buf?.byteLength, offset = -1): void {
   prepRwBuffer(IORING_OP_READ, sqe, fd, buf, nbytes, offset);
 }
 
@@ -110,8 +112,10 @@ export function prepRead(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: num
  * Lifetime: `buf` is kept referenced until the CQE is consumed.
  * @since Linux 5.6
  * @see io_uring_prep_write(3)
+ * Differs from liburing: `offset` may be left out; it is then -1, the
+ * file position, as node:fs reads and writes with `position` null.
  */
-export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number = buf?.byteLength, offset = 0): void {
+export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, nbytes: number = buf?.byteLength, offset = -1): void {
   prepRwBuffer(IORING_OP_WRITE, sqe, fd, buf, nbytes, offset);
 }
 
@@ -201,8 +205,10 @@ export function prepVec(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBu
  * is prepared: what the array holds afterwards changes nothing.
  * @since Linux 5.1
  * @see io_uring_prep_readv(3)
+ * Differs from liburing: `offset` may be left out; it is then -1, the
+ * file position, as node:fs reads and writes with `position` null.
  */
-export function prepReadv(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0): void {
+export function prepReadv(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = -1): void {
   prepVec(IORING_OP_READV, sqe, fd, bufs, offset, 0);
 }
 
@@ -212,8 +218,10 @@ export function prepReadv(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[]
  * Lifetime: as prepReadv.
  * @since Linux 5.1
  * @see io_uring_prep_writev(3)
+ * Differs from liburing: `offset` may be left out; it is then -1, the
+ * file position, as node:fs reads and writes with `position` null.
  */
-export function prepWritev(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = 0): void {
+export function prepWritev(sqe: Sqe, fd: number, bufs: readonly ArrayBufferView[], offset = -1): void {
   prepVec(IORING_OP_WRITEV, sqe, fd, bufs, offset, 0);
 }
 
