@@ -1,13 +1,10 @@
 // The IORING_FEAT_* bits io_uring_setup reported, as named booleans.
 
-import * as C from '../uapi/constants.ts';
+import { prefixFlags } from '../uapi/names.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 
 const PREFIX = 'IORING_FEAT_';
-const NAMES: readonly [string, number][] = Object.entries(C)
-  .filter(([k, v]) => k.startsWith(PREFIX) && typeof v === 'number')
-  .map(([k, v]) => [k.slice(PREFIX.length), v as number] as [string, number])
-  .sort((a, b) => a[1] - b[1]);
+const FEATURES = prefixFlags(PREFIX);
 
 /**
  * Every feature the pinned header names, true where the ring's kernel has it:
@@ -18,8 +15,8 @@ export function featureNames(ringOrBits: IoUring | number): Record<string, boole
   const bits = typeof ringOrBits === 'number' ? ringOrBits : ringOrBits.features;
   const out: Record<string, boolean> = {};
   let known = 0;
-  for (const [name, bit] of NAMES) {
-    out[name] = (bits & bit) !== 0;
+  for (const [name, bit] of FEATURES) {
+    out[name.slice(PREFIX.length)] = (bits & bit) !== 0;
     known |= bit;
   }
   return Object.assign(out, { unknown: (bits & ~known) >>> 0 });
