@@ -54,4 +54,7 @@ export { type TraceEvent, type TraceListener } from './debug/trace.ts';
 export * from './uapi/constants.ts';
 export * from './uapi/fs.ts';
 export * from './uapi/net.ts';
+export * from './uapi/poll.ts';
+export * from './uapi/futex.ts';
+export * from './uapi/wait.ts';
 export * as layout from './uapi/layout.ts';

@@ -25,7 +25,7 @@ import {
   IORING_OP_POLL_ADD, IORING_OP_READ_MULTISHOT, IORING_OP_RECV, IORING_OP_SOCKET, IORING_OP_TIMEOUT,
 } from '../lib/index.ts';
 
-import { POLLIN } from '../lib/prep/poll.ts';
+import { POLLIN } from '../lib/uapi/poll.ts';
 import { forceGc, opcodesMissing } from './helpers.ts';
 import { bytes, hex, rejection, spyCqes, testResources, text, tick, ticks, variants, type Failure } from './async-helpers.ts';
 import { MSG_WAITALL, SHUT_WR, SOCK_STREAM, AF_UNIX } from '../lib/uapi/net.ts';

@@ -33,15 +33,17 @@ import {
   IOSQE_ASYNC, IOSQE_BUFFER_SELECT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN, IOSQE_IO_HARDLINK, IOSQE_IO_LINK,
 } from '../lib/index.ts';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, FALLOC_FL_KEEP_SIZE, RENAME_NOREPLACE, STATX_BASIC_STATS } from '../lib/uapi/fs.ts';
-import { RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS } from '../lib/prep/open.ts';
+import { RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS } from '../lib/uapi/fs.ts';
 import { prepCmdSock } from '../lib/prep/socket.ts';
 import { prepSendZc } from '../lib/prep/send-recv.ts';
 import {
   decodeSockaddr,
 } from '../lib/prep/sockaddr.ts';
-import { SOL_SOCKET, makeMsghdr } from '../lib/prep/msg.ts';
-import { POLLIN, POLLOUT, prepPollMultishot } from '../lib/prep/poll.ts';
-import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/prep/waitid.ts';
+import { makeMsghdr } from '../lib/prep/msg.ts';
+import { SOL_SOCKET } from '../lib/uapi/net.ts';
+import { prepPollMultishot } from '../lib/prep/poll.ts';
+import { POLLIN, POLLOUT } from '../lib/uapi/poll.ts';
+import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/uapi/wait.ts';
 import { forceGc, opcodesMissing } from './helpers.ts';
 import { bytes, collected, hex, outcome, rejection, spyCqes, testResources, text, tick, ticks, variants } from './async-helpers.ts';
 import { MSG_WAITALL, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SO_RCVBUF, AF_INET, AF_UNIX } from '../lib/uapi/net.ts';

@@ -18,7 +18,8 @@ import {
   IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_FD_FIXED, IORING_ASYNC_CANCEL_OP, IORING_ASYNC_CANCEL_USERDATA,
   IORING_OP_ASYNC_CANCEL, IORING_OP_OPENAT, IORING_OP_POLL_ADD, IORING_OP_READ, IOSQE_ASYNC, IOSQE_FIXED_FILE, ERRNO,
 } from '../lib/index.ts';
-import { prepPollAdd, POLLIN } from '../lib/prep/poll.ts';
+import { prepPollAdd } from '../lib/prep/poll.ts';
+import { POLLIN } from '../lib/uapi/poll.ts';
 import { prepCancel, prepCancel64, prepCancelFd } from '../lib/prep/cancel.ts';
 import { addressOf } from '../ffi/index.ts';
 import {

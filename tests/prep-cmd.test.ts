@@ -18,11 +18,10 @@ import {
   IoUring, prepRw, type Sqe, IORING_OP_CONNECT, IORING_OP_NOP128, IORING_OP_SEND, IORING_OP_SOCKET, IORING_OP_URING_CMD,
   IORING_OP_URING_CMD128, IORING_SETUP_SQE128, SOCKET_URING_OP_SIOCINQ, ERRNO,
 } from '../lib/index.ts';
-import { prepPollAdd, POLLIN } from '../lib/prep/poll.ts';
-import {
-  BLOCK_URING_CMD_DISCARD, BLOCK_URING_CMD_ZONE_RESET_ALL, prepCmdDiscard, prepCmdZoneResetAll, prepNop128,
-  prepUringCmd, prepUringCmd128,
-} from '../lib/prep/cmd.ts';
+import { prepPollAdd } from '../lib/prep/poll.ts';
+import { POLLIN } from '../lib/uapi/poll.ts';
+import { prepCmdDiscard, prepCmdZoneResetAll, prepNop128, prepUringCmd, prepUringCmd128 } from '../lib/prep/cmd.ts';
+import { BLOCK_URING_CMD_DISCARD, BLOCK_URING_CMD_ZONE_RESET_ALL } from '../lib/uapi/fs.ts';
 import { addressOf, pipe } from '../ffi/index.ts';
 import { expectFields, note, opcodeMissing, type Fields, type Want, run, staleSqe } from './helpers.ts';
 

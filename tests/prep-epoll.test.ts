@@ -9,11 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import { IoUring, type Sqe, IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT, ERRNO } from '../lib/index.ts';
-import { POLLOUT } from '../lib/prep/poll.ts';
-import {
-  EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLET, EPOLLIN, epoll_event, makeEpollEvent, prepEpollCtl, prepEpollWait,
-  readEpollEvent,
-} from '../lib/prep/epoll.ts';
+import { POLLOUT } from '../lib/uapi/poll.ts';
+import { epoll_event, makeEpollEvent, prepEpollCtl, prepEpollWait, readEpollEvent } from '../lib/prep/epoll.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLET, EPOLLIN } from '../lib/uapi/poll.ts';
 import * as ffi from '../ffi/index.ts';
 import { close, pipe } from '../ffi/index.ts';
 import {

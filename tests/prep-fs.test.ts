@@ -34,12 +34,12 @@ import {
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FALLOC_FL_KEEP_SIZE, MADV_DONTNEED, MADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_WILLNEED, RENAME_NOREPLACE, RWF_APPEND, RWF_DSYNC, RWF_HIPRI, RWF_NOWAIT, STATX_BASIC_STATS, STATX_BTIME, SYNC_FILE_RANGE_WAIT_AFTER, SYNC_FILE_RANGE_WAIT_BEFORE, SYNC_FILE_RANGE_WRITE, statx,
 } from '../lib/uapi/fs.ts';
-import {
-  RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, makeOpenHow, prepClose, prepCloseDirect, prepFilesUpdate, prepFixedFdInstall,
-  prepOpen, prepOpenDirect, prepOpenat, prepOpenat2, prepOpenat2Direct, prepOpenatDirect,
-} from '../lib/prep/open.ts';
-import { XATTR_CREATE, XATTR_REPLACE, prepFgetxattr, prepFsetxattr, prepGetxattr, prepSetxattr } from '../lib/prep/xattr.ts';
-import { SPLICE_F_MOVE, SPLICE_F_NONBLOCK, prepPipe, prepPipeDirect, prepSplice, prepTee } from '../lib/prep/splice.ts';
+import { makeOpenHow, prepClose, prepCloseDirect, prepFilesUpdate, prepFixedFdInstall, prepOpen, prepOpenDirect, prepOpenat, prepOpenat2, prepOpenat2Direct, prepOpenatDirect } from '../lib/prep/open.ts';
+import { RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS } from '../lib/uapi/fs.ts';
+import { prepFgetxattr, prepFsetxattr, prepGetxattr, prepSetxattr } from '../lib/prep/xattr.ts';
+import { XATTR_CREATE, XATTR_REPLACE } from '../lib/uapi/fs.ts';
+import { prepPipe, prepPipeDirect, prepSplice, prepTee } from '../lib/prep/splice.ts';
+import { SPLICE_F_MOVE, SPLICE_F_NONBLOCK } from '../lib/uapi/fs.ts';
 import { forceGc, itOp, reapAll, runOne, sqeFields, sqeView, staleSqe } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.

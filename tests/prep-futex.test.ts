@@ -10,10 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { IoUring, type Sqe, IORING_OP_FUTEX_WAIT, IORING_OP_FUTEX_WAITV, IORING_OP_FUTEX_WAKE, ERRNO } from '../lib/index.ts';
 import { prepCancel } from '../lib/prep/cancel.ts';
-import {
-  FUTEX2_PRIVATE, FUTEX2_SIZE_U32, FUTEX_BITSET_MATCH_ANY, futex_waitv, makeFutexWaitv, prepFutexWait, prepFutexWaitv,
-  prepFutexWake,
-} from '../lib/prep/futex.ts';
+import { futex_waitv, makeFutexWaitv, prepFutexWait, prepFutexWaitv, prepFutexWake } from '../lib/prep/futex.ts';
+import { FUTEX2_PRIVATE, FUTEX2_SIZE_U32, FUTEX_BITSET_MATCH_ANY } from '../lib/uapi/futex.ts';
 import { addressOf, view } from '../ffi/index.ts';
 import {
   at, byUserData, expectFields, note, opcodeMissing, queue, struct, type Fields, type Want, reapN, reapQuiet, run,

@@ -5,10 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import { decodeSockaddr, makeSockaddrIn } from '../lib/prep/sockaddr.ts';
-import {
-  SCM_RIGHTS, SOL_SOCKET, Cmsg, cmsgFirsthdr, cmsgNexthdr, cmsgSpace, cmsgLen, makeCmsgs, makeMsghdr, msghdr,
-  recvmsgCmsgFirsthdr, recvmsgCmsgNexthdr, recvmsgName, recvmsgPayload, recvmsgPayloadLength, recvmsgValidate,
-} from '../lib/prep/msg.ts';
+import { Cmsg, cmsgFirsthdr, cmsgNexthdr, cmsgSpace, cmsgLen, makeCmsgs, makeMsghdr, msghdr, recvmsgCmsgFirsthdr, recvmsgCmsgNexthdr, recvmsgName, recvmsgPayload, recvmsgPayloadLength, recvmsgValidate } from '../lib/prep/msg.ts';
+import { SCM_RIGHTS, SOL_SOCKET } from '../lib/uapi/net.ts';
 import { addressOf, view } from '../ffi/index.ts';
 import { AF_INET } from '../lib/uapi/net.ts';
 

@@ -29,10 +29,8 @@ import {
   prepRecvmsgMultishot, prepShutdown, prepCmdSock, prepCmdGetsockname, prepRecvZc,
 } from '../lib/prep/index.ts';
 import { decodeSockaddr, makeSockaddrIn, makeSockaddrIn6, makeSockaddrUn, type SockaddrInit } from '../lib/prep/sockaddr.ts';
-import {
-  SCM_RIGHTS, SOL_SOCKET, cmsgFirsthdr, cmsgNexthdr, cmsgSpace, cmsgLen, makeMsghdr, makeScmRights, recvmsgCmsgFirsthdr,
-  recvmsgCmsgNexthdr, recvmsgName, recvmsgPayload, recvmsgPayloadLength, recvmsgValidate,
-} from '../lib/prep/msg.ts';
+import { cmsgFirsthdr, cmsgNexthdr, cmsgSpace, cmsgLen, makeMsghdr, makeScmRights, recvmsgCmsgFirsthdr, recvmsgCmsgNexthdr, recvmsgName, recvmsgPayload, recvmsgPayloadLength, recvmsgValidate } from '../lib/prep/msg.ts';
+import { SCM_RIGHTS, SOL_SOCKET } from '../lib/uapi/net.ts';
 import { addressOf, close as closeFd, view } from '../ffi/index.ts';
 import {
   byUserData, forceGc, opcodeMissing, queue, reapN, registerSparseFiles, sqeFields, sqeView, staleSqe, tryRing,

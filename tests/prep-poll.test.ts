@@ -14,8 +14,9 @@ import {
   IoUring, type Sqe, IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_POLL_ADD_MULTI, IORING_POLL_UPDATE_EVENTS,
   IORING_POLL_UPDATE_USER_DATA, ERRNO,
 } from '../lib/index.ts';
-import { prepPollAdd, prepPollMultishot, prepPollRemove, prepPollUpdate, POLLIN, POLLOUT } from '../lib/prep/poll.ts';
-import { EPOLLET } from '../lib/prep/epoll.ts';
+import { prepPollAdd, prepPollMultishot, prepPollRemove, prepPollUpdate } from '../lib/prep/poll.ts';
+import { POLLIN, POLLOUT } from '../lib/uapi/poll.ts';
+import { EPOLLET } from '../lib/uapi/poll.ts';
 import { cqeHasMore } from '../lib/prep/sqe-cqe.ts';
 import { pipe } from '../ffi/index.ts';
 import { byUserData, expectFields, queue, withPipe, type Fields, type Want, reapN, reapOne, reapQuiet, run, staleSqe } from './helpers.ts';

@@ -11,7 +11,8 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { IoUring, type Sqe, IORING_OP_WAITID, ERRNO } from '../lib/index.ts';
 import { prepCancel } from '../lib/prep/cancel.ts';
-import { CLD_EXITED, P_PID, WEXITED, WNOWAIT, makeSiginfo, prepWaitid, readSiginfo, siginfo } from '../lib/prep/waitid.ts';
+import { makeSiginfo, prepWaitid, readSiginfo, siginfo } from '../lib/prep/waitid.ts';
+import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/uapi/wait.ts';
 import {
   at, byUserData, expectFields, note, opcodeMissing, queue, type Fields, type Want, reapN, reapQuiet, run, staleSqe,
 } from './helpers.ts';

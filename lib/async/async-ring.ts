@@ -23,7 +23,8 @@ import { prepRecv, prepRecvMultishot, prepRecvmsg, prepSend, prepSendmsg, prepSe
 import type { SockaddrInit } from '../prep/sockaddr.ts';
 import type { Msghdr, MsghdrInit } from '../prep/msg.ts';
 import { prepPollAdd, prepPollMultishot } from '../prep/poll.ts';
-import { FUTEX2_SIZE_U32, FUTEX_BITSET_MATCH_ANY, prepFutexWait, prepFutexWake } from '../prep/futex.ts';
+import { prepFutexWait, prepFutexWake } from '../prep/futex.ts';
+import { FUTEX2_SIZE_U32, FUTEX_BITSET_MATCH_ANY } from '../uapi/futex.ts';
 import { prepWaitid, readSiginfo, type Siginfo } from '../prep/waitid.ts';
 import { prepMsgRing } from '../prep/msg-ring.ts';
 import { prepReadMultishot } from '../prep/buffers.ts';

@@ -8,12 +8,7 @@ import { IORING_OP_NOP128, IORING_OP_URING_CMD, IORING_OP_URING_CMD128 } from '.
 import { checkBits32, checkFd, checkSafeU64 } from '../check.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
-
-// Block-device commands, include/uapi/linux/blkdev.h: _IO(0x12, n).
-/** Discard a byte range of a block device (an async BLKDISCARD). */
-export const BLOCK_URING_CMD_DISCARD = 0x1200;
-/** Reset every sequential-write-required zone of a zoned block device. */
-export const BLOCK_URING_CMD_ZONE_RESET_ALL = 0x1201;
+import { BLOCK_URING_CMD_DISCARD, BLOCK_URING_CMD_ZONE_RESET_ALL } from '../uapi/fs.ts';
 
 function prepCmd(op: number, sqe: Sqe, cmdOp: number, fd: number): void {
   checkBits32(cmdOp, 'cmdOp');

@@ -6,28 +6,7 @@ import { checkBits32, checkFd, checkLength, checkU32, checkU64 } from '../check.
 import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
-
-// epoll_ctl(2) operations and event bits, include/uapi/linux/eventpoll.h.
-export const EPOLL_CTL_ADD = 1;
-export const EPOLL_CTL_DEL = 2;
-export const EPOLL_CTL_MOD = 3;
-export const EPOLLIN = 0x00000001;
-export const EPOLLPRI = 0x00000002;
-export const EPOLLOUT = 0x00000004;
-export const EPOLLERR = 0x00000008;
-export const EPOLLHUP = 0x00000010;
-export const EPOLLNVAL = 0x00000020;
-export const EPOLLRDNORM = 0x00000040;
-export const EPOLLRDBAND = 0x00000080;
-export const EPOLLWRNORM = 0x00000100;
-export const EPOLLWRBAND = 0x00000200;
-export const EPOLLMSG = 0x00000400;
-export const EPOLLRDHUP = 0x00002000;
-export const EPOLLEXCLUSIVE = 0x10000000;
-export const EPOLLWAKEUP = 0x20000000;
-export const EPOLLONESHOT = 0x40000000;
-/** Bit 31. `EPOLLIN | EPOLLET` is negative in JS; encoders take it as the same 32 bits. */
-export const EPOLLET = 0x80000000;
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL } from '../uapi/poll.ts';
 
 /**
  * `struct epoll_event` (include/uapi/linux/eventpoll.h): { __poll_t events;

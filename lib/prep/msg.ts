@@ -15,6 +15,7 @@ import { addressFor, byteLengthOf } from '../ring/memory.ts';
 import { encodeIovecs, snapshotViews } from './rw.ts';
 import { makeSockaddr, type SockaddrInit } from './sockaddr.ts';
 import { high32 } from '../ring/sqe.ts';
+import { SOL_SOCKET, SCM_RIGHTS } from '../uapi/net.ts';
 
 /** include/linux/socket.h: struct user_msghdr, x86_64. */
 export const msghdr = Object.freeze({
@@ -35,13 +36,6 @@ export const cmsghdr = Object.freeze({
   cmsg_level: 8, // int : the originating protocol (SOL_SOCKET, ...)
   cmsg_type: 12, // int : protocol-specific type (SCM_RIGHTS, ...)
 } as const);
-
-/** SOL_SOCKET (include/uapi/asm-generic/socket.h): the socket-level protocol of options and control messages. */
-export const SOL_SOCKET = 1;
-/** SCM_RIGHTS (include/linux/socket.h): a control message carrying file descriptors (unix(7)). */
-export const SCM_RIGHTS = 1;
-/** SCM_CREDENTIALS (include/linux/socket.h): a control message carrying a struct ucred. */
-export const SCM_CREDENTIALS = 2;
 
 // CMSG_ALIGN: control messages are laid out on sizeof(long) boundaries.
 const CMSG_ALIGNTO = 8;

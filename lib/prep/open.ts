@@ -21,20 +21,6 @@ import { fileIndexWord } from './fs.ts';
 import { cString } from './path.ts';
 import { rw } from './rw.ts';
 
-// include/uapi/linux/openat2.h: open_how.resolve bits (Linux 5.6).
-/** Refuse to cross a mount point (including bind mounts): -EXDEV. */
-export const RESOLVE_NO_XDEV = 0x01;
-/** Refuse "magic links" such as /proc/self/fd/N: -ELOOP. */
-export const RESOLVE_NO_MAGICLINKS = 0x02;
-/** Refuse every symlink on the way: -ELOOP. */
-export const RESOLVE_NO_SYMLINKS = 0x04;
-/** Refuse to resolve outside `dfd` (by "..", an absolute path or symlink): -EXDEV. */
-export const RESOLVE_BENEATH = 0x08;
-/** Resolve as if `dfd` were the root (a chroot for this lookup). */
-export const RESOLVE_IN_ROOT = 0x10;
-/** Only succeed from the dentry cache, else -EAGAIN (Linux 5.12). */
-export const RESOLVE_CACHED = 0x20;
-
 /** The JS form of `struct open_how` (include/uapi/linux/openat2.h). */
 export interface OpenHow {
   /** O_* flags (node:fs `constants` has them). */

@@ -9,22 +9,7 @@ import { checkBits32, checkFd, checkU32, checkU64 } from '../check.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { putU64 } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
-
-// poll(2) event bits, include/uapi/asm-generic/poll.h (x86_64 and arm64 use
-// the generic values). The epoll spellings (EPOLLIN, ...) are in epoll.ts;
-// io_uring takes either, and the EPOLL-only bits (EPOLLEXCLUSIVE) too.
-export const POLLIN = 0x0001;
-export const POLLPRI = 0x0002;
-export const POLLOUT = 0x0004;
-export const POLLERR = 0x0008;
-export const POLLHUP = 0x0010;
-export const POLLNVAL = 0x0020;
-export const POLLRDNORM = 0x0040;
-export const POLLRDBAND = 0x0080;
-export const POLLWRNORM = 0x0100;
-export const POLLWRBAND = 0x0200;
-export const POLLMSG = 0x0400;
-export const POLLRDHUP = 0x2000;
+import { POLLIN, POLLOUT } from '../uapi/poll.ts';
 
 /**
  * Prepare an `IORING_OP_POLL_ADD`: poll(2) of one fd for `pollMask`

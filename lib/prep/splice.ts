@@ -8,17 +8,6 @@ import { setU64, type Sqe } from '../ring/sqe.ts';
 import { fileIndexWord } from './fs.ts';
 import { rw } from './rw.ts';
 
-// include/uapi/linux/splice.h (SPLICE_F_FD_IN_FIXED, io_uring's own, is in
-// lib/uapi/constants.ts).
-/** Move pages instead of copying, where the kernel can (a hint). */
-export const SPLICE_F_MOVE = 0x01;
-/** Don't block on the pipe (the files may still block). */
-export const SPLICE_F_NONBLOCK = 0x02;
-/** More data will follow (a hint for sockets). */
-export const SPLICE_F_MORE = 0x04;
-/** vmsplice: the pages are a gift. */
-export const SPLICE_F_GIFT = 0x08;
-
 /**
  * Prepare an `IORING_OP_SPLICE`: splice(2) of up to `nbytes` from `fdIn` at
  * `offIn` to `fdOut` at `offOut`; one of them must be a pipe, whose offset

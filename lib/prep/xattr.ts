@@ -10,12 +10,7 @@ import { addressFor } from '../ring/memory.ts';
 import { setU64, type Sqe } from '../ring/sqe.ts';
 import { cString } from './path.ts';
 import { rw } from './rw.ts';
-
-// include/uapi/linux/xattr.h
-/** setxattr: fail with -EEXIST if the attribute exists. */
-export const XATTR_CREATE = 0x1;
-/** setxattr: fail with -ENODATA unless the attribute exists. */
-export const XATTR_REPLACE = 0x2;
+import { XATTR_CREATE, XATTR_REPLACE } from '../uapi/fs.ts';
 
 // The value buffer's address, checked to hold `len` bytes; a get may pass
 // null with len 0 to learn the value's size.

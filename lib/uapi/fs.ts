@@ -176,3 +176,40 @@ export const O_CLOEXEC = 0o2000000;
 export const O_SYNC = 0o4010000;
 export const O_PATH = 0o10000000;
 export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+
+// include/uapi/linux/openat2.h: open_how.resolve bits (Linux 5.6).
+/** Refuse to cross a mount point (including bind mounts): -EXDEV. */
+export const RESOLVE_NO_XDEV = 0x01;
+/** Refuse "magic links" such as /proc/self/fd/N: -ELOOP. */
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+/** Refuse every symlink on the way: -ELOOP. */
+export const RESOLVE_NO_SYMLINKS = 0x04;
+/** Refuse to resolve outside `dfd` (by "..", an absolute path or symlink): -EXDEV. */
+export const RESOLVE_BENEATH = 0x08;
+/** Resolve as if `dfd` were the root (a chroot for this lookup). */
+export const RESOLVE_IN_ROOT = 0x10;
+/** Only succeed from the dentry cache, else -EAGAIN (Linux 5.12). */
+export const RESOLVE_CACHED = 0x20;
+
+// include/uapi/linux/splice.h (SPLICE_F_FD_IN_FIXED, io_uring's own, is in
+// lib/uapi/constants.ts).
+/** Move pages instead of copying, where the kernel can (a hint). */
+export const SPLICE_F_MOVE = 0x01;
+/** Don't block on the pipe (the files may still block). */
+export const SPLICE_F_NONBLOCK = 0x02;
+/** More data will follow (a hint for sockets). */
+export const SPLICE_F_MORE = 0x04;
+/** vmsplice: the pages are a gift. */
+export const SPLICE_F_GIFT = 0x08;
+
+// include/uapi/linux/xattr.h
+/** setxattr: fail with -EEXIST if the attribute exists. */
+export const XATTR_CREATE = 0x1;
+/** setxattr: fail with -ENODATA unless the attribute exists. */
+export const XATTR_REPLACE = 0x2;
+
+// Block-device commands, include/uapi/linux/blkdev.h: _IO(0x12, n).
+/** Discard a byte range of a block device (an async BLKDISCARD). */
+export const BLOCK_URING_CMD_DISCARD = 0x1200;
+/** Reset every sequential-write-required zone of a zoned block device. */
+export const BLOCK_URING_CMD_ZONE_RESET_ALL = 0x1201;

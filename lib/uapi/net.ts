@@ -77,9 +77,26 @@ export const SO_TIMESTAMP_OLD = 29;
 export const SO_RXQ_OVFL = 40;
 
 // send/recv flags (include/linux/socket.h).
+export const MSG_OOB = 0x1;
 export const MSG_PEEK = 0x2;
+export const MSG_DONTROUTE = 0x4;
 export const MSG_CTRUNC = 0x8;
 export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
+export const MSG_EOR = 0x80;
 export const MSG_WAITALL = 0x100;
+export const MSG_CONFIRM = 0x800;
+export const MSG_ERRQUEUE = 0x2000;
 export const MSG_NOSIGNAL = 0x4000;
+export const MSG_MORE = 0x8000;
+export const MSG_WAITFORONE = 0x10000;
+export const MSG_ZEROCOPY = 0x4000000;
+export const MSG_FASTOPEN = 0x20000000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+
+/** SOL_SOCKET (include/uapi/asm-generic/socket.h): the socket-level protocol of options and control messages. */
+export const SOL_SOCKET = 1;
+/** SCM_RIGHTS (include/linux/socket.h): a control message carrying file descriptors (unix(7)). */
+export const SCM_RIGHTS = 1;
+/** SCM_CREDENTIALS (include/linux/socket.h): a control message carrying a struct ucred. */
+export const SCM_CREDENTIALS = 2;
