@@ -6,7 +6,7 @@
 // have all passed, so one that throws leaves its SQE exactly as getSqe()
 // handed it out and the kernel never sees the value.
 //
-// What is refused is what STYLE.md's "Errors" section names: a value its
+// What is refused is a value its
 // field can't hold (a string for a number, 2^40 in a u32, a fraction). What
 // the field holds goes through, however odd (fd -1, an unknown flag bit): the
 // kernel judges it, and its -errno comes back as in C. Memory is judged
@@ -110,6 +110,16 @@ export function checkIntRange(v: number, lo: number, hi: number, what: string): 
 /** @internal A u64 field given as a number (a 64-bit length or offset, a raw address): an integer from 0 to 2^53-1. */
 export function checkSafeU64(v: number, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) refuse(v, what, 'an integer from 0 to 2^53-1');
+  return v;
+}
+
+/**
+ * @internal A u64 field written from a number that may be negative (an
+ * offset or address written as two's complement: -1 is all ones): an
+ * integer from -(2^53-1) to 2^53-1.
+ */
+export function checkSafeInt(v: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) refuse(v, what, "an integer from -(2^53-1) to 2^53-1 (a negative one is written as two's complement)");
   return v;
 }
 

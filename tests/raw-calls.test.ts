@@ -77,11 +77,13 @@ describe.skipIf(noRing)(`ring.enter: io_uring_enter2, one system call${skipped}`
 
   it('refuses counts and flags that are not u32, and a closed ring', () => {
     const ring = open();
-    for (const bad of [-1, 1.5, 2 ** 32, Number.NaN, '1' as unknown as number]) {
-      expect(() => ring.enter(bad, 0, 0)).toThrow(RangeError);
-      expect(() => ring.enter(0, bad, 0)).toThrow(RangeError);
-      expect(() => ring.enter(0, 0, bad)).toThrow(RangeError);
-      expect(() => ring.enter(0, 0, 0, null, bad)).toThrow(RangeError);
+    // A number the field can't hold is a RangeError; what is not a number at
+    // all, a TypeError (lib/check.ts).
+    for (const [bad, type] of [[-1, RangeError], [1.5, RangeError], [2 ** 32, RangeError], [Number.NaN, RangeError], ['1', TypeError]] as const) {
+      expect(() => ring.enter(bad as number, 0, 0)).toThrow(type);
+      expect(() => ring.enter(0, bad as number, 0)).toThrow(type);
+      expect(() => ring.enter(0, 0, bad as number)).toThrow(type);
+      expect(() => ring.enter(0, 0, 0, null, bad as number)).toThrow(type);
     }
     expect(() => ring.enter(0, 0, 0, -1)).toThrow(RangeError);
     ring.close();

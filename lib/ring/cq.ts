@@ -15,9 +15,9 @@ import { Cqe } from './cqe.ts';
 import type { IoUring } from './io-uring.ts';
 import type { RingAssets } from './lifetime.ts';
 import { loadAcquire, storeRelease } from './memory-order.ts';
-import { checkUint32 } from './options.ts';
+import { checkOptionalU32, checkU32 } from '../check.ts';
 import type { RingLayout, SetupResult } from './setup.ts';
-import { SubmissionQueue, waitCount } from './sq.ts';
+import { SubmissionQueue } from './sq.ts';
 import { timeoutMs, writeTimespec, type Timeout } from './timespec.ts';
 
 const { EAGAIN, EINTR, EINVAL, ETIME } = ERRNO;
@@ -168,7 +168,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
    */
   submitAndWaitTimeout(waitNr: number, timeout: Timeout): Cqe | null {
     this.checkOpen();
-    return this.waitTimed(this.flushSq(), waitCount(waitNr), timeout, 0);
+    return this.waitTimed(this.flushSq(), checkU32(waitNr, 'waitNr'), timeout, 0);
   }
 
   /**
@@ -183,7 +183,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
   submitAndWaitMinTimeout(waitNr: number, timeout: Timeout, minWaitUsec: number): Cqe | null {
     this.checkOpen();
     if (!(this.features & IORING_FEAT_MIN_TIMEOUT)) throw new IoUringError(EINVAL, 'io_uring_enter', 'min_wait_usec needs IORING_FEAT_MIN_TIMEOUT (Linux 6.12)');
-    return this.waitTimed(this.flushSq(), waitCount(waitNr), timeout, checkUint32(minWaitUsec, 'minWaitUsec'));
+    return this.waitTimed(this.flushSq(), checkU32(waitNr, 'waitNr'), timeout, checkOptionalU32(minWaitUsec, 'minWaitUsec'));
   }
 
   /**
@@ -220,7 +220,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
    */
   waitCqeNr(waitNr: number): Cqe {
     this.checkOpen();
-    const cqe = this.getCqe(0, waitCount(waitNr), 0, false);
+    const cqe = this.getCqe(0, checkU32(waitNr, 'waitNr'), 0, false);
     if (cqe === null) throw new IoUringError(EAGAIN, 'io_uring_enter', 'wait');
     return cqe;
   }
@@ -236,8 +236,8 @@ export abstract class CompletionQueue extends SubmissionQueue {
    */
   waitCqes(waitNr: number, timeout?: Timeout): Cqe | null {
     this.checkOpen();
-    if (timeout === undefined) return this.getCqe(0, waitCount(waitNr), 0, false);
-    return this.waitTimed(0, waitCount(waitNr), timeout, 0);
+    if (timeout === undefined) return this.getCqe(0, checkU32(waitNr, 'waitNr'), 0, false);
+    return this.waitTimed(0, checkU32(waitNr, 'waitNr'), timeout, 0);
   }
 
   /**

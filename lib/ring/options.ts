@@ -53,7 +53,6 @@ export const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
 const KNOWN_SETUP_FLAGS = 0x1fffff;
 
 // cq.ts and register.ts take the optional-u32 check from here under this name.
-export { checkOptionalU32 as checkUint32 } from '../check.ts';
 
 /** The kernel's rounding of a ring size (roundup_pow_of_two). */
 export function roundupPow2(n: number): number {

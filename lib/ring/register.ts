@@ -19,9 +19,9 @@ import { CompletionQueue } from './cq.ts';
 import type { Cqe } from './cqe.ts';
 import { retireMappings, type RingAssets } from './lifetime.ts';
 import { addressFor, allocAligned } from './memory.ts';
-import { checkUint32, KERN_MAX_CQ_ENTRIES, KERN_MAX_ENTRIES, roundupPow2 } from './options.ts';
+import { checkOptionalU32, checkU32 } from '../check.ts';
+import { KERN_MAX_CQ_ENTRIES, KERN_MAX_ENTRIES, roundupPow2 } from './options.ts';
 import { allocShared, mapRings, pageRound, type SetupResult } from './setup.ts';
-import { waitCount } from './sq.ts';
 import { writeTimespec, type Timeout } from './timespec.ts';
 
 const { EBUSY, EINVAL } = ERRNO;
@@ -189,7 +189,7 @@ export abstract class RingRegister extends CompletionQueue {
   resizeRings(entries: number, options: { cqEntries?: number } = {}): void {
     this.checkOpen();
     if (!Number.isInteger(entries) || entries < 1 || entries > KERN_MAX_ENTRIES) throw new RangeError(`entries must be an integer from 1 to ${KERN_MAX_ENTRIES} (got ${entries})`);
-    const cqWanted = checkUint32(options.cqEntries, 'cqEntries');
+    const cqWanted = checkOptionalU32(options.cqEntries, 'cqEntries');
     const sq = roundupPow2(entries);
     const cq = cqWanted ? roundupPow2(Math.min(cqWanted, KERN_MAX_CQ_ENTRIES)) : 2 * sq;
     if (cq < sq) throw new RangeError(`cqEntries (${cqWanted}) must be at least the SQ size (${sq})`);
@@ -299,7 +299,7 @@ export abstract class RingRegister extends CompletionQueue {
     if (region === null) throw new TypeError('no wait region: call registerWaitRegion() first');
     const slots = this.waitSlots;
     if (!Number.isInteger(index) || index < 0 || index >= slots) throw new RangeError(`index must be an integer from 0 to ${slots - 1}`);
-    const minWait = checkUint32(minWaitUsec, 'minWaitUsec');
+    const minWait = checkOptionalU32(minWaitUsec, 'minWaitUsec');
     const w = (index * io_uring_reg_wait.sizeof) >>> 2;
     const ts = w + (io_uring_reg_wait.ts >>> 2);
     // ts first: writeTimespec refuses a bad timeout before writing anything.
@@ -327,7 +327,7 @@ export abstract class RingRegister extends CompletionQueue {
     if (!Number.isInteger(index) || index < 0 || index >= slots) throw new RangeError(`index must be an integer from 0 to ${slots - 1}`);
     let submit = this.flushSq();
     for (;;) {
-      const cqe = this.getCqe(submit, waitCount(waitNr), IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG, true, index * io_uring_reg_wait.sizeof, io_uring_reg_wait.sizeof);
+      const cqe = this.getCqe(submit, checkU32(waitNr, 'waitNr'), IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG, true, index * io_uring_reg_wait.sizeof, io_uring_reg_wait.sizeof);
       if (cqe !== this.interrupted) return cqe;
       // A signal: the kernel's timeout is relative to each wait, so waiting
       // again restarts it; that is the documented behaviour of reg waits.

@@ -5,6 +5,7 @@
 // the keep table, the hook).
 
 import * as ffi from '../../ffi/index.ts';
+import { checkU32 } from '../check.ts';
 import { ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
 import {
@@ -23,20 +24,6 @@ import type { RingLayout, SetupResult } from './setup.ts';
 import { Sqe, UNPREPARED } from './sqe.ts';
 
 const { EINTR, EBADF } = ERRNO;
-
-/** A count of CQEs to wait for: a u32, refused (not wrapped) otherwise. */
-export function waitCount(n: number): number {
-  if (typeof n !== 'number' || (n >>> 0) !== n) {
-    throw new RangeError(`waitNr must be an integer from 0 to 2^32-1 (got ${typeof n === 'number' ? n : typeof n})`);
-  }
-  return n;
-}
-
-// enter()'s counts and flags: u32s, refused (not wrapped) otherwise.
-function enterU32(v: number, what: string): number {
-  if (typeof v !== 'number' || (v >>> 0) !== v) throw new RangeError(`${what} must be an integer from 0 to 2^32-1 (got ${typeof v === 'number' ? v : typeof v})`);
-  return v;
-}
 
 export abstract class SubmissionQueue {
   /** The ring fd (or, with IORING_SETUP_REGISTERED_FD_ONLY, -1). */
@@ -395,9 +382,9 @@ export abstract class SubmissionQueue {
    */
   enter(toSubmit: number, minComplete: number, flags: number, arg: ArrayBufferView | number | null = null, argSize?: number): number {
     this.checkOpen();
-    enterU32(toSubmit, 'toSubmit');
-    enterU32(minComplete, 'minComplete');
-    enterU32(flags, 'flags');
+    checkU32(toSubmit, 'toSubmit');
+    checkU32(minComplete, 'minComplete');
+    checkU32(flags, 'flags');
     let addr = 0;
     let size = 0;
     if (typeof arg === 'number') {
@@ -407,7 +394,7 @@ export abstract class SubmissionQueue {
       addr = addressFor(arg, 0, 'arg');
       size = byteLengthOf(arg, 'arg');
     }
-    if (argSize !== undefined) size = enterU32(argSize, 'argSize');
+    if (argSize !== undefined) size = checkU32(argSize, 'argSize');
     const r = ffi.ioUringEnter(this.enterFd, toSubmit, minComplete, flags | this.enterFlags, addr, size);
     if (r < 0) throw new IoUringError(r, 'io_uring_enter', 'enter');
     return r;
@@ -434,7 +421,7 @@ export abstract class SubmissionQueue {
   /** io_uring_submit_and_wait(3): submit, then wait for `waitNr` completions. */
   submitAndWait(waitNr: number): number {
     this.checkOpen();
-    return this.submitInternal(this.flushSq(), waitCount(waitNr), false);
+    return this.submitInternal(this.flushSq(), checkU32(waitNr, 'waitNr'), false);
   }
 
   /** io_uring_submit_and_get_events(3): submit, and flush pending completions into the CQ. */

@@ -14,6 +14,7 @@
 // for a non-number, RangeError otherwise) before writing. Padding members
 // (__pad1, __pad3, __pad4) have none.
 
+import { checkSafeInt, checkU16, checkU32, checkU8 } from '../check.ts';
 import type { IoUring } from './io-uring.ts';
 import type { KeepTable } from './keep.ts';
 
@@ -71,31 +72,6 @@ export function checkUserData(v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) {
     throw new TypeError(`userData must be an integer from 0 to 2^53-1 (got ${v}); use userDataBig for 64-bit values`);
   }
-}
-
-// Setter checks for the members without a hot-path accessor: a value the
-// field can't hold is refused, never wrapped. Each returns `v`.
-function refuse(v: unknown, what: string, range: string): never {
-  if (typeof v !== 'number') throw new TypeError(`${what} must be a number (got ${typeof v})`);
-  throw new RangeError(`${what} must be an integer from ${range} (got ${v})`);
-}
-function fitU8(v: number, what: string): number {
-  if (typeof v !== 'number' || (v & 0xff) !== v) refuse(v, what, '0 to 255');
-  return v;
-}
-function fitU16(v: number, what: string): number {
-  if (typeof v !== 'number' || (v & 0xffff) !== v) refuse(v, what, '0 to 65535');
-  return v;
-}
-function fitU32(v: number, what: string): number {
-  if (typeof v !== 'number' || (v >>> 0) !== v) refuse(v, what, '0 to 2^32-1');
-  return v;
-}
-// A u64 from a number: a safe integer; negative ones are written as two's
-// complement (-1 is all ones), as setU64 does.
-function fitU64(v: number, what: string): number {
-  if (!Number.isSafeInteger(v)) refuse(v, what, '-(2^53-1) to 2^53-1 (a negative one is written as two\'s complement)');
-  return v;
 }
 
 export class Sqe {
@@ -261,27 +237,27 @@ export class Sqe {
 
   /** `addr2` (u64 at 8, the `off` union): a second address (SEND_ZC's destination, POLL_REMOVE's new user_data, ...). */
   get addr2(): number { return getU64(this.u32, this.w + 2); }
-  set addr2(v: number) { setU64(this.u32, this.w + 2, fitU64(v, 'addr2')); }
+  set addr2(v: number) { setU64(this.u32, this.w + 2, checkSafeInt(v, 'addr2')); }
 
   /** `cmd_op` (u32 at 8, the `off` union): the command of a URING_CMD. */
   get cmdOp(): number { return this.u32[this.w + 2]!; }
-  set cmdOp(v: number) { this.u32[this.w + 2] = fitU32(v, 'cmdOp'); }
+  set cmdOp(v: number) { this.u32[this.w + 2] = checkU32(v, 'cmdOp'); }
 
   /** `splice_off_in` (u64 at 16, the `addr` union): SPLICE's input offset (-1: none). */
   get spliceOffIn(): number { return getU64(this.u32, this.w + 4); }
-  set spliceOffIn(v: number) { setU64(this.u32, this.w + 4, fitU64(v, 'spliceOffIn')); }
+  set spliceOffIn(v: number) { setU64(this.u32, this.w + 4, checkSafeInt(v, 'spliceOffIn')); }
 
   /** `level` (u32 at 16, the `addr` union): the socket option level of a URING_CMD socket command. */
   get level(): number { return this.u32[this.w + 4]!; }
-  set level(v: number) { this.u32[this.w + 4] = fitU32(v, 'level'); }
+  set level(v: number) { this.u32[this.w + 4] = checkU32(v, 'level'); }
 
   /** `optname` (u32 at 20, the `addr` union): the socket option of a URING_CMD socket command. */
   get optname(): number { return this.u32[this.w + 5]!; }
-  set optname(v: number) { this.u32[this.w + 5] = fitU32(v, 'optname'); }
+  set optname(v: number) { this.u32[this.w + 5] = checkU32(v, 'optname'); }
 
   /** `fsync_flags` (u32 at 28, the `rw_flags` union): IORING_FSYNC_* for FSYNC. */
   get fsyncFlags(): number { return this.u32[this.w + 7]!; }
-  set fsyncFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'fsyncFlags'); }
+  set fsyncFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'fsyncFlags'); }
 
   /**
    * `poll_events` (u16 at 28, the `rw_flags` union): the 16-bit poll mask of
@@ -289,95 +265,95 @@ export class Sqe {
    * 30-31 as they were, as in C; `poll32Events` is the whole word.
    */
   get pollEvents(): number { return this.u16[this.w * 2 + 14]!; }
-  set pollEvents(v: number) { this.u16[this.w * 2 + 14] = fitU16(v, 'pollEvents'); }
+  set pollEvents(v: number) { this.u16[this.w * 2 + 14] = checkU16(v, 'pollEvents'); }
 
   /** `poll32_events` (u32 at 28, the `rw_flags` union): the poll mask (POLLIN, ...) for POLL_ADD, as 32 bits. */
   get poll32Events(): number { return this.u32[this.w + 7]!; }
-  set poll32Events(v: number) { this.u32[this.w + 7] = fitU32(v, 'poll32Events'); }
+  set poll32Events(v: number) { this.u32[this.w + 7] = checkU32(v, 'poll32Events'); }
 
   /** `sync_range_flags` (u32 at 28, the `rw_flags` union): SYNC_FILE_RANGE_* for SYNC_FILE_RANGE. */
   get syncRangeFlags(): number { return this.u32[this.w + 7]!; }
-  set syncRangeFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'syncRangeFlags'); }
+  set syncRangeFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'syncRangeFlags'); }
 
   /** `msg_flags` (u32 at 28, the `rw_flags` union): MSG_* for SEND, RECV, SENDMSG and RECVMSG. */
   get msgFlags(): number { return this.u32[this.w + 7]!; }
-  set msgFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'msgFlags'); }
+  set msgFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'msgFlags'); }
 
   /** `timeout_flags` (u32 at 28, the `rw_flags` union): IORING_TIMEOUT_* for TIMEOUT, TIMEOUT_REMOVE and LINK_TIMEOUT. */
   get timeoutFlags(): number { return this.u32[this.w + 7]!; }
-  set timeoutFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'timeoutFlags'); }
+  set timeoutFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'timeoutFlags'); }
 
   /** `accept_flags` (u32 at 28, the `rw_flags` union): accept4(2) flags (SOCK_NONBLOCK, SOCK_CLOEXEC) for ACCEPT. */
   get acceptFlags(): number { return this.u32[this.w + 7]!; }
-  set acceptFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'acceptFlags'); }
+  set acceptFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'acceptFlags'); }
 
   /** `cancel_flags` (u32 at 28, the `rw_flags` union): IORING_ASYNC_CANCEL_* for ASYNC_CANCEL. */
   get cancelFlags(): number { return this.u32[this.w + 7]!; }
-  set cancelFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'cancelFlags'); }
+  set cancelFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'cancelFlags'); }
 
   /** `open_flags` (u32 at 28, the `rw_flags` union): O_* for OPENAT. */
   get openFlags(): number { return this.u32[this.w + 7]!; }
-  set openFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'openFlags'); }
+  set openFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'openFlags'); }
 
   /** `statx_flags` (u32 at 28, the `rw_flags` union): AT_* for STATX. */
   get statxFlags(): number { return this.u32[this.w + 7]!; }
-  set statxFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'statxFlags'); }
+  set statxFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'statxFlags'); }
 
   /** `fadvise_advice` (u32 at 28, the `rw_flags` union): POSIX_FADV_* for FADVISE. */
   get fadviseAdvice(): number { return this.u32[this.w + 7]!; }
-  set fadviseAdvice(v: number) { this.u32[this.w + 7] = fitU32(v, 'fadviseAdvice'); }
+  set fadviseAdvice(v: number) { this.u32[this.w + 7] = checkU32(v, 'fadviseAdvice'); }
 
   /** `splice_flags` (u32 at 28, the `rw_flags` union): SPLICE_F_* for SPLICE and TEE. */
   get spliceFlags(): number { return this.u32[this.w + 7]!; }
-  set spliceFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'spliceFlags'); }
+  set spliceFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'spliceFlags'); }
 
   /** `rename_flags` (u32 at 28, the `rw_flags` union): RENAME_* for RENAMEAT. */
   get renameFlags(): number { return this.u32[this.w + 7]!; }
-  set renameFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'renameFlags'); }
+  set renameFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'renameFlags'); }
 
   /** `unlink_flags` (u32 at 28, the `rw_flags` union): AT_REMOVEDIR for UNLINKAT. */
   get unlinkFlags(): number { return this.u32[this.w + 7]!; }
-  set unlinkFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'unlinkFlags'); }
+  set unlinkFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'unlinkFlags'); }
 
   /** `hardlink_flags` (u32 at 28, the `rw_flags` union): AT_* for LINKAT. */
   get hardlinkFlags(): number { return this.u32[this.w + 7]!; }
-  set hardlinkFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'hardlinkFlags'); }
+  set hardlinkFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'hardlinkFlags'); }
 
   /** `xattr_flags` (u32 at 28, the `rw_flags` union): XATTR_CREATE / XATTR_REPLACE for the SETXATTR ops. */
   get xattrFlags(): number { return this.u32[this.w + 7]!; }
-  set xattrFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'xattrFlags'); }
+  set xattrFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'xattrFlags'); }
 
   /** `msg_ring_flags` (u32 at 28, the `rw_flags` union): IORING_MSG_RING_* for MSG_RING. */
   get msgRingFlags(): number { return this.u32[this.w + 7]!; }
-  set msgRingFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'msgRingFlags'); }
+  set msgRingFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'msgRingFlags'); }
 
   /** `uring_cmd_flags` (u32 at 28, the `rw_flags` union): IORING_URING_CMD_* for URING_CMD. */
   get uringCmdFlags(): number { return this.u32[this.w + 7]!; }
-  set uringCmdFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'uringCmdFlags'); }
+  set uringCmdFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'uringCmdFlags'); }
 
   /** `waitid_flags` (u32 at 28, the `rw_flags` union): for WAITID (none defined: 0). */
   get waitidFlags(): number { return this.u32[this.w + 7]!; }
-  set waitidFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'waitidFlags'); }
+  set waitidFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'waitidFlags'); }
 
   /** `futex_flags` (u32 at 28, the `rw_flags` union): for the FUTEX ops (none defined: 0; the FUTEX2_* flags go in `fd`). */
   get futexFlags(): number { return this.u32[this.w + 7]!; }
-  set futexFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'futexFlags'); }
+  set futexFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'futexFlags'); }
 
   /** `install_fd_flags` (u32 at 28, the `rw_flags` union): IORING_FIXED_FD_* for FIXED_FD_INSTALL. */
   get installFdFlags(): number { return this.u32[this.w + 7]!; }
-  set installFdFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'installFdFlags'); }
+  set installFdFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'installFdFlags'); }
 
   /** `nop_flags` (u32 at 28, the `rw_flags` union): IORING_NOP_* for NOP. */
   get nopFlags(): number { return this.u32[this.w + 7]!; }
-  set nopFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'nopFlags'); }
+  set nopFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'nopFlags'); }
 
   /** `pipe_flags` (u32 at 28, the `rw_flags` union): pipe2(2) flags for PIPE. */
   get pipeFlags(): number { return this.u32[this.w + 7]!; }
-  set pipeFlags(v: number) { this.u32[this.w + 7] = fitU32(v, 'pipeFlags'); }
+  set pipeFlags(v: number) { this.u32[this.w + 7] = checkU32(v, 'pipeFlags'); }
 
   /** `buf_group` (u16 at 40, the `buf_index` union): the provided-buffer group an IOSQE_BUFFER_SELECT entry takes from. */
   get bufGroup(): number { return this.u16[this.w * 2 + 20]!; }
-  set bufGroup(v: number) { this.u16[this.w * 2 + 20] = fitU16(v, 'bufGroup'); }
+  set bufGroup(v: number) { this.u16[this.w * 2 + 20] = checkU16(v, 'bufGroup'); }
 
   /**
    * `file_index` (u32 at 44, the `splice_fd_in` union): the direct-descriptor
@@ -385,19 +361,19 @@ export class Sqe {
    * (0: not direct; IORING_FILE_INDEX_ALLOC: any free slot).
    */
   get fileIndex(): number { return this.u32[this.w + 11]!; }
-  set fileIndex(v: number) { this.u32[this.w + 11] = fitU32(v, 'fileIndex'); }
+  set fileIndex(v: number) { this.u32[this.w + 11] = checkU32(v, 'fileIndex'); }
 
   /** `zcrx_ifq_idx` (u32 at 44, the `splice_fd_in` union): the zero-copy receive queue a RECV_ZC reads from. */
   get zcrxIfqIdx(): number { return this.u32[this.w + 11]!; }
-  set zcrxIfqIdx(v: number) { this.u32[this.w + 11] = fitU32(v, 'zcrxIfqIdx'); }
+  set zcrxIfqIdx(v: number) { this.u32[this.w + 11] = checkU32(v, 'zcrxIfqIdx'); }
 
   /** `optlen` (u32 at 44, the `splice_fd_in` union): the option length of a URING_CMD socket command. */
   get optlen(): number { return this.u32[this.w + 11]!; }
-  set optlen(v: number) { this.u32[this.w + 11] = fitU32(v, 'optlen'); }
+  set optlen(v: number) { this.u32[this.w + 11] = checkU32(v, 'optlen'); }
 
   /** `addr_len` (u16 at 44, the `splice_fd_in` union): the length of SEND_ZC's `addr2` address; bytes 46-47 (`__pad3`) are left as they were. */
   get addrLen(): number { return this.u16[this.w * 2 + 22]!; }
-  set addrLen(v: number) { this.u16[this.w * 2 + 22] = fitU16(v, 'addrLen'); }
+  set addrLen(v: number) { this.u16[this.w * 2 + 22] = checkU16(v, 'addrLen'); }
 
   /**
    * `write_stream` (u8 at 44, the `splice_fd_in` union): the write stream of a
@@ -406,19 +382,19 @@ export class Sqe {
    * left as they were.
    */
   get writeStream(): number { return this.u8[this.w * 4 + 44]!; }
-  set writeStream(v: number) { this.u8[this.w * 4 + 44] = fitU8(v, 'writeStream'); }
+  set writeStream(v: number) { this.u8[this.w * 4 + 44] = checkU8(v, 'writeStream'); }
 
   /** `attr_ptr` (u64 at 48, the `addr3` union): the address of the attributes `attr_type_mask` says are there. */
   get attrPtr(): number { return getU64(this.u32, this.w + 12); }
-  set attrPtr(v: number) { setU64(this.u32, this.w + 12, fitU64(v, 'attrPtr')); }
+  set attrPtr(v: number) { setU64(this.u32, this.w + 12, checkSafeInt(v, 'attrPtr')); }
 
   /** `attr_type_mask` (u64 at 56, the `__pad2` union): IORING_RW_ATTR_FLAG_* bits. */
   get attrTypeMask(): number { return getU64(this.u32, this.w + 14); }
-  set attrTypeMask(v: number) { setU64(this.u32, this.w + 14, fitU64(v, 'attrTypeMask')); }
+  set attrTypeMask(v: number) { setU64(this.u32, this.w + 14, checkSafeInt(v, 'attrTypeMask')); }
 
   /** `optval` (u64 at 48, the `addr3` union): the option value address of a URING_CMD socket command. */
   get optval(): number { return getU64(this.u32, this.w + 12); }
-  set optval(v: number) { setU64(this.u32, this.w + 12, fitU64(v, 'optval')); }
+  set optval(v: number) { setU64(this.u32, this.w + 12, checkSafeInt(v, 'optval')); }
 }
 
 /**
