@@ -30,7 +30,7 @@ export { registerRestrictions, enableRings, type Restriction } from './register/
 export { registerIowqAff, unregisterIowqAff, registerIowqMaxWorkers } from './register/iowq.ts';
 export { registerSyncCancel, type SyncCancel } from './register/sync-cancel.ts';
 export { registerNapi, unregisterNapi, type Napi } from './register/napi.ts';
-export { CLOCK_MONOTONIC, CLOCK_BOOTTIME, registerClock } from './register/clock.ts';
+export { registerClock } from './register/clock.ts';
 export { registerSyncMsg } from './register/sync-msg.ts';
 export { registerQuery, queryOpcodes, queryZcrx, queryScq, type QueryOpcodes, type QueryZcrx, type QueryScq } from './register/query.ts';
 export {
@@ -57,4 +57,5 @@ export * from './uapi/net.ts';
 export * from './uapi/poll.ts';
 export * from './uapi/futex.ts';
 export * from './uapi/wait.ts';
+export * from './uapi/time.ts';
 export * as layout from './uapi/layout.ts';

@@ -42,7 +42,8 @@ import {
   registerFileAllocRange, registerFiles, registerFilesSparse, registerFilesTags, registerFilesUpdate, registerFilesUpdateTag,
   unregisterFiles,
 } from '../lib/register/files.ts';
-import { CLOCK_BOOTTIME, CLOCK_MONOTONIC, registerClock } from '../lib/register/clock.ts';
+import { registerClock } from '../lib/register/clock.ts';
+import { CLOCK_BOOTTIME, CLOCK_MONOTONIC } from '../lib/uapi/time.ts';
 import { registerEventfd, registerEventfdAsync, unregisterEventfd } from '../lib/register/eventfd.ts';
 import { registerIowqAff, registerIowqMaxWorkers, unregisterIowqAff } from '../lib/register/iowq.ts';
 import { registerNapi, unregisterNapi } from '../lib/register/napi.ts';

@@ -10,11 +10,6 @@ import { IORING_REGISTER_CLOCK } from '../uapi/constants.ts';
 import { io_uring_clock_register } from '../uapi/layout.ts';
 import { registerCall } from './syscall.ts';
 
-/** CLOCK_MONOTONIC from <linux/time.h>: the default clock of a ring's waits. */
-export const CLOCK_MONOTONIC = 1;
-/** CLOCK_BOOTTIME from <linux/time.h>: like CLOCK_MONOTONIC, but counts time suspended. */
-export const CLOCK_BOOTTIME = 7;
-
 /**
  * io_uring_register_clock(3): the clock that the ring's wait timeouts (and
  * IORING_ENTER_ABS_TIMER deadlines) are measured on: CLOCK_MONOTONIC (the
