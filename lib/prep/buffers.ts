@@ -69,6 +69,9 @@ function prepVecFixed(op: number, sqe: Sqe, fd: number, bufs: readonly ArrayBuff
  *
  * Lifetime: the buffers and the iovec array built for them are kept
  * referenced until the CQE is consumed.
+ *
+ * Differs from liburing: `bufs` is an array of views, not an iovec pointer
+ * and a count.
  * @since Linux 6.15
  * @see io_uring_prep_readv_fixed(3)
  */
@@ -81,6 +84,9 @@ export function prepReadvFixed(sqe: Sqe, fd: number, bufs: readonly ArrayBufferV
  * registered buffer `bufIndex`, with RWF_* `flags`.
  *
  * Lifetime: as prepReadvFixed.
+ *
+ * Differs from liburing: `bufs` is an array of views, not an iovec pointer
+ * and a count.
  * @since Linux 6.15
  * @see io_uring_prep_writev_fixed(3)
  */

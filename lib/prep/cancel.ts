@@ -29,6 +29,8 @@ import { rw } from './rw.ts';
  * canceled (ANY implies ALL); so is it for a futex or waitid target even
  * without them: 1, not 0 (measured on 6.18). Either way the target posts
  * exactly one final CQE of its own.
+ *
+ * Differs from liburing: a trailing `opcode` serves IORING_ASYNC_CANCEL_OP.
  * @since Linux 5.5; IORING_ASYNC_CANCEL_ALL, _FD and _ANY 5.19; _FD_FIXED 6.0; _USERDATA and _OP 6.6
  * @see io_uring_prep_cancel64(3)
  */
@@ -44,6 +46,9 @@ export function prepCancel64(sqe: Sqe, userData: number | bigint, flags = 0, opc
 /**
  * Prepare an `IORING_OP_ASYNC_CANCEL` by user_data: prepCancel64 for a
  * `userData` number (liburing's takes a pointer).
+ *
+ * Differs from liburing: `userData` is a number (or bigint) where liburing
+ * takes a pointer, and a trailing `opcode` serves IORING_ASYNC_CANCEL_OP.
  * @since Linux 5.5
  * @see io_uring_prep_cancel(3)
  */
@@ -58,6 +63,8 @@ export function prepCancel(sqe: Sqe, userData: number, flags = 0, opcode = 0): v
  * IORING_ASYNC_CANCEL_FD_FIXED when `fd` is a registered-file index,
  * IORING_ASYNC_CANCEL_ALL for every request on it, IORING_ASYNC_CANCEL_OP
  * with `opcode` to match only that operation). Results as prepCancel64.
+ *
+ * Differs from liburing: a trailing `opcode` serves IORING_ASYNC_CANCEL_OP.
  * @since Linux 5.19
  * @see io_uring_prep_cancel_fd(3)
  */

@@ -130,6 +130,9 @@ function encodeWaitv(futexv: readonly FutexWaitv[]): { bytes: Uint8Array; views:
  *
  * Lifetime: the `struct futex_waitv` array built here and every `uaddr`
  * view are kept referenced until the CQE is consumed.
+ *
+ * Differs from liburing: `futexv` is one view of the futex_waitv array; its
+ * length gives the count.
  * @since Linux 6.7
  * @see io_uring_prep_futex_waitv(3)
  */

@@ -405,6 +405,8 @@ export function recvmsgValidate(buf: Uint8Array, bufLen: number, msgh: RecvmsgLa
  * io_uring_recvmsg_name(3): a view of the sender's address, as much of it as
  * the reserved room held (min(o.namelen, msgh.namelen) bytes). Unlike
  * liburing's, it takes `msgh`, since a view needs a length.
+ *
+ * Differs from liburing: takes `msgh` as well, since a view needs a length.
  */
 export function recvmsgName(o: RecvmsgOut, msgh: RecvmsgLayout): Uint8Array {
   const at = io_uring_recvmsg_out.sizeof;

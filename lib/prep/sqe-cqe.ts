@@ -33,6 +33,9 @@ export function sqeSetFlags(sqe: Sqe, flags: number): void {
  * number up to 2^53-1 or a bigint up to 2^64-1. liburing's takes a pointer;
  * here it is the one setter for both ranges (sqeSetData64 is the number-only
  * fast path). Read it back with cqeGetData.
+ *
+ * Differs from liburing: takes a number (or bigint) where liburing takes a
+ * pointer.
  */
 export function sqeSetData(sqe: Sqe, data: number | bigint): void {
   if (typeof data === 'bigint') {
