@@ -2,13 +2,17 @@
 // entries, reap their CQEs into plain objects, count open fds. One copy of
 // each, imported by every test file that needs it.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
 import { closeSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ffi from '../ffi/index.ts';
 import {
   IORING_REGISTER_FILES, IORING_REGISTER_FILES2, IORING_RSRC_REGISTER_SPARSE, IoUring, IoUringError, cqeGetData, getProbeRing, layout, prepNop, requireOpcode, sqeSetData, sqeSetFlags, type Cqe, type IoUringOptions,
   type Sqe,
 } from '../lib/index.ts';
+import { prepSocket } from '../lib/prep/socket.ts';
 
 /** A ring, or the reason one can't be made here (for `it.skipIf`). */
 export function tryRing(entries = 8, options: IoUringOptions = {}): IoUring | string {
@@ -94,6 +98,12 @@ export function run(ring: IoUring, prep: (sqe: Sqe) => void, userData: number | 
 
 /** Sort order by user_data. */
 export const byUserData = (a: Done, b: Done) => Number(a.userData) - Number(b.userData);
+
+/** Submits what is queued and reaps `n` CQEs (at most 5 s each), in user_data order. */
+export function submitReap(ring: IoUring, n: number): Done[] {
+  ring.submit();
+  return reapN(ring, n).sort(byUserData);
+}
 
 /** The title suffix of a test that skips: the reason, or nothing when it runs. */
 export const note = (why: string) => (why ? ` (skipped: ${why})` : '');
@@ -388,4 +398,97 @@ export function expectIoUringError(fn: () => unknown, code: string, errno?: numb
   expect(caught).toBeInstanceOf(IoUringError);
   expect((caught as IoUringError).code).toBe(code);
   if (errno !== undefined) expect((caught as IoUringError).errno).toBe(-errno);
+}
+
+/**
+ * A fresh directory under the project's own .scratch (files live on its disk:
+ * O_DIRECT needs a real filesystem, not tmpfs, and tmpfs may lack user.*
+ * xattrs), removed after the file's tests. `withFile` runs `fn` with a fresh
+ * file in it (opened 'w+' unless `flags` says otherwise) and closes it.
+ */
+export function scratchFiles(prefix: string): {
+  dir: string;
+  withFile: (fn: (fd: number, file: string) => void, content?: Buffer, flags?: string | number) => void;
+} {
+  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.scratch');
+  fs.mkdirSync(root, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(root, prefix));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let seq = 0;
+  return {
+    dir,
+    withFile(fn, content, flags = 'w+') {
+      const file = path.join(dir, `f${seq++}`);
+      if (content) fs.writeFileSync(file, content);
+      const fd = fs.openSync(file, flags);
+      try {
+        fn(fd, file);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+  };
+}
+
+/** One row of an encoder's byte-level table: what `prep` should leave in a stale slot. */
+export interface FieldRow {
+  name: string;
+  prep: (s: Sqe) => void;
+  want: Partial<Record<keyof Fields, Want>>;
+  /** How many objects the entry keeps until its CQE. */
+  kept?: number;
+}
+
+/**
+ * One test per row (titled by its name; call inside a describe): `prep` on a
+ * stale slot writes `want`, zeroes every other field, and keeps `kept` objects.
+ */
+export function itWritesFields(rows: readonly FieldRow[]): void {
+  it.each(rows)('$name', (row) => {
+    using ring = new IoUring(2);
+    const sqe = staleSqe(ring);
+    row.prep(sqe);
+    expectFields(sqe, row.want);
+    expect(sqe.kept).toBe(row.kept ?? 0);
+  });
+}
+
+/** A call an encoder must refuse: its title, the call, and the error class it throws. */
+export type Refusal = [string, (s: Sqe) => void, typeof TypeError | typeof RangeError];
+
+/**
+ * One test per refusal (titled by its first element; call inside a describe):
+ * the call throws `type` before writing a byte of the stale slot, keeping nothing.
+ */
+export function itRefusesBeforeWriting(bad: readonly Refusal[]): void {
+  it.each(bad)('%s', (_, call, type) => {
+    using ring = new IoUring(2);
+    const sqe = staleSqe(ring);
+    const before = sqeBytes(sqe).slice();
+    expect(() => call(sqe)).toThrow(type);
+    expect(sqeBytes(sqe)).toEqual(before);
+    expect(sqe.kept).toBe(0);
+  });
+}
+
+/**
+ * Fds a test opens, closed after each test: `track` adds one (failing on a
+ * negative result), `socket` makes one with IORING_OP_SOCKET and tracks it.
+ */
+export function socketFixtures(): {
+  opened: Set<number>;
+  track: (fd: number) => number;
+  socket: (ring: IoUring, domain: number, type: number) => number;
+} {
+  const opened = new Set<number>();
+  afterEach(() => {
+    for (const fd of opened) ffi.close(fd);
+    opened.clear();
+  });
+  const track = (fd: number): number => {
+    expect(fd).toBeGreaterThanOrEqual(0);
+    opened.add(fd);
+    return fd;
+  };
+  return { opened, track, socket: (ring, domain, type) => track(run(ring, (s) => prepSocket(s, domain, type, 0)).res) };
 }

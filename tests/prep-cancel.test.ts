@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import {
-  IoUring, cString, prepRead, prepRw, prepTimeout, type Sqe, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
+  IoUring, cString, prepRead, prepRw, prepTimeout, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
   IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_FD_FIXED, IORING_ASYNC_CANCEL_OP, IORING_ASYNC_CANCEL_USERDATA,
   IORING_OP_ASYNC_CANCEL, IORING_OP_OPENAT, IORING_OP_POLL_ADD, IORING_OP_READ, IOSQE_ASYNC, IOSQE_FIXED_FILE, ERRNO,
 } from '../lib/index.ts';
@@ -23,8 +23,7 @@ import { POLLIN } from '../lib/uapi/poll.ts';
 import { prepCancel, prepCancel64, prepCancelFd } from '../lib/prep/cancel.ts';
 import { addressOf } from '../ffi/index.ts';
 import {
-  byUserData, expectFields, queue, registerFiles, withPipe, type Fields, type Want, reapN, reapOne, reapQuiet, run,
-  staleSqe, type Done,
+  byUserData, queue, registerFiles, withPipe, reapN, reapOne, reapQuiet, run, type Done, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal,
 } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
@@ -46,14 +45,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('encoders write the SQE', () => {
   const fd = 7;
   const U64_MAX = 2n ** 64n - 1n;
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     { name: 'prepCancel', prep: (s) => prepCancel(s, 42), want: { opcode: IORING_OP_ASYNC_CANCEL, fd: -1, addr: 42n } },
     { name: 'prepCancel (ALL)', prep: (s) => prepCancel(s, 2 ** 53 - 1, IORING_ASYNC_CANCEL_ALL), want: { opcode: IORING_OP_ASYNC_CANCEL, fd: -1, addr: 2n ** 53n - 1n, rwFlags: IORING_ASYNC_CANCEL_ALL } },
     { name: 'prepCancel64 (bigint)', prep: (s) => prepCancel64(s, U64_MAX - 1n), want: { opcode: IORING_OP_ASYNC_CANCEL, fd: -1, addr: U64_MAX - 1n } },
@@ -71,19 +63,13 @@ describe('encoders write the SQE', () => {
     },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 });
 
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepCancel: a bigint (prepCancel64 takes those)', (s) => prepCancel(s, 1n as unknown as number), TypeError],
     ['prepCancel64: user_data -1', (s) => prepCancel64(s, -1), TypeError],
     ['prepCancel64: opcode -1', (s) => prepCancel64(s, 1, IORING_ASYNC_CANCEL_OP, -1), RangeError],
@@ -91,14 +77,7 @@ describe('encoders refuse bad arguments before writing a byte', () => {
     ['prepCancelFd: flags 1n', (s) => prepCancelFd(s, 3, 1n as unknown as number), TypeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // ------------------------------------------------------------------ cancel

@@ -15,7 +15,7 @@ import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import {
-  IoUring, prepRw, type Sqe, IORING_OP_CONNECT, IORING_OP_NOP128, IORING_OP_SEND, IORING_OP_SOCKET, IORING_OP_URING_CMD,
+  IoUring, prepRw, IORING_OP_CONNECT, IORING_OP_NOP128, IORING_OP_SEND, IORING_OP_SOCKET, IORING_OP_URING_CMD,
   IORING_OP_URING_CMD128, IORING_SETUP_SQE128, SOCKET_URING_OP_SIOCINQ, ERRNO,
 } from '../lib/index.ts';
 import { prepPollAdd } from '../lib/prep/poll.ts';
@@ -23,7 +23,7 @@ import { POLLIN } from '../lib/uapi/poll.ts';
 import { prepCmdDiscard, prepCmdZoneResetAll, prepNop128, prepUringCmd, prepUringCmd128 } from '../lib/prep/cmd.ts';
 import { BLOCK_URING_CMD_DISCARD, BLOCK_URING_CMD_ZONE_RESET_ALL } from '../lib/uapi/fs.ts';
 import { addressOf, pipe } from '../ffi/index.ts';
-import { expectFields, note, opcodeMissing, type Fields, type Want, run, staleSqe } from './helpers.ts';
+import { expectFields, note, opcodeMissing, run, staleSqe, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { EBADF, EINVAL, EOPNOTSUPP } = ERRNO;
@@ -43,14 +43,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('encoders write the SQE', () => {
   const fd = 7;
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     { name: 'prepUringCmd', prep: (s) => prepUringCmd(s, SOCKET_URING_OP_SIOCINQ, fd), want: { opcode: IORING_OP_URING_CMD, fd, off: BigInt(SOCKET_URING_OP_SIOCINQ) } },
     { name: 'prepUringCmd (cmd_op with bit 31, __pad1 zeroed)', prep: (s) => prepUringCmd(s, 0xc0484e80 | 0, fd), want: { opcode: IORING_OP_URING_CMD, fd, off: 0xc0484e80n } },
     { name: 'prepUringCmd128', prep: (s) => prepUringCmd128(s, 1, fd), want: { opcode: IORING_OP_URING_CMD128, fd, off: 1n } },
@@ -59,13 +52,7 @@ describe('encoders write the SQE', () => {
     { name: 'prepCmdZoneResetAll', prep: (s) => prepCmdZoneResetAll(s, fd), want: { opcode: IORING_OP_URING_CMD, fd, off: BigInt(BLOCK_URING_CMD_ZONE_RESET_ALL) } },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 
   it('BLOCK_URING_CMD_* are _IO(0x12, 0) and _IO(0x12, 1)', () => {
     // _IO(type, nr) = (type << 8) | nr: no size, no direction bits.
@@ -85,20 +72,13 @@ describe('encoders write the SQE', () => {
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepUringCmd: cmdOp 2^32', (s) => prepUringCmd(s, 2 ** 32, 3), RangeError],
     ['prepCmdDiscard: offset -1', (s) => prepCmdDiscard(s, 3, -1, 4096), RangeError],
     ['prepCmdDiscard: nbytes 2^53', (s) => prepCmdDiscard(s, 3, 0, 2 ** 53), RangeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // -------------------------------------------------------------- uring_cmd

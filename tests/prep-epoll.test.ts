@@ -8,15 +8,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import { IoUring, type Sqe, IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT, ERRNO } from '../lib/index.ts';
+import { IoUring, IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT, ERRNO } from '../lib/index.ts';
 import { POLLOUT } from '../lib/uapi/poll.ts';
 import { epoll_event, makeEpollEvent, prepEpollCtl, prepEpollWait, readEpollEvent } from '../lib/prep/epoll.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLET, EPOLLIN } from '../lib/uapi/poll.ts';
 import * as ffi from '../ffi/index.ts';
 import { close, pipe } from '../ffi/index.ts';
 import {
-  at, expectFields, note, opcodeMissing, queue, struct, withPipe, type Fields, type Want, reapOne, reapQuiet, run,
-  staleSqe,
+  at, note, opcodeMissing, queue, struct, withPipe, reapOne, reapQuiet, run, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal,
 } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
@@ -30,14 +29,7 @@ describe('encoders write the SQE', () => {
   const fd = 7;
   const events = new Uint8Array(epoll_event.sizeof * 4);
   const rawEvent = makeEpollEvent({ events: EPOLLIN, data: 9 });
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     {
       name: 'prepEpollCtl ({ events, data }: struct epoll_event)',
       prep: (s) => prepEpollCtl(s, fd, 12, EPOLL_CTL_ADD, { events: EPOLLIN | EPOLLET, data: 2n ** 64n - 2n }),
@@ -53,13 +45,7 @@ describe('encoders write the SQE', () => {
     { name: 'prepEpollWait (maxevents 2)', prep: (s) => prepEpollWait(s, fd, events, 2), want: { opcode: IORING_OP_EPOLL_WAIT, fd, addr: at(events), len: 2 }, kept: 1 },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 
   it('struct epoll_event is packed to 12 bytes on x86_64 (data at 4)', () => {
     if (process.arch === 'x64') expect(epoll_event).toEqual({ sizeof: 12, events: 0, data: 4 });
@@ -73,21 +59,14 @@ describe('encoders write the SQE', () => {
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepEpollCtl: ADD with no event', (s) => prepEpollCtl(s, 3, 4, EPOLL_CTL_ADD, null), TypeError],
     ['prepEpollCtl: a 4-byte event', (s) => prepEpollCtl(s, 3, 4, EPOLL_CTL_ADD, new Uint8Array(4)), RangeError],
     ['prepEpollCtl: data 2^64', (s) => prepEpollCtl(s, 3, 4, EPOLL_CTL_ADD, { events: EPOLLIN, data: 2n ** 64n }), RangeError],
     ['prepEpollWait: maxevents past the buffer', (s) => prepEpollWait(s, 3, new Uint8Array(epoll_event.sizeof * 2), 3), RangeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // ------------------------------------------------------------------- epoll

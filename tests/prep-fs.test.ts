@@ -12,7 +12,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ffi from '../ffi/index.ts';
 import { addressOf, view } from '../ffi/index.ts';
 import { IoUring } from '../lib/ring/io-uring.ts';
@@ -40,7 +39,7 @@ import { prepFgetxattr, prepFsetxattr, prepGetxattr, prepSetxattr } from '../lib
 import { XATTR_CREATE, XATTR_REPLACE } from '../lib/uapi/fs.ts';
 import { prepPipe, prepPipeDirect, prepSplice, prepTee } from '../lib/prep/splice.ts';
 import { SPLICE_F_MOVE, SPLICE_F_NONBLOCK } from '../lib/uapi/fs.ts';
-import { forceGc, itOp, reapAll, runOne, sqeFields, sqeView, staleSqe } from './helpers.ts';
+import { forceGc, itOp, itRefusesBeforeWriting, reapAll, runOne, scratchFiles, type Refusal, sqeFields, staleSqe } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { EBADF, EAGAIN, EEXIST, EINVAL, ERANGE, ELOOP, ENODATA, EOPNOTSUPP, EXDEV, ECANCELED, ENOENT } = ERRNO;
@@ -51,13 +50,8 @@ const O_CLOEXEC = 0o2000000;
 
 // Files live in a temp dir; xattrs on the project's own disk (tmpfs may lack user.*).
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsuring-'));
-const scratchRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.scratch');
-fs.mkdirSync(scratchRoot, { recursive: true });
-const scratch = fs.mkdtempSync(path.join(scratchRoot, 'prep-fs-'));
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
+const { dir: scratch } = scratchFiles('prep-fs-');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // ------------------------------------------------------------------ helpers
 
@@ -288,7 +282,7 @@ describe('bad arguments throw before any SQE byte is written', () => {
     structuredClone(b.buffer, { transfer: [b.buffer] });
     return b;
   };
-  const cases: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const cases: Refusal[] = [
     ['prepOpenat: dfd 1.5', (q) => prepOpenat(q, 1.5, 'p'), RangeError],
     ['prepOpenat: flags 1n', (q) => prepOpenat(q, AT_FDCWD, 'p', 1n as unknown as number), TypeError],
     ['prepMkdir: mode {}', (q) => prepMkdir(q, 'p', {} as unknown as number), TypeError],
@@ -336,15 +330,7 @@ describe('bad arguments throw before any SQE byte is written', () => {
     ['prepWritev2: a detached buffer among the iovecs', (q) => prepWritev2(q, 3, [Buffer.alloc(1), detached()]), TypeError],
   ];
 
-  it.each(cases)('%s', (_, prep, errorClass) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = new Uint8Array(sqeView(sqe).buffer.slice(sqe.u8.byteOffset + sqe.w * 4, sqe.u8.byteOffset + sqe.w * 4 + sqe.size));
-    expect(() => prep(sqe)).toThrow(errorClass);
-    const after = new Uint8Array(sqeView(sqe).buffer.slice(sqe.u8.byteOffset + sqe.w * 4, sqe.u8.byteOffset + sqe.w * 4 + sqe.size));
-    expect(after).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(cases);
 
   it('decodeStatx refuses a buffer shorter than a struct statx, and a non-buffer', () => {
     expect(() => decodeStatx(new Uint8Array(200))).toThrow(RangeError);

@@ -8,14 +8,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
-import { IoUring, type Sqe, IORING_OP_FUTEX_WAIT, IORING_OP_FUTEX_WAITV, IORING_OP_FUTEX_WAKE, ERRNO } from '../lib/index.ts';
+import { IoUring, IORING_OP_FUTEX_WAIT, IORING_OP_FUTEX_WAITV, IORING_OP_FUTEX_WAKE, ERRNO } from '../lib/index.ts';
 import { prepCancel } from '../lib/prep/cancel.ts';
 import { futex_waitv, makeFutexWaitv, prepFutexWait, prepFutexWaitv, prepFutexWake } from '../lib/prep/futex.ts';
 import { FUTEX2_PRIVATE, FUTEX2_SIZE_U32, FUTEX_BITSET_MATCH_ANY } from '../lib/uapi/futex.ts';
 import { addressOf, view } from '../ffi/index.ts';
 import {
-  at, byUserData, expectFields, note, opcodeMissing, queue, struct, type Fields, type Want, reapN, reapQuiet, run,
-  staleSqe, type Done,
+  at, byUserData, note, opcodeMissing, queue, struct, reapN, reapQuiet, run, type Done, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal,
 } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
@@ -29,14 +28,7 @@ describe('encoders write the SQE', () => {
   const fd = 7;
   const futex = new Uint32Array(4).subarray(1, 2);
   const futex2 = new Uint32Array(2);
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     {
       name: 'prepFutexWait',
       prep: (s) => prepFutexWait(s, futex, 0xffffffff, 0x0f, FUTEX_FLAGS),
@@ -66,13 +58,7 @@ describe('encoders write the SQE', () => {
     },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 
   it('struct futex_waitv is 24 bytes: val u64 at 0, uaddr u64 at 8, flags u32 at 16, __reserved u32 at 20', () => {
     expect(futex_waitv).toEqual({ sizeof: 24, val: 0, uaddr: 8, flags: 16, __reserved: 20 });
@@ -89,7 +75,7 @@ describe('encoders refuse bad arguments before writing a byte', () => {
     return a;
   };
   const word = new Uint32Array(1);
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepFutexWait: a 2-byte futex', (s) => prepFutexWait(s, new Uint8Array(2), 0, FUTEX_BITSET_MATCH_ANY, FUTEX_FLAGS), RangeError],
     ['prepFutexWait: a misaligned futex', (s) => prepFutexWait(s, new Uint8Array(8).subarray(1, 5), 0, FUTEX_BITSET_MATCH_ANY, FUTEX_FLAGS), RangeError],
     ['prepFutexWait: a detached futex', (s) => prepFutexWait(s, detached(), 0, FUTEX_BITSET_MATCH_ANY, FUTEX_FLAGS), TypeError],
@@ -100,14 +86,7 @@ describe('encoders refuse bad arguments before writing a byte', () => {
     ['prepFutexWaitv: not an array', (s) => prepFutexWaitv(s, { length: 1 } as unknown as []), TypeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // ------------------------------------------------------------------- futex

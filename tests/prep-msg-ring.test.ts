@@ -10,13 +10,13 @@
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import {
-  IoUring, prepRead, type Sqe, IORING_FILE_INDEX_ALLOC, IORING_MSG_RING_CQE_SKIP, IORING_MSG_RING_FLAGS_PASS,
+  IoUring, prepRead, IORING_FILE_INDEX_ALLOC, IORING_MSG_RING_CQE_SKIP, IORING_MSG_RING_FLAGS_PASS,
   IORING_MSG_SEND_FD, IORING_OP_MSG_RING, IOSQE_FIXED_FILE, ERRNO,
 } from '../lib/index.ts';
 import { prepMsgRing, prepMsgRingCqeFlags, prepMsgRingFd, prepMsgRingFdAlloc } from '../lib/prep/msg-ring.ts';
 import {
-  expectFields, note, opcodeMissing, registerFiles, withPipe, type Fields, type Want, reapOne, reapQuiet,
-  registerSparseFiles, run, staleSqe,
+  note, opcodeMissing, registerFiles, withPipe, reapOne, reapQuiet,
+  registerSparseFiles, run, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal,
 } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
@@ -26,14 +26,7 @@ const { ENXIO, EINVAL, EBADFD } = ERRNO;
 
 describe('encoders write the SQE', () => {
   const fd = 7;
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     { name: 'prepMsgRing', prep: (s) => prepMsgRing(s, fd, 0xfffffffe, 2n ** 60n), want: { opcode: IORING_OP_MSG_RING, fd, len: 0xfffffffe, off: 2n ** 60n } },
     { name: 'prepMsgRing (CQE_SKIP)', prep: (s) => prepMsgRing(s, fd, 1, 2, IORING_MSG_RING_CQE_SKIP), want: { opcode: IORING_OP_MSG_RING, fd, len: 1, off: 2n, rwFlags: IORING_MSG_RING_CQE_SKIP } },
     {
@@ -53,19 +46,13 @@ describe('encoders write the SQE', () => {
     },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 });
 
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepMsgRing: len 2^32', (s) => prepMsgRing(s, 3, 2 ** 32, 0), RangeError],
     ['prepMsgRing: data 1.5', (s) => prepMsgRing(s, 3, 0, 1.5), TypeError],
     ['prepMsgRingCqeFlags: cqeFlags 2^32', (s) => prepMsgRingCqeFlags(s, 3, 0, 0, 0, 2 ** 32), RangeError],
@@ -73,14 +60,7 @@ describe('encoders refuse bad arguments before writing a byte', () => {
     ['prepMsgRingFdAlloc: sourceFd "0"', (s) => prepMsgRingFdAlloc(s, 3, '0' as unknown as number, 0), TypeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // ---------------------------------------------------------------- msg_ring

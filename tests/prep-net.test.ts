@@ -6,7 +6,7 @@
  * A test that needs something this kernel or machine lacks skips with the
  * reason in its title.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,8 +33,8 @@ import { cmsgFirsthdr, cmsgNexthdr, cmsgSpace, cmsgLen, makeMsghdr, makeScmRight
 import { SCM_RIGHTS, SOL_SOCKET } from '../lib/uapi/net.ts';
 import { addressOf, close as closeFd, view } from '../ffi/index.ts';
 import {
-  byUserData, forceGc, opcodeMissing, queue, reapN, registerSparseFiles, sqeFields, sqeView, staleSqe, tryRing,
-  type Done,
+  forceGc, opcodeMissing, queue, reapN, registerSparseFiles, run, sqeFields, sqeView, staleSqe,
+  socketFixtures, submitReap, tryRing, type Done,
 } from './helpers.ts';
 import {
   SOCK_STREAM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SHUT_WR, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SO_RCVBUF,
@@ -60,17 +60,8 @@ const SCM_TSTAMP_SND = 0; // include/uapi/linux/errqueue.h: the driver handed th
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsuring-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-// Every fd a test opens, closed after it.
-const opened = new Set<number>();
-afterEach(() => {
-  for (const fd of opened) closeFd(fd);
-  opened.clear();
-});
-function track(fd: number): number {
-  expect(fd).toBeGreaterThanOrEqual(0);
-  opened.add(fd);
-  return fd;
-}
+// Every fd a test opens, closed after it; sockets made with IORING_OP_SOCKET.
+const { opened, track, socket } = socketFixtures();
 
 // What every kernel test builds its sockets with (the helpers below).
 const BASE_OPS = [IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN];
@@ -96,23 +87,6 @@ function itOps(ops: number[], title: string, fn: () => void | Promise<void>, fea
   const why = [...BASE_OPS, ...ops].map(opcodeMissing).find((w) => w !== '') || featureMissing(feature);
   if (why) it.skip(`${title} (skipped: ${why})`, () => {});
   else it(title, fn);
-}
-
-/** Submits what is queued and reaps `n` CQEs, in user_data order. */
-function submitReap(ring: IoUring, n: number): Done[] {
-  ring.submit();
-  return reapN(ring, n).sort(byUserData);
-}
-
-/** Runs one entry and returns its CQE. */
-function run(ring: IoUring, prep: (sqe: Sqe) => void): Done {
-  queue(ring, prep, 1);
-  return submitReap(ring, 1)[0]!;
-}
-
-/** A socket made with IORING_OP_SOCKET, closed after the test. */
-function socket(ring: IoUring, domain: number, type: number): number {
-  return track(run(ring, (s) => prepSocket(s, domain, type, 0)).res);
 }
 
 type Family = 'IPv4' | 'IPv6' | 'unix';

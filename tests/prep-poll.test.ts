@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import { once } from 'node:events';
 import {
-  IoUring, type Sqe, IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_POLL_ADD_MULTI, IORING_POLL_UPDATE_EVENTS,
+  IoUring, IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_POLL_ADD_MULTI, IORING_POLL_UPDATE_EVENTS,
   IORING_POLL_UPDATE_USER_DATA, ERRNO,
 } from '../lib/index.ts';
 import { prepPollAdd, prepPollMultishot, prepPollRemove, prepPollUpdate } from '../lib/prep/poll.ts';
@@ -19,7 +19,7 @@ import { POLLIN, POLLOUT } from '../lib/uapi/poll.ts';
 import { EPOLLET } from '../lib/uapi/poll.ts';
 import { cqeHasMore } from '../lib/prep/sqe-cqe.ts';
 import { pipe } from '../ffi/index.ts';
-import { byUserData, expectFields, queue, withPipe, type Fields, type Want, reapN, reapOne, reapQuiet, run, staleSqe } from './helpers.ts';
+import { byUserData, queue, withPipe, reapN, reapOne, reapQuiet, run, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { ENOENT, ECANCELED } = ERRNO;
@@ -29,14 +29,7 @@ const { ENOENT, ECANCELED } = ERRNO;
 describe('encoders write the SQE', () => {
   const fd = 7;
   const U64_MAX = 2n ** 64n - 1n;
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     { name: 'prepPollAdd', prep: (s) => prepPollAdd(s, fd, POLLIN | POLLOUT), want: { opcode: IORING_OP_POLL_ADD, fd, rwFlags: POLLIN | POLLOUT } },
     { name: 'prepPollAdd (EPOLLET: bit 31, negative in JS)', prep: (s) => prepPollAdd(s, fd, POLLIN | EPOLLET), want: { opcode: IORING_OP_POLL_ADD, fd, rwFlags: 0x80000001 } },
     { name: 'prepPollMultishot', prep: (s) => prepPollMultishot(s, fd, POLLIN), want: { opcode: IORING_OP_POLL_ADD, fd, len: IORING_POLL_ADD_MULTI, rwFlags: POLLIN } },
@@ -49,19 +42,13 @@ describe('encoders write the SQE', () => {
     },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 });
 
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepPollAdd: fd 1.5', (s) => prepPollAdd(s, 1.5, POLLIN), RangeError],
     ['prepPollAdd: mask 2^32', (s) => prepPollAdd(s, 3, 2 ** 32), RangeError],
     ['prepPollMultishot: fd 2^31', (s) => prepPollMultishot(s, 2 ** 31, POLLIN), RangeError],
@@ -70,14 +57,7 @@ describe('encoders refuse bad arguments before writing a byte', () => {
     ['prepPollUpdate: new user_data 2^64', (s) => prepPollUpdate(s, 1, 2n ** 64n, POLLIN, IORING_POLL_UPDATE_USER_DATA), RangeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // -------------------------------------------------------------------- poll

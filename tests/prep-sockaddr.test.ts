@@ -2,48 +2,15 @@
  * Tests for socket addresses (lib/prep/sockaddr.ts): the sockaddr structs
  * the network encoders take, built and read back.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IoUring, type Sqe } from '../lib/index.ts';
-import { prepSocket } from '../lib/prep/socket.ts';
 import { decodeSockaddr, makeSockaddr, makeSockaddrIn, makeSockaddrIn6, makeSockaddrUn, type SockaddrInit } from '../lib/prep/sockaddr.ts';
-import { close as closeFd } from '../ffi/index.ts';
-import { byUserData, queue, reapN, type Done } from './helpers.ts';
 import { AF_INET, AF_INET6, AF_UNIX, SOCKADDR_STORAGE_SIZE, sockaddr_in, sockaddr_in6, sockaddr_un } from '../lib/uapi/net.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsuring-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-// Every fd a test opens, closed after it.
-const opened = new Set<number>();
-afterEach(() => {
-  for (const fd of opened) closeFd(fd);
-  opened.clear();
-});
-function track(fd: number): number {
-  expect(fd).toBeGreaterThanOrEqual(0);
-  opened.add(fd);
-  return fd;
-}
-
-/** Submits what is queued and reaps `n` CQEs, in user_data order. */
-function submitReap(ring: IoUring, n: number): Done[] {
-  ring.submit();
-  return reapN(ring, n).sort(byUserData);
-}
-
-/** Runs one entry and returns its CQE. */
-function run(ring: IoUring, prep: (sqe: Sqe) => void): Done {
-  queue(ring, prep, 1);
-  return submitReap(ring, 1)[0]!;
-}
-
-/** A socket made with IORING_OP_SOCKET, closed after the test. */
-function socket(ring: IoUring, domain: number, type: number): number {
-  return track(run(ring, (s) => prepSocket(s, domain, type, 0)).res);
-}
 
 const text = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));

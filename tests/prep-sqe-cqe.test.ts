@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import {
-  IoUring, layout, prepNop, prepRead, prepRw, prepWrite, type Sqe, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUF_MORE,
+  IoUring, layout, prepNop, prepRead, prepRw, prepWrite, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUF_MORE,
   IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, IORING_CQE_F_NOTIF, IORING_CQE_F_SOCK_NONEMPTY, IORING_OP_PROVIDE_BUFFERS,
   IORING_OP_READ, IOSQE_ASYNC, IOSQE_BUFFER_SELECT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN,
   IOSQE_IO_HARDLINK, IOSQE_IO_LINK, ERRNO,
@@ -22,7 +22,7 @@ import {
   sqeSetData, sqeSetFlags,
 } from '../lib/prep/sqe-cqe.ts';
 import { addressOf } from '../ffi/index.ts';
-import { at, byUserData, expectFields, queue, registerFiles, withPipe, reapN, reapQuiet, run, sqeView, staleSqe } from './helpers.ts';
+import { at, byUserData, expectFields, queue, registerFiles, withPipe, reapN, reapQuiet, run, sqeView, staleSqe, itRefusesBeforeWriting, type Refusal } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
 const { EBADF, ECANCELED } = ERRNO;
@@ -32,21 +32,14 @@ const L = layout.io_uring_sqe;
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['sqeSetFlags: 256', (s) => sqeSetFlags(s, 256), RangeError],
     ['sqeSetBufGroup: 65536', (s) => sqeSetBufGroup(s, 65536), RangeError],
     ['sqeSetData: -1n', (s) => sqeSetData(s, -1n), RangeError],
     ['sqeSetData: 2^53', (s) => sqeSetData(s, 2 ** 53), TypeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // -------------------------------------------- IOSQE_* flags and the helpers

@@ -11,15 +11,14 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import { once } from 'node:events';
 import {
-  IoUring, prepNop, prepRead, prepTimeout, type Sqe, IORING_LINK_TIMEOUT_UPDATE, IORING_OP_LINK_TIMEOUT,
+  IoUring, prepNop, prepRead, prepTimeout, IORING_LINK_TIMEOUT_UPDATE, IORING_OP_LINK_TIMEOUT,
   IORING_OP_TIMEOUT_REMOVE, IORING_TIMEOUT_ABS, IORING_TIMEOUT_MULTISHOT, IORING_TIMEOUT_UPDATE, IOSQE_IO_LINK, ERRNO,
 } from '../lib/index.ts';
 import { prepLinkTimeout, prepTimeoutRemove, prepTimeoutUpdate } from '../lib/prep/timeout.ts';
 import { cqeHasMore } from '../lib/prep/sqe-cqe.ts';
 import { pipe } from '../ffi/index.ts';
 import {
-  at, byUserData, expectFields, queue, timespec, withPipe, type Fields, type Want, reapN, reapOne, reapQuiet, run,
-  staleSqe,
+  at, byUserData, queue, timespec, withPipe, reapN, reapOne, reapQuiet, run, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal,
 } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
@@ -35,14 +34,7 @@ function monotonicIn(deltaMs: number): { sec: number; nsec: number } {
 
 describe('encoders write the SQE', () => {
   const fd = 7;
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     { name: 'prepTimeoutRemove', prep: (s) => prepTimeoutRemove(s, 77), want: { opcode: IORING_OP_TIMEOUT_REMOVE, fd: -1, addr: 77n } },
     {
       name: 'prepTimeoutUpdate (ms, ABS)',
@@ -60,33 +52,20 @@ describe('encoders write the SQE', () => {
     { name: 'prepLinkTimeout (ABS)', prep: (s) => prepLinkTimeout(s, { sec: 9, nsec: 8 }, IORING_TIMEOUT_ABS), want: { opcode: IORING_OP_LINK_TIMEOUT, fd: -1, addr: timespec({ sec: 9, nsec: 8 }), len: 1, rwFlags: IORING_TIMEOUT_ABS }, kept: 1 },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 });
 
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepTimeoutRemove: user_data NaN', (s) => prepTimeoutRemove(s, NaN), TypeError],
     ['prepTimeoutUpdate: -1 ms', (s) => prepTimeoutUpdate(s, -1, 1), RangeError],
     ['prepTimeoutUpdate: an 8-byte timespec', (s) => prepTimeoutUpdate(s, new Uint8Array(8), 1), RangeError],
     ['prepLinkTimeout: nsec 1e9', (s) => prepLinkTimeout(s, { sec: 0, nsec: 1e9 }), RangeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // ---------------------------------------------------------------- timeouts

@@ -9,12 +9,12 @@
 import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
-import { IoUring, type Sqe, IORING_OP_WAITID, ERRNO } from '../lib/index.ts';
+import { IoUring, IORING_OP_WAITID, ERRNO } from '../lib/index.ts';
 import { prepCancel } from '../lib/prep/cancel.ts';
 import { makeSiginfo, prepWaitid, readSiginfo, siginfo } from '../lib/prep/waitid.ts';
 import { CLD_EXITED, P_PID, WEXITED, WNOWAIT } from '../lib/uapi/wait.ts';
 import {
-  at, byUserData, expectFields, note, opcodeMissing, queue, type Fields, type Want, reapN, reapQuiet, run, staleSqe,
+  at, byUserData, expectFields, note, opcodeMissing, queue, reapN, reapQuiet, run, staleSqe, itWritesFields, type FieldRow, itRefusesBeforeWriting, type Refusal,
 } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results.
@@ -27,14 +27,7 @@ const SIGCHLD = 17;
 describe('encoders write the SQE', () => {
   const fd = 7;
   const info = makeSiginfo();
-  interface Row {
-    name: string;
-    prep: (s: Sqe) => void;
-    want: Partial<Record<keyof Fields, Want>>;
-    /** How many objects the entry keeps until its CQE. */
-    kept?: number;
-  }
-  const rows: Row[] = [
+  const rows: FieldRow[] = [
     {
       name: 'prepWaitid',
       prep: (s) => prepWaitid(s, P_PID, 1234, info, WEXITED | WNOWAIT),
@@ -43,13 +36,7 @@ describe('encoders write the SQE', () => {
     },
   ];
 
-  it.each(rows)('$name', (row) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    row.prep(sqe);
-    expectFields(sqe, row.want);
-    expect(sqe.kept).toBe(row.kept ?? 0);
-  });
+  itWritesFields(rows);
 
   it('prepWaitid with no infop makes a 128-byte siginfo, returns it and keeps it', () => {
     using ring = new IoUring(2);
@@ -64,19 +51,12 @@ describe('encoders write the SQE', () => {
 // ------------------------------------------------------- refused arguments
 
 describe('encoders refuse bad arguments before writing a byte', () => {
-  const bad: [string, (s: Sqe) => void, typeof TypeError | typeof RangeError][] = [
+  const bad: Refusal[] = [
     ['prepWaitid: a 64-byte siginfo', (s) => prepWaitid(s, P_PID, 1, Buffer.alloc(64), WEXITED), RangeError],
     ['prepWaitid: id 2^31', (s) => prepWaitid(s, P_PID, 2 ** 31, undefined, WEXITED), RangeError],
   ];
 
-  it.each(bad)('%s', (_, call, type) => {
-    using ring = new IoUring(2);
-    const sqe = staleSqe(ring);
-    const before = Uint8Array.from(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size));
-    expect(() => call(sqe)).toThrow(type);
-    expect(new Uint8Array(sqe.u8.buffer, sqe.u8.byteOffset + sqe.w * 4, sqe.size)).toEqual(before);
-    expect(sqe.kept).toBe(0);
-  });
+  itRefusesBeforeWriting(bad);
 });
 
 // ------------------------------------------------------------------ waitid

@@ -6,39 +6,22 @@
  * A test that needs something the kernel refuses skips with the kernel's
  * answer in its title.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   IoUring, allocAligned, prepNop, prepRead, prepTimeout, IORING_SETUP_CQSIZE, IORING_SETUP_CLAMP, IORING_SETUP_SQE128,
   IORING_SETUP_CQE32, IORING_SETUP_SQPOLL, IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_DEFER_TASKRUN,
   IORING_SETUP_COOP_TASKRUN, IORING_SETUP_TASKRUN_FLAG, IORING_SETUP_IOPOLL, IORING_SETUP_NO_SQARRAY,
   IORING_SETUP_NO_MMAP, IORING_SQ_NEED_WAKEUP, IORING_SQ_TASKRUN, IORING_NOP_CQE32, ERRNO,
 } from '../lib/index.ts';
-import { eachMemory, itWith, queue, queueNops, reapAll, reapOne, ringUnavailable, runOne } from './helpers.ts';
+import { eachMemory, itWith, queue, queueNops, reapAll, reapOne, ringUnavailable, runOne, scratchFiles } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { EINVAL, ETIME, EOPNOTSUPP } = ERRNO;
 
 // Files live on the project's own disk (O_DIRECT needs a real filesystem, not tmpfs).
-const scratchRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.scratch');
-fs.mkdirSync(scratchRoot, { recursive: true });
-const scratch = fs.mkdtempSync(path.join(scratchRoot, 'ring-test-'));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-let fileSeq = 0;
-/** Runs `fn` with a fresh file (opened 'w+' unless `flags` says otherwise) and closes it. */
-function withFile(fn: (fd: number, file: string) => void, content?: Buffer, flags: string | number = 'w+'): void {
-  const file = path.join(scratch, `f${fileSeq++}`);
-  if (content) fs.writeFileSync(file, content);
-  const fd = fs.openSync(file, flags);
-  try {
-    fn(fd, file);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+const { dir: scratch, withFile } = scratchFiles('ring-test-');
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleep(ms: number): void {

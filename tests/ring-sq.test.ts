@@ -6,38 +6,20 @@
  * A test that needs something the kernel refuses skips with the kernel's
  * answer in its title.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   IoUring, layout, bufferAddress, prepNop, prepRead, prepTimeout, IORING_OP_NOP, IORING_OP_READ, IORING_OP_TIMEOUT,
   IORING_SETUP_SQE128, IORING_TIMEOUT_ABS, IOSQE_IO_DRAIN, ERRNO,
 } from '../lib/index.ts';
 import { addressOf, view } from '../ffi/index.ts';
-import { eachMemory, itWith, queue, queueNops, reapAll, reapOne, runOne } from './helpers.ts';
+import { eachMemory, itWith, queue, queueNops, reapAll, reapOne, runOne, scratchFiles } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ETIME } = ERRNO;
 
 // Files live on the project's own disk (O_DIRECT needs a real filesystem, not tmpfs).
-const scratchRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.scratch');
-fs.mkdirSync(scratchRoot, { recursive: true });
-const scratch = fs.mkdtempSync(path.join(scratchRoot, 'ring-test-'));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-let fileSeq = 0;
-/** Runs `fn` with a fresh file (opened 'w+' unless `flags` says otherwise) and closes it. */
-function withFile(fn: (fd: number, file: string) => void, content?: Buffer, flags: string | number = 'w+'): void {
-  const file = path.join(scratch, `f${fileSeq++}`);
-  if (content) fs.writeFileSync(file, content);
-  const fd = fs.openSync(file, flags);
-  try {
-    fn(fd, file);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+const { withFile } = scratchFiles('ring-test-');
 
 eachMemory((opts) => {
   // ------------------------------------------------------------------ SQ side
