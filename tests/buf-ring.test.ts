@@ -27,7 +27,7 @@ import {
   BufRing, bufRingAdd, bufRingAdvance, bufRingAvailable, bufRingCqAdvance, bufRingHead, bufRingInit, bufRingMask,
   freeBufRing, setupBufRing, unregisterBufRing,
 } from '../lib/register/buf-ring.ts';
-import { forceGc, itOp, reapOne, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
+import { forceGc, itOp, reapOne, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done, ioErr } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, EEXIST, EINVAL, ENOBUFS } = ERRNO;
@@ -48,17 +48,6 @@ function readSelect(fd: number, len: number, bgid: number): (sqe: Sqe) => void {
 /** The buffer id a CQE reports, or -1 when it has none. */
 function bidOf(d: Done): number {
   return d.flags & IORING_CQE_F_BUFFER ? d.flags >>> IORING_CQE_BUFFER_SHIFT : -1;
-}
-
-/** The IoUringError `fn` throws. */
-function ioErr(fn: () => unknown): IoUringError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof IoUringError) return err;
-    throw err;
-  }
-  throw new Error('did not throw');
 }
 
 /** Buffers of `size` bytes, added with ids 0.. and published. */

@@ -387,6 +387,17 @@ export function itWith(title: string, entries: number, options: IoUringOptions, 
   });
 }
 
+/** The IoUringError `fn` throws (failing the test when it throws none, or something else). */
+export function ioErr(fn: () => unknown): IoUringError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof IoUringError) return err;
+    throw err;
+  }
+  throw new Error('expected an IoUringError');
+}
+
 /** `fn` throws an IoUringError with this code (and errno, negated as in CQEs, when given). */
 export function expectIoUringError(fn: () => unknown, code: string, errno?: number): void {
   let caught: unknown;

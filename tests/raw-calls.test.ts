@@ -13,23 +13,12 @@ import {
   IOSQE_BUFFER_SELECT, type IoUring,
 } from '../lib/index.ts';
 import * as fs from 'node:fs';
-import { forceGc, ringFixtures, ringUnavailable } from './helpers.ts';
+import { forceGc, ringFixtures, ringUnavailable, ioErr } from './helpers.ts';
 
 const { EBUSY, EEXIST, EINVAL, ENOENT, ETIME } = ERRNO;
 const { open, pipe } = ringFixtures();
 const noRing = ringUnavailable();
 const skipped = noRing ? ` (skipped: ${noRing})` : '';
-
-/** The IoUringError `fn` throws (failing the test when it throws none). */
-function thrown(fn: () => unknown): IoUringError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof IoUringError) return err;
-    throw err;
-  }
-  throw new Error('expected an IoUringError');
-}
 
 /** struct io_uring_getevents_arg waiting at most `ms`, with the timespec it points at. */
 function waitArg(ms: number): { arg: Uint8Array; ts: Uint8Array } {
@@ -63,16 +52,16 @@ describe.skipIf(noRing)(`ring.enter: io_uring_enter2, one system call${skipped}`
       expect(ring.registeredRingIndex >= 0).toBe(registerRingFd);
       const { arg, ts } = waitArg(1);
       // argSize defaults to the view's length, sizeof(struct io_uring_getevents_arg).
-      const err = thrown(() => ring.enter(0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, arg));
+      const err = ioErr(() => ring.enter(0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, arg));
       expect(err).toMatchObject({ code: 'ETIME', errno: -ETIME, syscall: 'io_uring_enter' });
-      expect(thrown(() => ring.enter(0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, arg, 8)).errno).toBe(-EINVAL);
+      expect(ioErr(() => ring.enter(0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, arg, 8)).errno).toBe(-EINVAL);
       void ts;
     });
   }
 
   it('throws the kernel\'s refusal of unknown flags', () => {
     const ring = open();
-    expect(thrown(() => ring.enter(0, 0, 0x80000000))).toMatchObject({ code: 'EINVAL', syscall: 'io_uring_enter' });
+    expect(ioErr(() => ring.enter(0, 0, 0x80000000))).toMatchObject({ code: 'EINVAL', syscall: 'io_uring_enter' });
   });
 
   it('refuses counts and flags that are not u32, and a closed ring', () => {
@@ -87,7 +76,7 @@ describe.skipIf(noRing)(`ring.enter: io_uring_enter2, one system call${skipped}`
     }
     expect(() => ring.enter(0, 0, 0, -1)).toThrow(RangeError);
     ring.close();
-    expect(thrown(() => ring.enter(0, 0, 0)).code).toBe('EBADF');
+    expect(ioErr(() => ring.enter(0, 0, 0)).code).toBe('EBADF');
   });
 });
 
@@ -122,7 +111,7 @@ describe.skipIf(noRing)(`registerBufRing: io_uring_register_buf_ring${skipped}`,
     const ring = open();
     const { mem, buf } = oneBuffer(16);
     expect(registerBufRing(ring, { ringAddr: mem, ringEntries: 8, bgid: 3 })).toBe(0);
-    expect(thrown(() => registerBufRing(ring, { ringAddr: allocAligned(4096), ringEntries: 8, bgid: 3 })).errno).toBe(-EEXIST);
+    expect(ioErr(() => registerBufRing(ring, { ringAddr: allocAligned(4096), ringEntries: 8, bgid: 3 })).errno).toBe(-EEXIST);
     const [r, w] = pipe();
     fs.writeSync(w, 'hello');
     const d = readSelect(ring, r, 16, 3);
@@ -131,7 +120,7 @@ describe.skipIf(noRing)(`registerBufRing: io_uring_register_buf_ring${skipped}`,
     expect(d.flags >>> IORING_CQE_BUFFER_SHIFT).toBe(7);
     expect(buf.subarray(0, 5).toString()).toBe('hello');
     unregisterBufRing(ring, 3);
-    expect(thrown(() => unregisterBufRing(ring, 3)).errno).toBe(-ENOENT);
+    expect(ioErr(() => unregisterBufRing(ring, 3)).errno).toBe(-ENOENT);
   });
 
   it('refuses a view shorter than ringEntries entries, and fields that do not fit, before registering', () => {
@@ -147,7 +136,7 @@ describe.skipIf(noRing)(`registerBufRing: io_uring_register_buf_ring${skipped}`,
 
   it('passes what the kernel judges to the kernel (entries not a power of two: EINVAL)', () => {
     const ring = open();
-    expect(thrown(() => registerBufRing(ring, { ringAddr: allocAligned(4096), ringEntries: 6, bgid: 2 })).errno).toBe(-EINVAL);
+    expect(ioErr(() => registerBufRing(ring, { ringAddr: allocAligned(4096), ringEntries: 6, bgid: 2 })).errno).toBe(-EINVAL);
   });
 
   it('keeps a view it was given until unregisterBufRing', async () => {
@@ -174,7 +163,7 @@ describe.skipIf(noRing)(`ring.registerRegion: io_uring_register_region${skipped}
     expect(ring.registerRegion(reg)).toBe(0);
     // IORING_MAP_OFF_PARAM_REGION, io_uring/memmap.h
     expect(reg.regionUptr.mmapOffset).toBe(0x20000000);
-    expect(thrown(() => ring.registerRegion({ regionUptr: { size: 4096 } })).errno).toBe(-EBUSY);
+    expect(ioErr(() => ring.registerRegion({ regionUptr: { size: 4096 } })).errno).toBe(-EBUSY);
   });
 
   it('a wait region of the caller\'s memory, waited on with enter(EXT_ARG_REG): liburing\'s pattern', async () => {
@@ -193,7 +182,7 @@ describe.skipIf(noRing)(`ring.registerRegion: io_uring_register_region${skipped}
     expect(r).toBe(0);
     ring.enableRings();
     const flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG;
-    expect(thrown(() => ring.enter(0, 1, flags, W.sizeof, W.sizeof)).errno).toBe(-ETIME);
+    expect(ioErr(() => ring.enter(0, 1, flags, W.sizeof, W.sizeof)).errno).toBe(-ETIME);
     mem = null;
     // The kernel pins the pages until the ring goes: the ring keeps them.
     await turn();

@@ -52,7 +52,7 @@ import { queryOpcodes, queryScq, queryZcrx, registerQuery } from '../lib/registe
 import { enableRings, registerRestrictions } from '../lib/register/restrictions.ts';
 import { registerSyncCancel } from '../lib/register/sync-cancel.ts';
 import { registerSyncMsg } from '../lib/register/sync-msg.ts';
-import { forceGc, itOp, queue, reapAll, reapOne, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done } from './helpers.ts';
+import { forceGc, itOp, queue, reapAll, reapOne, ringFixtures, runOne, sqeBytes, sqeFields, staleSqe, type Done, ioErr } from './helpers.ts';
 
 // errno values (asm-generic), as CQE results and IoUringError.errno.
 const { ENOENT, ENXIO, EBADF, EACCES, EFAULT, EBUSY, ENFILE, EINVAL, EOPNOTSUPP, ECANCELED } = ERRNO;
@@ -109,17 +109,6 @@ function eventfdCount(fd: number): number {
     throw err;
   }
   return Number(b.readBigUInt64LE());
-}
-
-/** The IoUringError `fn` throws. */
-function ioErr(fn: () => unknown): IoUringError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof IoUringError) return err;
-    throw err;
-  }
-  throw new Error('did not throw');
 }
 
 /** The bytes of one SQE, through the ring's own view of its memory. */
