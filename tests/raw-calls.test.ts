@@ -127,6 +127,7 @@ describe.skipIf(noRing)(`registerBufRing: io_uring_register_buf_ring${skipped}`,
     const ring = open();
     const short = allocAligned(8 * B.sizeof - 1);
     expect(() => registerBufRing(ring, { ringAddr: short, ringEntries: 8, bgid: 1 })).toThrow(RangeError);
+    expect(() => registerBufRing(ring, { ringAddr: allocAligned(4096).byteOffset + 0x10000, ringEntries: 8, bgid: 1 })).toThrow(TypeError); // an address
     expect(() => registerBufRing(ring, { ringAddr: allocAligned(4096), ringEntries: 8, bgid: 0x10000 })).toThrow(RangeError);
     expect(() => registerBufRing(ring, { ringAddr: allocAligned(4096), ringEntries: 8, bgid: 1 }, 0x10000)).toThrow(RangeError);
     expect(() => registerBufRing(ring, { ringAddr: allocAligned(4096), ringEntries: -1, bgid: 1 })).toThrow(RangeError);
@@ -193,6 +194,7 @@ describe.skipIf(noRing)(`ring.registerRegion: io_uring_register_region${skipped}
   it('refuses a view shorter than size, and fields that do not fit, before registering', () => {
     const ring = open();
     expect(() => ring.registerRegion({ regionUptr: { userAddr: allocAligned(4095), size: 4096, flags: IORING_MEM_REGION_TYPE_USER } })).toThrow(RangeError);
+    expect(() => ring.registerRegion({ regionUptr: { userAddr: 0x7f0000000000, size: 4096, flags: IORING_MEM_REGION_TYPE_USER } })).toThrow(TypeError); // an address
     expect(() => ring.registerRegion({ regionUptr: { size: -1 } })).toThrow(RangeError);
     expect(() => ring.registerRegion({ regionUptr: { size: 4096, flags: 2 ** 32 } })).toThrow(RangeError);
     expect(ring.registerRegion({ regionUptr: { size: 4096 } })).toBe(0);

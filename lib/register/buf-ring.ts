@@ -17,7 +17,7 @@
 // (Atomics.store, sequentially consistent, is at least that). Only this side
 // writes the tail, so reading it back needs no ordering.
 
-import { checkIntRange, checkU16 } from '../check.ts';
+import { checkIntRange, checkU16, shown } from '../check.ts';
 import { RingLocal } from '../ring/held.ts';
 import { mapShared, retireMapping, unmapWhenCollected } from '../ring/mapping.ts';
 import * as ffi from '../../ffi/index.ts';
@@ -300,8 +300,9 @@ export function bufRingAvailable(ring: IoUring, br: BufRing, bgid: number = br.b
 export interface BufReg {
   /**
    * `ring_addr`: the ring's memory, `ringEntries` struct io_uring_buf
-   * (16 bytes each) from a page-aligned address, as a view or an address;
-   * 0 (the default) with IOU_PBUF_RING_MMAP, where the kernel allocates it.
+   * (16 bytes each) from a page-aligned address, as a view; 0 (the
+   * default) with IOU_PBUF_RING_MMAP, where the kernel allocates it. A raw
+   * address is refused: the library could not keep that memory alive.
    */
   ringAddr?: ArrayBufferView | number;
   /** `ring_entries`: a power of two, at most 32768. */
@@ -326,11 +327,12 @@ const rawRings = new RingLocal<Map<number, ArrayBufferView>>('registered buffer 
  *
  * Lifetime: a view given as `ringAddr` is kept by the ring until
  * unregisterBufRing(ring, bgid) or until the ring is collected, like a
- * BufRing's memory; memory given by address is the caller's to keep.
+ * BufRing's memory.
  *
- * Differs from liburing: `reg` is an object, not the struct's bytes, and is
- * not changed (liburing ORs `flags` into reg->flags); throws an
- * IoUringError where liburing returns -errno.
+ * Differs from liburing: `reg` is an object, not the struct's bytes (its
+ * ring_addr a view, not an address), and is not changed (liburing ORs
+ * `flags` into reg->flags); throws an IoUringError where liburing returns
+ * -errno.
  * @since Linux 5.19
  * @see io_uring_register_buf_ring(3)
  */
@@ -344,8 +346,10 @@ export function registerBufRing(ring: IoUring, reg: BufReg, flags = 0): number {
   let mem: ArrayBufferView | null = null;
   let addr: number;
   if (typeof at === 'number') {
-    checkIntRange(at, 0, Number.MAX_SAFE_INTEGER, 'reg.ringAddr');
-    addr = at;
+    // Only 0: an address names memory the library can't keep alive while
+    // the kernel reads the ring from it and writes where its entries point.
+    if (at !== 0) throw new TypeError(`reg.ringAddr must be a view of the ring's memory, or 0 with IOU_PBUF_RING_MMAP (got ${shown(at)}): an address names memory tsuring can't keep alive`);
+    addr = 0;
   } else {
     // The kernel reads ringEntries entries from here: they must be in the view.
     addr = addressFor((mem = at), reg.ringEntries * io_uring_buf.sizeof, 'reg.ringAddr');

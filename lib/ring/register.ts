@@ -252,8 +252,7 @@ export abstract class RingRegister extends CompletionQueue {
    * (registerWaitRegion sets one up for setRegWait and submitAndWaitReg).
    *
    * Lifetime: a view given as `userAddr` is kept until the ring is closed
-   * (the kernel pins it until then); memory given by address is the
-   * caller's to keep.
+   * (the kernel pins it until then). A raw address is refused.
    *
    * Differs from liburing: `reg` is an object, not the structs' bytes; throws
    * an IoUringError where liburing returns -errno.
@@ -269,7 +268,12 @@ export abstract class RingRegister extends CompletionQueue {
     const user = rd.userAddr ?? 0;
     let mem: ArrayBufferView | null = null;
     let userAddr: number;
-    if (typeof user === 'number') userAddr = regionU64(user, 'regionUptr.userAddr');
+    if (typeof user === 'number') {
+      // Only 0 (a region the kernel allocates): an address names memory the
+      // library can't keep alive while the kernel has it pinned.
+      if (user !== 0) throw new TypeError(`regionUptr.userAddr must be a view, or 0 for a region the kernel allocates (got ${typeof user === 'number' ? user : typeof user}): an address names memory tsuring can't keep alive`);
+      userAddr = 0;
+    }
     else userAddr = addressFor((mem = user), size, 'regionUptr.userAddr');
     const desc = new Uint8Array(new ArrayBuffer(io_uring_region_desc.sizeof));
     const dd = new DataView(desc.buffer);
