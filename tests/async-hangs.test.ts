@@ -25,7 +25,7 @@ import {
   AsyncRing, IoUringError, IORING_OP_SEND_ZC, IORING_OP_TIMEOUT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN, prepNop, prepWrite,
   type AsyncRingOptions,
 } from '../lib/index.ts';
-import { opcodesMissing } from './helpers.ts';
+import { catchWarnings, opcodesMissing } from './helpers.ts';
 import { collected, outcome, rejection, spyCqes, testResources, ticks, variants } from './async-helpers.ts';
 import { MSG_BASE } from '../lib/async/user-data.ts';
 
@@ -144,14 +144,12 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
       const { send, ref } = ((buf: Uint8Array) => ({ send: rejection(io.sendZc(w, buf)), ref: new WeakRef(buf) }))(new Uint8Array(4096));
       const after = outcome(io.read(r, new Uint8Array(16)));
       await ticks(3);
-      const warnings: Error[] = [];
-      const onWarning = (warning: Error) => { if (warning.name === 'TsuringWarning') warnings.push(warning); };
-      process.on('warning', onWarning);
+      const { warnings, stop } = catchWarnings();
       try {
         await within(io.close(), 10_000, 'close()');
         await ticks(2); // warnings are emitted on the next tick
       } finally {
-        process.off('warning', onWarning);
+        stop();
       }
       const err = await within(send, 1000, 'the send');
       expect(err).toBeInstanceOf(IoUringError);

@@ -170,6 +170,30 @@ export async function settledFds(): Promise<number> {
   }
 }
 
+/**
+ * Collects the TsuringWarnings a test provokes on purpose, and keeps Node from
+ * printing them while it does: Node prints warnings from a 'warning' listener
+ * of its own, set aside here until stop(). Any other warning still goes to
+ * the listeners that were there.
+ */
+export function catchWarnings(): { warnings: Error[]; stop(): void } {
+  const saved = process.listeners('warning');
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => {
+    if (w.name === 'TsuringWarning') warnings.push(w);
+    else for (const l of saved) l(w);
+  };
+  process.removeAllListeners('warning');
+  process.on('warning', onWarning);
+  return {
+    warnings,
+    stop() {
+      process.off('warning', onWarning);
+      for (const l of saved) process.on('warning', l);
+    },
+  };
+}
+
 /** Forces a full collection (the suite runs with --expose-gc). */
 export function forceGc(): void {
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -15,7 +15,7 @@ import {
   IoUring, IoUringError, layout, prepNop, prepRead, prepRw, prepTimeout,
   IORING_OP_READ, IORING_SETUP_DEFER_TASKRUN, IORING_TIMEOUT_ABS, IOSQE_ASYNC,
   type Cqe, type IoUringOptions, type Sqe, ERRNO } from '../lib/index.ts';
-import { forceGc, openFds, ringUnavailable, runOne } from './helpers.ts';
+import { catchWarnings, forceGc, openFds, ringUnavailable, runOne } from './helpers.ts';
 
 const { EBADF, EFAULT, EINVAL, ETIME } = ERRNO;
 
@@ -421,9 +421,7 @@ describe('20. a ring dropped with a TIMEOUT in flight', () => {
 
   for (const memory of ['shared', 'mmap'] as const) {
     ringIt(`${memory}: the finalizer closes the fd and warns; memory allocated after is never written`, memory, async () => {
-      const warnings: Error[] = [];
-      const onWarning = (w: Error) => { if (w.name === 'TsuringWarning') warnings.push(w); };
-      process.on('warning', onWarning);
+      const { warnings, stop } = catchWarnings();
       try {
         const before = openFds();
         dropRingWithTimeout({ memory });
@@ -441,7 +439,7 @@ describe('20. a ring dropped with a TIMEOUT in flight', () => {
         expect(warnings.length).toBeGreaterThan(0);
         expect(warnings[0]!.message).toMatch(/without close\(\)/);
       } finally {
-        process.off('warning', onWarning);
+        stop();
       }
     });
   }
