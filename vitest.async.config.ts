@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/async-*.test.ts', 'tests/waker.test.ts', 'tests/soak.test.ts'],
+    globalSetup: ['tests/compile.ts'],
     pool: 'forks',
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     testTimeout: 30_000,

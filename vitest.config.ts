@@ -14,6 +14,7 @@ export default defineConfig({
     // Forks, not threads: each test file gets its own process, so a ring
     // test that goes wrong can't take the others down, and --expose-gc lets
     // the memory-lifetime tests force collections.
+    globalSetup: ['tests/compile.ts'],
     pool: 'forks',
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     // One file per core. vitest's default leaves a core to itself (one

@@ -6,6 +6,7 @@ import { longRuns } from './vitest.config.ts';
 export default defineConfig({
   test: {
     include: longRuns,
+    globalSetup: ['tests/compile.ts'],
     pool: 'forks',
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     maxWorkers: 1,

@@ -7,9 +7,11 @@
 // kernel writes into it in the meantime, so it must not be garbage-collected.
 
 import { openSync, closeSync, fstatSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { IoUring, prepRead } from '../lib/index.ts';
 
-const file = process.argv[2] ?? new URL('../package.json', import.meta.url).pathname;
+// Without an argument: this lesson's own file, wherever it was installed.
+const file = process.argv[2] ?? fileURLToPath(import.meta.url);
 const fd = openSync(file, 'r');
 const size = fstatSync(fd).size;
 const chunk = 16;

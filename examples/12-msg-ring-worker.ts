@@ -24,11 +24,18 @@ async function main(): Promise<void> {
     return;
   }
   const io = new AsyncRing();
-  // Start this same file in a worker. Node 20 does not pass tsx on to a
+  // Start this same file in a worker. Compiled (dist/examples), it is plain
+  // JavaScript. As TypeScript under tsx: Node 20 does not pass tsx on to a
   // worker's entry module, so the worker registers tsx's loader first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(import.meta.url)}))`;
-  const worker = new Worker(boot, { eval: true, workerData: { reply: io.messageTarget } });
+  const workerData = { reply: io.messageTarget };
+  let worker: Worker;
+  if (import.meta.url.endsWith('.js')) {
+    worker = new Worker(new URL(import.meta.url), { workerData });
+  } else {
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(import.meta.url)}))`;
+    worker = new Worker(boot, { eval: true, workerData });
+  }
   const exited = once(worker, 'exit');
   try {
     // The one postMessage: the worker's ring, to send to.

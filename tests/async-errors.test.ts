@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { AsyncRing } from '../lib/async/async-ring.ts';
 import { variants } from './async-helpers.ts';
+import { compiled } from './helpers.ts';
 
 const boom = (): never => {
   throw new Error('hostile getter');
@@ -124,7 +125,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
 function outOfFds(options: string, spare: number): string {
   const code = `
     import { openSync, closeSync } from 'node:fs';
-    import { AsyncRing } from ${JSON.stringify(new URL('../lib/async/async-ring.ts', import.meta.url).pathname)};
+    import { AsyncRing } from ${JSON.stringify(compiled('lib/async/async-ring.ts'))};
     const held = [];
     try { for (;;) held.push(openSync('/dev/null', 'r')); } catch {}
     for (let i = 0; i < ${spare}; i++) closeSync(held.pop());
@@ -137,7 +138,7 @@ function outOfFds(options: string, spare: number): string {
     process.exit(0);
   `;
   // RLIMIT_NOFILE lowered for the child alone, so filling the table is quick.
-  return execFileSync('/bin/sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, code], {
+  return execFileSync('/bin/sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" --input-type=module -e "$0"`, code], {
     encoding: 'utf8', timeout: 30_000,
   }).trim();
 }

@@ -11,7 +11,7 @@ import { existsSync, readlinkSync, writeSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
 import { AsyncRing, type AsyncRingOptions } from '../lib/async/async-ring.ts';
 import { IoUring, IoUringError, prepMsgRing } from '../lib/index.ts';
-import { forceGc, openFds, settledFds } from './helpers.ts';
+import { compiled, forceGc, openFds, settledFds } from './helpers.ts';
 import { collected, outcome, rejection, spyCqes, testResources, tick, ticks, variants } from './async-helpers.ts';
 
 async function pipe(): Promise<[number, number]> {
@@ -214,11 +214,11 @@ describe.each(variants.map((v) => [v.name, v] as const))('messageTarget, %s', (_
 describe('address space', () => {
   // RLIMIT_AS of 128 GiB in a child: room for a few 10 GiB reservations, not 100.
   function crowded(code: string): string {
-    return execFileSync('/bin/sh', ['-c', `ulimit -v ${128 * 1024 * 1024} && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, code], {
+    return execFileSync('/bin/sh', ['-c', `ulimit -v ${128 * 1024 * 1024} && exec "${process.execPath}" --input-type=module -e "$0"`, code], {
       encoding: 'utf8', timeout: 60_000,
     }).trim();
   }
-  const lib = JSON.stringify(new URL('../lib/index.ts', import.meta.url).pathname);
+  const lib = JSON.stringify(compiled('lib/index.ts'));
 
   it("past 25/32 of the address space, rings take the kernel's pages instead (AsyncRing and IoUring), and all 100 work", () => {
     const out = crowded(`

@@ -21,7 +21,7 @@ import {
 import { AsyncRing, type AsyncRingOptions, type OpOptions } from '../lib/async/async-ring.ts';
 import { GEN_SPAN, MSG_BASE, generationOf, slotOf } from '../lib/async/user-data.ts';
 import { addressFor } from '../lib/ring/memory.ts';
-import { forceGc, openFds, settledFds } from './helpers.ts';
+import { compiled, forceGc, openFds, settledFds } from './helpers.ts';
 import { DEFER, collected, hex, noDefer, outcome, rejection, spyCqes, text, tick, ticks, variants } from './async-helpers.ts';
 
 const { EBADF, ECANCELED } = ERRNO;
@@ -105,8 +105,7 @@ function watchOverflow(io: AsyncRing): () => boolean {
   };
 }
 
-const child = new URL('./fixtures/async-child.ts', import.meta.url).pathname;
-const runChild = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', child, ...args], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
+const runChild = (...args: string[]) => execFileSync(process.execPath, [compiled('tests/fixtures/async-child.ts'), ...args], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
 
 
 describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, options, skip }) => {

@@ -10,16 +10,14 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { AsyncRing, IoUring, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, prepMsgRing } from '../lib/index.ts';
-import { ringUnavailable } from './helpers.ts';
+import { compiled, ringUnavailable } from './helpers.ts';
 
 const noDefer = ringUnavailable(8, { flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN });
 
 interface Report { wrote: number; read: number; same: boolean; waker: string }
 
 function startWorker(data: Record<string, unknown>): { report: Promise<Report>; exited: Promise<number> } {
-  const worker = new Worker(new URL('./fixtures/tsx-worker.mjs', import.meta.url), {
-    workerData: { entry: new URL('./fixtures/async-worker.ts', import.meta.url).href, ...data },
-  });
+  const worker = new Worker(compiled('tests/fixtures/async-worker.ts'), { workerData: data });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   const report = new Promise<Report>((resolve, reject) => {
     worker.once('message', resolve);
@@ -81,7 +79,7 @@ describe('several AsyncRings', () => {
     // close; a worker frees its memory as it exits. With ring memory from
     // malloc, this crashed within a few rounds (SIGSEGV in the next worker's
     // start-up).
-    const child = spawnSync(process.execPath, ['--import', 'tsx', new URL('./fixtures/worker-rounds.ts', import.meta.url).pathname, '10'], {
+    const child = spawnSync(process.execPath, [compiled('tests/fixtures/worker-rounds.ts'), '10'], {
       encoding: 'utf8', timeout: 60_000,
     });
     expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({ status: 0, signal: null, stderr: '' });

@@ -1,25 +1,26 @@
 /**
- * The tsuring command line: run from the checkout as `npm run tsuring --`
- * does (tsx on bin/tsuring.ts), and compiled as an installed package runs it
- * (node on dist/bin/tsuring.js, built here into a scratch folder).
+ * The tsuring command line, compiled as the package installs it (node on
+ * bin/tsuring.js, from the build tests/compile.ts makes for the run), and
+ * from the checkout as `npm run tsuring --` runs it (tsx on bin/tsuring.ts).
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPCODES, capabilities, type CapabilitiesReport } from '../lib/index.ts';
+import { compiled } from './helpers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tsx = join(root, 'node_modules/.bin/tsx');
-const source = join(root, 'bin/tsuring.ts');
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(tsx, [source, ...args], { encoding: 'utf8', cwd: root, timeout: 60_000 });
+type Ran = { status: number | null; stdout: string; stderr: string };
+function spawn(command: string, args: string[]): Ran {
+  const r = spawnSync(command, args, { encoding: 'utf8', cwd: root, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const cli = (...args: string[]) => spawn(process.execPath, [compiled('bin/tsuring.ts'), ...args]);
+const fromCheckout = (...args: string[]) => spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'bin/tsuring.ts'), ...args]);
 
-describe('tsuring (from the checkout)', () => {
+describe('tsuring (compiled, as installed)', () => {
   it('with no command prints the usage and exits 2; --help exits 0', () => {
     const none = cli();
     expect(none.status).toBe(2);
@@ -83,20 +84,12 @@ describe('tsuring (from the checkout)', () => {
   });
 });
 
-describe('tsuring (compiled, as installed)', () => {
-  // Inside the checkout, so the compiled code finds koffi in node_modules.
-  const out = join(root, `.cli-build-${process.pid}`);
-  beforeAll(() => {
-    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.build.json'), '--outDir', out], { cwd: root });
-  }, 120_000);
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-  it('runs under plain node: probe, and trace of a compiled lesson', () => {
-    const bin = join(out, 'bin/tsuring.js');
-    const probe = spawnSync(process.execPath, [bin, 'probe', '--short'], { encoding: 'utf8', cwd: root });
+describe('tsuring (from the checkout: tsx on bin/tsuring.ts)', () => {
+  it('probe --short, and trace of a lesson run as TypeScript', () => {
+    const probe = fromCheckout('probe', '--short');
     expect(probe.status).toBe(0);
     expect(probe.stdout).toMatch(/^io_uring on Linux/);
-    const trace = spawnSync(process.execPath, [bin, 'trace', '01'], { encoding: 'utf8', cwd: root });
+    const trace = fromCheckout('trace', '01');
     expect(trace.status).toBe(0);
     expect(trace.stdout).toBe('submitted 1; completion: userData 42, res 0\n');
     expect(trace.stderr).toMatch(/CQE <- IORING_OP_NOP user_data=42 res=0/);

@@ -6,6 +6,7 @@ import { openSync, closeSync } from 'node:fs';
 import { ERRNO } from '../lib/errno.ts';
 import { describe, expect, it } from 'vitest';
 import * as ffi from '../ffi/index.ts';
+import { compiled } from './helpers.ts';
 
 const { EBADF, EFAULT, EINVAL } = ERRNO;
 
@@ -60,7 +61,7 @@ describe('ffi', () => {
   });
 
   it('on another platform, importing works and the first ring says why it cannot be', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./fixtures/not-linux.ts', import.meta.url).pathname], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [compiled('tests/fixtures/not-linux.ts')], { encoding: 'utf8' });
     const [first, second] = out.trim().split('\n');
     expect(first).toBe('imported function');
     const e = JSON.parse(second!);

@@ -148,6 +148,17 @@ export function registerSparseFiles(ring: IoUring, n: number): void {
   ring.registerRaw(IORING_REGISTER_FILES2, reg, L.sizeof);
 }
 
+/**
+ * The compiled JavaScript of a file of the checkout ('examples/01-nop.ts',
+ * 'tests/fixtures/waker-child.ts'), from the build tests/compile.ts makes for
+ * each run: what child processes and workers run, under plain node.
+ */
+export function compiled(file: string): string {
+  const build = process.env.TSURING_TEST_BUILD;
+  if (!build) throw new Error('TSURING_TEST_BUILD is not set: run the tests through vitest, whose global setup (tests/compile.ts) compiles them');
+  return path.join(build, file.replace(/\.ts$/, '.js'));
+}
+
 /** Open file descriptors of this process. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;

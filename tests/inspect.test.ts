@@ -9,6 +9,7 @@ import {
   AsyncRing, IoUring, IORING_OP_NOP, IORING_OP_READ, IORING_OP_TIMEOUT, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_TASKRUN_FLAG,
   prepNop, prepRead, prepTimeout, type TraceEvent,
 } from '../lib/index.ts';
+import { compiled } from './helpers.ts';
 
 const rings: IoUring[] = [];
 afterEach(() => {
@@ -168,11 +169,10 @@ describe('trace', () => {
     }
   });
 
-  const tsx = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
-  const nopExample = new URL('../examples/01-nop.ts', import.meta.url).pathname;
+  const nopExample = compiled('examples/01-nop.ts');
 
   it('TSURING_TRACE=1 prints a line per entry to stderr, the program\'s own output untouched', () => {
-    const r = spawnSync(tsx, [nopExample], { encoding: 'utf8', env: { ...process.env, TSURING_TRACE: '1' } });
+    const r = spawnSync(process.execPath, [nopExample], { encoding: 'utf8', env: { ...process.env, TSURING_TRACE: '1' } });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('submitted 1; completion: userData 42, res 0\n');
     const lines = r.stderr.split('\n').filter((l) => / ms {2}ring /.test(l));
@@ -181,7 +181,7 @@ describe('trace', () => {
   });
 
   it('TSURING_TRACE=json prints JSON lines', () => {
-    const r = spawnSync(tsx, [nopExample], { encoding: 'utf8', env: { ...process.env, TSURING_TRACE: 'json' } });
+    const r = spawnSync(process.execPath, [nopExample], { encoding: 'utf8', env: { ...process.env, TSURING_TRACE: 'json' } });
     expect(r.status).toBe(0);
     const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { kind: string; time: number; entry: Record<string, unknown> });
     expect(events[0]).toMatchObject({ kind: 'sqe', entry: { op: 'IORING_OP_NOP', user_data: 42 } });
@@ -191,7 +191,7 @@ describe('trace', () => {
 
   it('a listener that throws does not break the ring: its error surfaces as uncaught, the ring goes on', () => {
     const script = `
-      import { IoUring, prepNop } from ${JSON.stringify(new URL('../lib/index.ts', import.meta.url).pathname)};
+      import { IoUring, prepNop } from ${JSON.stringify(compiled('lib/index.ts'))};
       const ring = new IoUring(8);
       process.on('uncaughtException', (e) => console.log('uncaught', e.message));
       ring.trace(() => { throw new Error('listener broke'); });
@@ -201,7 +201,7 @@ describe('trace', () => {
       console.log('state', JSON.stringify(ring.snapshot().sq), ring.snapshot().inFlight);
       setTimeout(() => { ring.close(); console.log('closed', ring.isClosed); }, 10);
     `;
-    const out = execFileSync(tsx, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(out).toContain('"head":2,"tail":2');
     expect(out).toMatch(/state .* 0\n/);
     expect(out).toContain('closed true');

@@ -15,7 +15,7 @@ import {
   IoUring, IoUringError, layout, prepNop, prepRead, prepRw, prepTimeout,
   IORING_OP_READ, IORING_SETUP_DEFER_TASKRUN, IORING_TIMEOUT_ABS, IOSQE_ASYNC,
   type Cqe, type IoUringOptions, type Sqe, ERRNO } from '../lib/index.ts';
-import { catchWarnings, forceGc, openFds, ringUnavailable, runOne } from './helpers.ts';
+import { catchWarnings, compiled, forceGc, openFds, ringUnavailable, runOne } from './helpers.ts';
 
 const { EBADF, EFAULT, EINVAL, ETIME } = ERRNO;
 
@@ -313,14 +313,13 @@ describe('6. raw API: an unknown opcode, an unmapped address', () => {
 
 describe('12. EINTR during a blocking wait', () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const child = fileURLToPath(new URL('./fixtures/eintr-child.ts', import.meta.url));
 
   interface ChildResult { result: unknown; threw: string | null; signals: number }
 
   // Runs the child; once it says "waiting", sends it SIGUSR2 five times, 20 ms apart.
   function runChild(mode: string): Promise<ChildResult> {
     return new Promise((resolve, reject) => {
-      const c = spawn(process.execPath, ['--import', 'tsx', child, mode], { cwd: root });
+      const c = spawn(process.execPath, [compiled('tests/fixtures/eintr-child.ts'), mode], { cwd: root });
       let out = '';
       let err = '';
       let timer: NodeJS.Timeout | undefined;

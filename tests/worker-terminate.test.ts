@@ -9,15 +9,13 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ringUnavailable } from './helpers.ts';
+import { compiled, ringUnavailable } from './helpers.ts';
 import { IORING_SETUP_SQPOLL } from '../lib/index.ts';
 
-const child = fileURLToPath(new URL('./fixtures/terminate-rounds.ts', import.meta.url));
 const noSqpoll = ringUnavailable(8, { flags: IORING_SETUP_SQPOLL });
 
 function rounds(n: number, kinds: string[]): { status: number | null; signal: string | null; report: { before: number; after: number; stolen: number } | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', child, String(n), ...kinds], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [compiled('tests/fixtures/terminate-rounds.ts'), String(n), ...kinds], { encoding: 'utf8', timeout: 120_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   return { status: r.status, signal: r.signal, report: line ? JSON.parse(line) : null, stderr: r.stderr.slice(0, 2000) };
 }

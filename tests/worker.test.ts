@@ -6,7 +6,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { IoUring, prepNop, prepTimeout, type SharedRing } from '../lib/index.ts';
-import { ringUnavailable, runOne } from './helpers.ts';
+import { compiled, ringUnavailable, runOne } from './helpers.ts';
 
 const noShared = ringUnavailable(8, { memory: 'shared' });
 const noMmap = ringUnavailable(8, { memory: 'mmap' });
@@ -27,9 +27,7 @@ interface Reaped { seen: number[]; closed: boolean }
 
 /** Starts tests/fixtures/reaper-worker.ts on `shared`; resolves with what it reaped. */
 function reaper(shared: SharedRing, count: number): Promise<Reaped> {
-  const worker = new Worker(new URL('./fixtures/tsx-worker.mjs', import.meta.url), {
-    workerData: { entry: new URL('./fixtures/reaper-worker.ts', import.meta.url).href, shared, count },
-  });
+  const worker = new Worker(compiled('tests/fixtures/reaper-worker.ts'), { workerData: { shared, count } });
   return new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
