@@ -20,6 +20,8 @@
  *  - for arrays the key gives the offset of element 0;
  *  - flexible / zero-length trailing arrays are listed at the offset where
  *    they start (which may equal sizeof).
+ *
+ * @module
  */
 
 // ---------------------------------------------------------------------------
