@@ -169,9 +169,22 @@ const CAUSES: Record<string, Record<string, string>> = {
   },
 };
 
+/**
+ * What a failed control-plane call (io_uring_setup, io_uring_enter,
+ * io_uring_register, mmap) throws, shaped like Node's system errors: check
+ * `err.code === 'EINVAL'` as for fs errors. The message names the call, what
+ * was being done, and what usually causes that errno. A failed operation is
+ * not one: its CQE's `res` is the negative errno; AsyncRing rejects with
+ * this class for those.
+ *
+ * Differs from liburing: liburing returns -errno where this throws.
+ */
 export class IoUringError extends Error {
+  /** The negative errno (-22 for EINVAL), as Node's system errors carry it. */
   readonly errno: number;
+  /** The errno's name ('EINVAL'). */
   readonly code: string;
+  /** The system call, or the operation, that failed ('io_uring_setup', 'read'). */
   readonly syscall: string;
 
   /**

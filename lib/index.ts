@@ -1,7 +1,19 @@
-// tsuring: io_uring for Node.js, in TypeScript. Names follow liburing's with
-// `io_uring_` dropped and the rest camelCased (io_uring_prep_read ->
-// prepRead, io_uring_cqe_seen -> ring.cqeSeen); kernel constants keep the
-// kernel's spelling.
+/**
+ * tsuring: io_uring for Node.js, in TypeScript. Names follow liburing's with
+ * `io_uring_` dropped and the rest camelCased (io_uring_prep_read ->
+ * prepRead, io_uring_cqe_seen -> ring.cqeSeen); kernel constants keep the
+ * kernel's spelling.
+ *
+ * Where to start: {@link IoUring} (the ring: getSqe, submit, the waits,
+ * forEachCqe), a `prep*` encoder to fill each entry ({@link prepRead}),
+ * the registration functions for fixed files and buffers and provided
+ * buffer rings, and {@link AsyncRing} for promises in Node's event loop.
+ * {@link decodeSqe}, `ring.trace()` and {@link capabilities} show what the
+ * kernel is handed and what it can do; {@link IoUringError} is what a
+ * failed setup, enter or register throws.
+ *
+ * @module
+ */
 
 export { IoUring } from './ring/io-uring.ts';
 export type { RingSnapshot } from './ring/io-uring.ts';

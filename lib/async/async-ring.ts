@@ -40,6 +40,12 @@ import { ERRNO } from '../errno.ts';
 
 const { ETIME, EBADF } = ERRNO;
 
+/**
+ * What `new AsyncRing(options)` takes: every {@link IoUringOptions} field,
+ * plus `entries` (SQ entries, default 256) and `waker` (how completions wake
+ * the event loop: 'auto', the default, is 'poll' on the main thread and
+ * 'eventfd' in a worker_thread; or 'poll', 'doorbell', 'eventfd').
+ */
 export type AsyncRingOptions = LoopRingOptions;
 export type { MultishotOptions, OpOptions, ReceiveOptions, RingMessage };
 
@@ -49,6 +55,7 @@ export type { MultishotOptions, OpOptions, ReceiveOptions, RingMessage };
  * thread may post to any ring).
  */
 export interface MessageTarget {
+  /** The receiving ring's fd. */
   readonly asyncRingFd: number;
   /**
    * Shared with the ring: says whether it still takes messages, and holds

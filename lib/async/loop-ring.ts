@@ -107,6 +107,7 @@ export class LoopRing extends Closer implements AsyncDisposable {
     return p as Promise<number[]>;
   }
 
+  /** close(), for `await using ring = new AsyncRing()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.closeRing();
   }

@@ -81,6 +81,7 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /** The next completion's value; done once the operation has ended (its last CQE has no IORING_CQE_F_MORE). */
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.values.length) {
       const value = this.values[this.head++]!;
@@ -101,6 +102,7 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
+  /** Cancels the operation; resolves done once the kernel has let go of it. What `break` calls. */
   return(): Promise<IteratorResult<T>> {
     if (!this.left) {
       this.left = true;
@@ -115,6 +117,7 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
     return new Promise((resolve) => this.endWaiters.push(() => resolve(DONE)));
   }
 
+  /** The iterator itself, for `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -153,6 +156,7 @@ export class Chunk {
     pool.recycle(this.bid);
   }
 
+  /** release(), for `using chunk = ...`. */
   [Symbol.dispose](): void {
     this.release();
   }

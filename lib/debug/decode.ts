@@ -94,8 +94,11 @@ export interface DecodedCqe {
 
 /** A copy of a CQE's fields (Cqe.toJSON(), or one made before cqeSeen). */
 export interface CqeFields {
+  /** user_data: a number, or a bigint above 2^53. */
   userData: number | bigint;
+  /** The result, or -errno. */
   res: number;
+  /** IORING_CQE_F_* bits. */
   flags: number;
 }
 

@@ -19,7 +19,9 @@ export type Limit = number | 'unlimited';
 
 /** The soft and hard values of one resource limit (getrlimit(2)). */
 export interface RlimitReport {
+  /** The limit in force. */
   soft: Limit;
+  /** The most the soft limit may be raised to without privilege. */
   hard: Limit;
 }
 

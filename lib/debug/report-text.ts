@@ -5,6 +5,7 @@
 import { limitText, type Limit, type RlimitReport } from './environment.ts';
 import type { CapabilitiesReport, FlagCapability, FlagSection } from './report.ts';
 
+/** What {@link formatCapabilities} takes. */
 export interface FormatOptions {
   /** A few lines (for the tour) instead of the full tables (for `probe`). Default false. */
   short?: boolean;

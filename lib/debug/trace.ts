@@ -23,9 +23,28 @@ import { decodeCqe, decodeSqe, type DecodedCqe, type DecodedSqe } from './decode
 
 /** One traced entry. */
 export type TraceEvent =
-  | { kind: 'sqe'; /** performance.now(), ms */ time: number; /** the ring's fd */ ring: number; entry: DecodedSqe }
-  | { kind: 'cqe'; time: number; ring: number; entry: DecodedCqe };
+  | {
+    /** An SQE, as the ring publishes it. */
+    kind: 'sqe';
+    /** performance.now(), ms. */
+    time: number;
+    /** The ring's fd. */
+    ring: number;
+    /** The entry, decoded. */
+    entry: DecodedSqe;
+  }
+  | {
+    /** A CQE, as it is handed back to the kernel. */
+    kind: 'cqe';
+    /** performance.now(), ms. */
+    time: number;
+    /** The ring's fd. */
+    ring: number;
+    /** The entry, decoded. */
+    entry: DecodedCqe;
+  };
 
+/** What `ring.trace(listener)` calls with each {@link TraceEvent}, as the entry goes in or comes back. */
 export type TraceListener = (event: TraceEvent) => void;
 
 // user_data of operations in flight whose opcode a CQE should be named by;

@@ -14,12 +14,28 @@ import { EPOLL_CTL_ADD, EPOLL_CTL_DEL } from '../uapi/poll.ts';
  * aligned to 16 elsewhere.
  */
 export const epoll_event = Object.freeze(process.arch === 'x64'
-  ? { sizeof: 12, events: 0, data: 4 } as const
-  : { sizeof: 16, events: 0, data: 8 } as const);
+  ? {
+    /** sizeof(struct epoll_event). */
+    sizeof: 12,
+    /** Offset of `events`. */
+    events: 0,
+    /** Offset of `data`. */
+    data: 4,
+  } as const
+  : {
+    /** sizeof(struct epoll_event). */
+    sizeof: 16,
+    /** Offset of `events`. */
+    events: 0,
+    /** Offset of `data`. */
+    data: 8,
+  } as const);
 
 /** An epoll_event as JS values: `data` is the u64 the kernel hands back (an fd, an id). */
 export interface EpollEvent {
+  /** EPOLL* bits. */
   events: number;
+  /** The u64 handed back with the event. */
   data: number | bigint;
 }
 
@@ -36,7 +52,12 @@ export function makeEpollEvent(ev: EpollEvent): Uint8Array {
 }
 
 /** Event `i` of a buffer EPOLL_WAIT filled; `data` as a bigint, exactly. */
-export function readEpollEvent(events: ArrayBufferView, i: number): { events: number; data: bigint } {
+export function readEpollEvent(events: ArrayBufferView, i: number): {
+  /** EPOLL* bits. */
+  events: number;
+  /** The u64 given at EPOLL_CTL_ADD. */
+  data: bigint;
+} {
   checkU32(i, 'i');
   const at = i * epoll_event.sizeof;
   if (at + epoll_event.sizeof > events.byteLength) throw new RangeError(`events holds ${Math.floor(events.byteLength / epoll_event.sizeof)} epoll_events; no event ${i}`);

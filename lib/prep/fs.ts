@@ -70,7 +70,9 @@ export function prepStatx<T extends ArrayBufferView = Uint8Array>(
 
 /** A `struct statx_timestamp`. */
 export interface StatxTimestamp {
+  /** Seconds since the epoch (`tv_sec`). */
   sec: number;
+  /** Nanoseconds (`tv_nsec`). */
   nsec: number;
 }
 
@@ -81,33 +83,61 @@ export interface StatxTimestamp {
  * raw buffer still holds them).
  */
 export interface Statx {
+  /** STATX_* bits: which fields the kernel filled. */
   mask: number;
+  /** The preferred I/O block size. */
   blksize: number;
+  /** STATX_ATTR_* bits of the file. */
   attributes: number;
+  /** Hard links. */
   nlink: number;
+  /** Owner user id. */
   uid: number;
+  /** Owner group id. */
   gid: number;
+  /** File type and permission bits (S_IF*, 0o7777). */
   mode: number;
+  /** Inode number. */
   ino: number;
+  /** Size in bytes. */
   size: number;
+  /** 512-byte blocks allocated. */
   blocks: number;
+  /** Which STATX_ATTR_* bits this file system supports. */
   attributes_mask: number;
+  /** Last access. */
   atime: StatxTimestamp;
+  /** Creation (STATX_BTIME). */
   btime: StatxTimestamp;
+  /** Last status change. */
   ctime: StatxTimestamp;
+  /** Last modification. */
   mtime: StatxTimestamp;
+  /** Device major number, for a device file. */
   rdev_major: number;
+  /** Device minor number, for a device file. */
   rdev_minor: number;
+  /** Major number of the device the file is on. */
   dev_major: number;
+  /** Minor number of the device the file is on. */
   dev_minor: number;
+  /** Mount id (STATX_MNT_ID or STATX_MNT_ID_UNIQUE). */
   mnt_id: number;
+  /** O_DIRECT memory alignment (STATX_DIOALIGN). */
   dio_mem_align: number;
+  /** O_DIRECT offset and length alignment (STATX_DIOALIGN). */
   dio_offset_align: number;
+  /** Subvolume id (STATX_SUBVOL). */
   subvol: number;
+  /** Smallest atomic write, bytes (STATX_WRITE_ATOMIC). */
   atomic_write_unit_min: number;
+  /** Largest atomic write, bytes (STATX_WRITE_ATOMIC). */
   atomic_write_unit_max: number;
+  /** Most iovecs an atomic write may have (STATX_WRITE_ATOMIC). */
   atomic_write_segments_max: number;
+  /** O_DIRECT read offset alignment (STATX_DIO_READ_ALIGN). */
   dio_read_offset_align: number;
+  /** Largest atomic write the device does well, bytes (STATX_WRITE_ATOMIC). */
   atomic_write_unit_max_opt: number;
 }
 

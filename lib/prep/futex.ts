@@ -14,7 +14,10 @@ import { putU64 } from '../ring/sqe.ts';
 import { rw } from './rw.ts';
 import { FUTEX2_SIZE_U32, FUTEX2_PRIVATE, FUTEX2_SIZE_MASK, FUTEX_BITSET_MATCH_ANY, FUTEX_WAITV_MAX } from '../uapi/futex.ts';
 
-/** `struct futex_waitv`, include/uapi/linux/futex.h. */
+/**
+ * `struct futex_waitv`, include/uapi/linux/futex.h.
+ * @enum
+ */
 export const futex_waitv = Object.freeze({
   sizeof: 24,
   val: 0, // __u64: the value expected at uaddr

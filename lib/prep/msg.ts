@@ -17,7 +17,10 @@ import { makeSockaddr, type SockaddrInit } from './sockaddr.ts';
 import { high32 } from '../ring/sqe.ts';
 import { SOL_SOCKET, SCM_RIGHTS } from '../uapi/net.ts';
 
-/** include/linux/socket.h: struct user_msghdr, x86_64. */
+/**
+ * include/linux/socket.h: struct user_msghdr, x86_64.
+ * @enum
+ */
 export const msghdr = Object.freeze({
   sizeof: 56,
   msg_name: 0, // void * : the peer's address (sendmsg: destination; recvmsg: filled in)
@@ -29,7 +32,10 @@ export const msghdr = Object.freeze({
   msg_flags: 48, // unsigned int : recvmsg: MSG_* flags of the message received
 } as const);
 
-/** include/linux/socket.h: struct cmsghdr, x86_64. */
+/**
+ * include/linux/socket.h: struct cmsghdr, x86_64.
+ * @enum
+ */
 export const cmsghdr = Object.freeze({
   sizeof: 16,
   cmsg_len: 0, // __kernel_size_t : header plus data, unaligned
@@ -228,8 +234,11 @@ export function msghdrParts(msg: Msghdr | MsghdrInit): MsgParts {
 
 /** One control message to build. */
 export interface CmsgInit {
+  /** `cmsg_level`: the protocol (SOL_SOCKET). */
   level: number;
+  /** `cmsg_type`: the protocol's message type (SCM_RIGHTS). */
   type: number;
+  /** The payload, copied after the header. */
   data: Uint8Array;
 }
 
@@ -274,6 +283,7 @@ export function makeScmRights(fds: readonly number[]): Uint8Array {
  * found from it alone.
  */
 export class Cmsg {
+  /** From this message's header to the end of the control area. */
   readonly bytes: Uint8Array;
 
   /** @internal */
@@ -345,7 +355,9 @@ export function cmsgNexthdr(cmsg: Cmsg): Cmsg | null {
 
 /** The sizes a multishot recvmsg reserves in each buffer: its Msghdr, or the same two numbers. */
 export interface RecvmsgLayout {
+  /** Bytes reserved for the peer's address (`msg_namelen`). */
   readonly namelen: number;
+  /** Bytes reserved for control messages (`msg_controllen`). */
   readonly controllen: number;
 }
 

@@ -13,7 +13,9 @@ import { AF_UNIX, AF_INET, AF_INET6, sockaddr_in, sockaddr_in6, sockaddr_un, UNI
 
 /** An IPv4 or IPv6 address and port; the syntax of `address` picks the family. */
 export interface InetAddress {
+  /** '127.0.0.1', '::1', 'fe80::1%2'. */
   address: string;
+  /** The port, host order. */
   port: number;
   /** sin6_flowinfo (IPv6 only; default 0). */
   flowinfo?: number;
@@ -26,6 +28,7 @@ export interface InetAddress {
  * namespace (unix(7)); anything else is a file system path.
  */
 export interface UnixAddress {
+  /** The path, or its bytes; a leading NUL names the abstract namespace. */
   path: string | Uint8Array;
 }
 
@@ -34,9 +37,32 @@ export type SockaddrInit = InetAddress | UnixAddress | Uint8Array;
 
 /** A decoded socket address. */
 export type Sockaddr =
-  | { family: typeof AF_INET; address: string; port: number }
-  | { family: typeof AF_INET6; address: string; port: number; flowinfo: number; scopeId: number }
-  | { family: typeof AF_UNIX; path: string };
+  | {
+    /** AF_INET */
+    family: typeof AF_INET;
+    /** Dotted quad. */
+    address: string;
+    /** Host order. */
+    port: number;
+  }
+  | {
+    /** AF_INET6 */
+    family: typeof AF_INET6;
+    /** As inet_ntop(3) writes it. */
+    address: string;
+    /** Host order. */
+    port: number;
+    /** sin6_flowinfo. */
+    flowinfo: number;
+    /** sin6_scope_id. */
+    scopeId: number;
+  }
+  | {
+    /** AF_UNIX */
+    family: typeof AF_UNIX;
+    /** The path; a leading NUL for the abstract namespace. */
+    path: string;
+  };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -13,6 +13,7 @@ import { setU64Big, sqeSetData64, type Sqe } from '../ring/sqe.ts';
 
 /** The part of a CQE the flag readers look at. */
 export interface CqeFlags {
+  /** IORING_CQE_F_* bits. */
   readonly flags: number;
 }
 

@@ -17,6 +17,7 @@ import { P_ALL, P_PID, P_PGID, P_PIDFD, WNOHANG, WSTOPPED, WEXITED, WCONTINUED, 
 /**
  * `siginfo_t` as waitid(2) fills it for SIGCHLD (include/uapi/asm-generic/
  * siginfo.h, 64-bit): 128 bytes (SI_MAX_SIZE), of which WAITID writes these.
+ * @enum
  */
 export const siginfo = Object.freeze({
   sizeof: 128,
@@ -30,11 +31,17 @@ export const siginfo = Object.freeze({
 
 /** The SIGCHLD fields of a siginfo buffer filled by WAITID. */
 export interface Siginfo {
+  /** `si_signo`: SIGCHLD. */
   signo: number;
+  /** `si_errno`: 0. */
   errno: number;
+  /** `si_code`: CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, ... */
   code: number;
+  /** `si_pid`: the child. */
   pid: number;
+  /** `si_uid`: the child's real user id. */
   uid: number;
+  /** `si_status`: the exit code, or the signal that killed or stopped it. */
   status: number;
 }
 

@@ -11,7 +11,10 @@ const FEATURES = prefixFlags(PREFIX);
  * `{ SINGLE_MMAP: true, NODROP: true, ..., NO_IOWAIT: false }`, keyed by the
  * name after IORING_FEAT_. Bits this header does not know are under `unknown`.
  */
-export function featureNames(ringOrBits: IoUring | number): Record<string, boolean> & { unknown: number } {
+export function featureNames(ringOrBits: IoUring | number): Record<string, boolean> & {
+  /** Bits set that the pinned header does not name. */
+  unknown: number;
+} {
   const bits = typeof ringOrBits === 'number' ? ringOrBits : ringOrBits.features;
   const out: Record<string, boolean> = {};
   let known = 0;

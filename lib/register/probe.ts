@@ -97,7 +97,12 @@ export interface ProbeResult {
   /** `ops_len`: how many of `ops` the kernel filled (the `nr` asked for, at most one past its last opcode). */
   opsLen: number;
   /** `ops[0..ops_len)`: each op's number and IO_URING_OP_* flags. */
-  ops: { op: number; flags: number }[];
+  ops: {
+    /** The IORING_OP_* number. */
+    op: number;
+    /** IO_URING_OP_SUPPORTED where the kernel has it. */
+    flags: number;
+  }[];
 }
 
 /**

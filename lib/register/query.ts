@@ -81,11 +81,17 @@ export function queryOpcodes(ring?: IoUring): QueryOpcodes {
 
 /** What IO_URING_QUERY_ZCRX reports (`struct io_uring_query_zcrx`). */
 export interface QueryZcrx {
+  /** `register_flags`: the ZCRX_REG_* flags the kernel takes. */
   registerFlags: bigint;
+  /** `area_flags`: the IORING_ZCRX_AREA_* flags the kernel takes. */
   areaFlags: bigint;
+  /** `nr_ctrl_opcodes`: how many ZCRX_CTRL_* ops there are. */
   nrCtrlOpcodes: number;
+  /** `features`: ZCRX_FEATURE_* bits. */
   features: number;
+  /** `rq_hdr_size`: the refill ring header's size. */
   rqHdrSize: number;
+  /** `rq_hdr_alignment`: its alignment. */
   rqHdrAlignment: number;
 }
 

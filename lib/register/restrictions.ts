@@ -21,8 +21,11 @@ import { registerCall } from './syscall.ts';
  * IORING_RESTRICTION_SQE_FLAGS_ALLOWED / _REQUIRED, `flags` are IOSQE_* bits.
  */
 export interface Restriction {
+  /** IORING_RESTRICTION_*: what kind of rule. */
   opcode: number;
+  /** The IORING_REGISTER_* or IORING_OP_* it allows (REGISTER_OP, SQE_OP). */
   op?: number;
+  /** IOSQE_* bits (SQE_FLAGS_ALLOWED, SQE_FLAGS_REQUIRED). */
   flags?: number;
 }
 

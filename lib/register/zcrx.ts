@@ -16,6 +16,7 @@ import { registerCall } from './syscall.ts';
 
 const PAGE = 4096;
 
+/** What {@link registerIfq} takes: the fields of `struct io_uring_zcrx_ifq_reg` the caller chooses. */
 export interface IfqOptions {
   /** The interface index (`ip link` lists them). */
   ifIdx: number;
@@ -37,9 +38,13 @@ export interface Ifq {
   readonly id: number;
   /** The refill queue's memory; the words at `head`/`tail` and the entries at `rqes` are byte offsets in it. */
   readonly rq: Uint8Array;
+  /** Byte offset in `rq` of the refill queue's head (u32). */
   readonly head: number;
+  /** Byte offset in `rq` of its tail (u32). */
   readonly tail: number;
+  /** Byte offset in `rq` of its first `io_uring_zcrx_rqe`. */
   readonly rqes: number;
+  /** How many refill entries there are. */
   readonly rqEntries: number;
 }
 

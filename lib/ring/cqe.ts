@@ -12,6 +12,13 @@ import { getU64Big } from './sqe.ts';
 
 const TWO32 = 4294967296;
 
+/**
+ * A completion queue entry (liburing's `struct io_uring_cqe *`), as
+ * {@link IoUring.peekCqe}, {@link IoUring.waitCqe} and
+ * {@link IoUring.forEachCqe} hand it out: a view of one CQ slot, valid until
+ * {@link IoUring.cqeSeen} or {@link IoUring.cqAdvance} gives the slot back to
+ * the kernel. Copy out what must outlive that ({@link Cqe.toJSON}).
+ */
 export class Cqe {
   /** The ring this entry belongs to. */
   readonly ring: IoUring;
@@ -62,7 +69,14 @@ export class Cqe {
   }
 
   /** A plain copy of the fields, for logging and tests. */
-  toJSON(): { userData: number | bigint; res: number; flags: number } {
+  toJSON(): {
+    /** user_data: a bigint above 2^53. */
+    userData: number | bigint;
+    /** The result, or -errno. */
+    res: number;
+    /** IORING_CQE_F_* bits. */
+    flags: number;
+  } {
     const hi = this.u32[this.w + 1]!;
     return { userData: hi >= 0x200000 ? this.userDataBig : this.userData, res: this.res, flags: this.flags };
   }

@@ -42,16 +42,38 @@ const { ENOSYS } = ERRNO;
 
 /** A ring's state at one moment: `ring.snapshot()`. */
 export interface RingSnapshot {
+  /** The ring's fd. */
   fd: number;
+  /** Where the rings live: a SharedArrayBuffer, or the kernel's mmapped pages. */
   memory: 'shared' | 'mmap';
+  /** Whether close() has run. */
   closed: boolean;
   /** IORING_SETUP_* flags, without the prefix. */
   flags: string[];
   /** IORING_FEAT_* the kernel has, without the prefix. */
   features: string[];
   /** null once closed. `ready`: published, not yet taken; `prepared`: got, not yet published. */
-  sq: { head: number; tail: number; mask: number; entries: number; ready: number; prepared: number; flags: string[]; dropped: number } | null;
-  cq: { head: number; tail: number; mask: number; entries: number; ready: number; flags: string[]; overflow: number } | null;
+  sq: {
+    /** The kernel's SQ head: the next entry it will take. */ head: number;
+    /** The SQ tail the process last published. */ tail: number;
+    /** entries - 1. */ mask: number;
+    /** The SQ size. */ entries: number;
+    /** Published, not yet taken. */ ready: number;
+    /** Got with getSqe, not yet published. */ prepared: number;
+    /** IORING_SQ_* flags, without the prefix. */ flags: string[];
+    /** Entries the kernel dropped as invalid. */ dropped: number;
+  } | null;
+  /** null once closed. `ready`: CQEs posted and not yet seen. */
+  cq: {
+    /** The CQ head: the next CQE to reap. */ head: number;
+    /** The kernel's CQ tail. */ tail: number;
+    /** entries - 1. */ mask: number;
+    /** The CQ size. */ entries: number;
+    /** Posted, not yet seen. */ ready: number;
+    /** IORING_CQ_* flags, without the prefix. */ flags: string[];
+    /** CQEs the kernel could not post (overflow count). */ overflow: number;
+  } | null;
+  /** Entries the kernel has taken less the CQEs handed back. */
   inFlight: number;
   /** Entries whose memory the ring keeps until their final CQE. */
   kept: number;
@@ -169,6 +191,7 @@ export class IoUring extends RingRegister implements Disposable {
     };
   }
 
+  /** What `util.inspect(ring)` and `console.log(ring)` print: the {@link IoUring.snapshot}. */
   [inspect.custom](depth: number, options: InspectOptionsStylized, inspectFn: typeof inspect): string {
     if (depth < 0) return options.stylize(`[IoUring fd ${this.fd}]`, 'special');
     return `IoUring ${inspectFn(this.snapshot(), { ...options, depth: options.depth === null ? null : (options.depth ?? 2) + 1 })}`;
@@ -199,6 +222,7 @@ export class IoUring extends RingRegister implements Disposable {
     retireMappings(a, this.ringU32, this.cqU32, this.sqeU32);
   }
 
+  /** close(), for `using ring = new IoUring(...)`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -7,6 +7,12 @@ import {
   IORING_SETUP_ATTACH_WQ, IORING_SETUP_CLAMP, IORING_SETUP_CQE_MIXED, IORING_SETUP_CQSIZE, IORING_SETUP_SQE_MIXED,
 } from '../uapi/constants.ts';
 
+/**
+ * What `new IoUring(entries, options)` takes: the io_uring_params fields the
+ * caller chooses (io_uring_setup(2)), and where the ring memory lives.
+ * Refused with a TypeError or RangeError before anything is set up: a value
+ * that does not fit its u32 field, or an unknown `memory`.
+ */
 export interface IoUringOptions {
   /** IORING_SETUP_* flags. Default 0 (plus the optimisations below). */
   flags?: number;
@@ -35,10 +41,15 @@ export interface IoUringOptions {
 
 /** What `share()` gives a worker_thread to `IoUring.attach()` the same ring. */
 export interface SharedRing {
+  /** The ring's fd, which the sharing ring owns. */
   fd: number;
+  /** The SharedArrayBuffer that holds the rings and the SQEs. */
   memory: SharedArrayBuffer;
+  /** Where in `memory` the ring memory starts. */
   base: number;
+  /** A copy of the io_uring_params io_uring_setup filled (the ring offsets). */
   params: Uint8Array;
+  /** The ring's IORING_SETUP_* flags. */
   flags: number;
 }
 

@@ -74,6 +74,15 @@ export function checkUserData(v: number): void {
   }
 }
 
+/**
+ * A submission queue entry (liburing's `struct io_uring_sqe *`), as
+ * {@link IoUring.getSqe} hands it out: a view of one SQ slot, yours until the
+ * submit that publishes it. A `prep*` function fills it; each member of the
+ * C struct also has an accessor named as in C, camelCased
+ * (`sqe->file_index` is `sqe.fileIndex`). The setters the encoders use write
+ * without checks, as C does; the others refuse a value their field can't
+ * hold (TypeError for a non-number, RangeError otherwise) before writing.
+ */
 export class Sqe {
   /** The ring this entry belongs to. */
   readonly ring: IoUring;
@@ -161,12 +170,14 @@ export class Sqe {
   /** `off` (u64 at 8); union with `addr2` (see `addr2`) and `cmd_op` + `__pad1` (see `cmdOp`). */
   get off(): number { return getU64(this.u32, this.w + 2); }
   set off(v: number) { setU64(this.u32, this.w + 2, v); }
+  /** `off` as a full 64-bit value. */
   get offBig(): bigint { return getU64Big(this.u32, this.w + 2); }
   set offBig(v: bigint) { setU64Big(this.u32, this.w + 2, v); }
 
   /** `addr` (u64 at 16); union with `splice_off_in` (see `spliceOffIn`) and `level` + `optname` (see `level`, `optname`). */
   get addr(): number { return getU64(this.u32, this.w + 4); }
   set addr(v: number) { setU64(this.u32, this.w + 4, v); }
+  /** `addr` as a full 64-bit value. */
   get addrBig(): bigint { return getU64Big(this.u32, this.w + 4); }
   set addrBig(v: bigint) { setU64Big(this.u32, this.w + 4, v); }
 

@@ -8,7 +8,12 @@
 import { __kernel_timespec } from '../uapi/layout.ts';
 
 /** A timeout: milliseconds (a finite number >= 0; fractions kept to the nanosecond), or a `__kernel_timespec` as { sec, nsec }. */
-export type Timeout = number | { sec: number; nsec: number };
+export type Timeout = number | {
+  /** Whole seconds. */
+  sec: number;
+  /** Nanoseconds, below 1e9. */
+  nsec: number;
+};
 
 const TWO32 = 4294967296;
 const TV_SEC = __kernel_timespec.tv_sec >>> 2;

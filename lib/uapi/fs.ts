@@ -53,17 +53,27 @@ export const FALLOC_FL_ZERO_RANGE = 0x10;
 export const FALLOC_FL_INSERT_RANGE = 0x20;
 
 // include/uapi/linux/fadvise.h (x86_64 and arm64 values)
+/** fadvise: no advice (the default) */
 export const POSIX_FADV_NORMAL = 0;
+/** fadvise: random access; no read-ahead */
 export const POSIX_FADV_RANDOM = 1;
+/** fadvise: sequential access; more read-ahead */
 export const POSIX_FADV_SEQUENTIAL = 2;
+/** fadvise: read the range into the page cache now */
 export const POSIX_FADV_WILLNEED = 3;
+/** fadvise: drop the range's clean pages from the page cache */
 export const POSIX_FADV_DONTNEED = 4;
+/** fadvise: the data is read once */
 export const POSIX_FADV_NOREUSE = 5;
 
 // include/uapi/asm-generic/mman-common.h: madvise advice (a few of them).
+/** madvise: no advice (the default) */
 export const MADV_NORMAL = 0;
+/** madvise: random access; no read-ahead */
 export const MADV_RANDOM = 1;
+/** madvise: sequential access; more read-ahead, pages freed soon after */
 export const MADV_SEQUENTIAL = 2;
+/** madvise: page the range in now */
 export const MADV_WILLNEED = 3;
 /** Drop the pages: a private anonymous mapping reads back zeroes. */
 export const MADV_DONTNEED = 4;
@@ -85,30 +95,49 @@ export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;
 
 // include/uapi/linux/stat.h: statx request and result mask bits.
+/** statx: the file type bits of stx_mode */
 export const STATX_TYPE = 0x1;
+/** statx: the permission bits of stx_mode */
 export const STATX_MODE = 0x2;
+/** statx: stx_nlink */
 export const STATX_NLINK = 0x4;
+/** statx: stx_uid */
 export const STATX_UID = 0x8;
+/** statx: stx_gid */
 export const STATX_GID = 0x10;
+/** statx: stx_atime */
 export const STATX_ATIME = 0x20;
+/** statx: stx_mtime */
 export const STATX_MTIME = 0x40;
+/** statx: stx_ctime */
 export const STATX_CTIME = 0x80;
+/** statx: stx_ino */
 export const STATX_INO = 0x100;
+/** statx: stx_size */
 export const STATX_SIZE = 0x200;
+/** statx: stx_blocks */
 export const STATX_BLOCKS = 0x400;
 /** Everything stat(2) gives. */
 export const STATX_BASIC_STATS = 0x7ff;
+/** statx: stx_btime, the creation time (not in {@link STATX_BASIC_STATS}) */
 export const STATX_BTIME = 0x800;
-export const STATX_MNT_ID = 0x1000; // Linux 5.8
-export const STATX_DIOALIGN = 0x2000; // Linux 6.1
-export const STATX_MNT_ID_UNIQUE = 0x4000; // Linux 6.8
-export const STATX_SUBVOL = 0x8000; // Linux 6.10
-export const STATX_WRITE_ATOMIC = 0x10000; // Linux 6.11
-export const STATX_DIO_READ_ALIGN = 0x20000; // Linux 6.14
+/** statx: stx_mnt_id (Linux 5.8) */
+export const STATX_MNT_ID = 0x1000;
+/** statx: stx_dio_mem_align and stx_dio_offset_align (Linux 6.1) */
+export const STATX_DIOALIGN = 0x2000;
+/** statx: the unique 64-bit mount id in stx_mnt_id (Linux 6.8) */
+export const STATX_MNT_ID_UNIQUE = 0x4000;
+/** statx: stx_subvol (Linux 6.10) */
+export const STATX_SUBVOL = 0x8000;
+/** statx: the stx_atomic_write_* limits (Linux 6.11) */
+export const STATX_WRITE_ATOMIC = 0x10000;
+/** statx: stx_dio_read_offset_align (Linux 6.14) */
+export const STATX_DIO_READ_ALIGN = 0x20000;
 
 /**
  * `struct statx` (256 bytes), from include/uapi/linux/stat.h. Offsets as in
  * lib/uapi/layout.ts: one key per field, the `stx_` names of the header.
+ * @enum
  */
 export const statx = Object.freeze({
   sizeof: 256,
@@ -142,7 +171,10 @@ export const statx = Object.freeze({
   stx_atomic_write_unit_max_opt: 184,
 } as const);
 
-/** `struct statx_timestamp` (16 bytes), from include/uapi/linux/stat.h. */
+/**
+ * `struct statx_timestamp` (16 bytes), from include/uapi/linux/stat.h.
+ * @enum
+ */
 export const statx_timestamp = Object.freeze({
   sizeof: 16,
   tv_sec: 0, // __s64
@@ -154,27 +186,47 @@ export const statx_timestamp = Object.freeze({
 // O_SYNC and O_TMPFILE are two bits each. node:fs's constants lack
 // O_CLOEXEC, which every fd a library opens for itself should carry.
 const ARM64 = process.arch === 'arm64';
+/** open: read only */
 export const O_RDONLY = 0;
+/** open: write only */
 export const O_WRONLY = 1;
+/** open: read and write */
 export const O_RDWR = 2;
 /** The access mode's bits: `flags & O_ACCMODE` is O_RDONLY, O_WRONLY or O_RDWR. */
 export const O_ACCMODE = 0o3;
+/** open: create the file if it does not exist (mode applies) */
 export const O_CREAT = 0o100;
+/** open: with O_CREAT, fail with -EEXIST if the file exists */
 export const O_EXCL = 0o200;
+/** open: a terminal does not become the controlling terminal */
 export const O_NOCTTY = 0o400;
+/** open: truncate the file to 0 bytes */
 export const O_TRUNC = 0o1000;
+/** open: every write goes to the end of the file */
 export const O_APPEND = 0o2000;
+/** open: non-blocking mode */
 export const O_NONBLOCK = 0o4000;
+/** open: each write returns once its data is on storage */
 export const O_DSYNC = 0o10000;
+/** open: signal-driven I/O (O_ASYNC) */
 export const FASYNC = 0o20000;
+/** open: bypass the page cache (alignment rules apply; statx STATX_DIOALIGN reports them) */
 export const O_DIRECT = ARM64 ? 0o200000 : 0o40000;
+/** open: offsets above 2 GiB (always on for 64-bit callers) */
 export const O_LARGEFILE = ARM64 ? 0o400000 : 0o100000;
+/** open: fail with -ENOTDIR unless the path is a directory */
 export const O_DIRECTORY = ARM64 ? 0o40000 : 0o200000;
+/** open: fail with -ELOOP if the final component is a symlink */
 export const O_NOFOLLOW = ARM64 ? 0o100000 : 0o400000;
+/** open: reads do not update the access time */
 export const O_NOATIME = 0o1000000;
+/** open: close the fd on execve */
 export const O_CLOEXEC = 0o2000000;
+/** open: each write returns once its data and metadata are on storage */
 export const O_SYNC = 0o4010000;
+/** open: an fd that names the file without opening it for I/O */
 export const O_PATH = 0o10000000;
+/** open: an unnamed file in the given directory */
 export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 
 // include/uapi/linux/openat2.h: open_how.resolve bits (Linux 5.6).

@@ -20,12 +20,19 @@
  *  - for arrays the key gives the offset of element 0;
  *  - flexible / zero-length trailing arrays are listed at the offset where
  *    they start (which may equal sizeof).
+ *
+ * @module
  */
 
 // ---------------------------------------------------------------------------
 // Submission queue entry. 64 bytes; 128 with IORING_SETUP_SQE128, where the
 // extra 64 bytes continue the `cmd` area (80 bytes of command data from 48).
 // ---------------------------------------------------------------------------
+/**
+ * `struct io_uring_sqe`, a submission queue entry: 64 bytes, 128 on
+ * IORING_SETUP_SQE128 rings. Union members share an offset.
+ * @enum
+ */
 export const io_uring_sqe = Object.freeze({
   sizeof: 64,
   opcode: 0, // __u8
@@ -89,7 +96,10 @@ export const io_uring_sqe = Object.freeze({
   cmd: 48, // __u8[0]: command payload for IORING_OP_URING_CMD
 } as const);
 
-/** Protection-information attribute, pointed to by sqe->attr_ptr. */
+/**
+ * Protection-information attribute, pointed to by sqe->attr_ptr.
+ * @enum
+ */
 export const io_uring_attr_pi = Object.freeze({
   sizeof: 32,
   flags: 0, // __u16
@@ -104,6 +114,11 @@ export const io_uring_attr_pi = Object.freeze({
 // Completion queue entry. 16 bytes; 32 with IORING_SETUP_CQE32, where
 // big_cqe[] holds two extra __u64.
 // ---------------------------------------------------------------------------
+/**
+ * `struct io_uring_cqe`, a completion queue entry: 16 bytes, 32 on
+ * IORING_SETUP_CQE32 rings (big_cqe holds two more u64).
+ * @enum
+ */
 export const io_uring_cqe = Object.freeze({
   sizeof: 16,
   user_data: 0, // __u64
@@ -115,6 +130,11 @@ export const io_uring_cqe = Object.freeze({
 // ---------------------------------------------------------------------------
 // Ring offsets returned in io_uring_params.
 // ---------------------------------------------------------------------------
+/**
+ * `struct io_sqring_offsets`: where the SQ ring's fields are, filled in by
+ * io_uring_setup(2) in io_uring_params.sq_off.
+ * @enum
+ */
 export const io_sqring_offsets = Object.freeze({
   sizeof: 40,
   head: 0,
@@ -128,6 +148,11 @@ export const io_sqring_offsets = Object.freeze({
   user_addr: 32, // __u64, used with IORING_SETUP_NO_MMAP
 } as const);
 
+/**
+ * `struct io_cqring_offsets`: where the CQ ring's fields are, filled in by
+ * io_uring_setup(2) in io_uring_params.cq_off.
+ * @enum
+ */
 export const io_cqring_offsets = Object.freeze({
   sizeof: 40,
   head: 0,
@@ -141,7 +166,10 @@ export const io_cqring_offsets = Object.freeze({
   user_addr: 32, // __u64, used with IORING_SETUP_NO_MMAP
 } as const);
 
-/** io_uring_setup(2) argument. */
+/**
+ * io_uring_setup(2) argument.
+ * @enum
+ */
 export const io_uring_params = Object.freeze({
   sizeof: 120,
   sq_entries: 0,
@@ -160,7 +188,10 @@ export const io_uring_params = Object.freeze({
 // io_uring_register(2) arguments.
 // ---------------------------------------------------------------------------
 
-/** Old IORING_REGISTER_FILES_UPDATE argument (superseded by io_uring_rsrc_update). */
+/**
+ * Old IORING_REGISTER_FILES_UPDATE argument (superseded by io_uring_rsrc_update).
+ * @enum
+ */
 export const io_uring_files_update = Object.freeze({
   sizeof: 16,
   offset: 0,
@@ -168,6 +199,11 @@ export const io_uring_files_update = Object.freeze({
   fds: 8, // __aligned_u64, pointer to __s32[]
 } as const);
 
+/**
+ * `struct io_uring_region_desc`: one memory region of
+ * IORING_REGISTER_MEM_REGION.
+ * @enum
+ */
 export const io_uring_region_desc = Object.freeze({
   sizeof: 64,
   user_addr: 0,
@@ -178,7 +214,10 @@ export const io_uring_region_desc = Object.freeze({
   __resv: 32, // __u64[4]
 } as const);
 
-/** IORING_REGISTER_MEM_REGION argument. */
+/**
+ * IORING_REGISTER_MEM_REGION argument.
+ * @enum
+ */
 export const io_uring_mem_region_reg = Object.freeze({
   sizeof: 32,
   region_uptr: 0, // pointer to struct io_uring_region_desc
@@ -186,7 +225,10 @@ export const io_uring_mem_region_reg = Object.freeze({
   __resv: 16, // __u64[2]
 } as const);
 
-/** IORING_REGISTER_FILES2 / IORING_REGISTER_BUFFERS2 argument. */
+/**
+ * IORING_REGISTER_FILES2 / IORING_REGISTER_BUFFERS2 argument.
+ * @enum
+ */
 export const io_uring_rsrc_register = Object.freeze({
   sizeof: 32,
   nr: 0,
@@ -196,6 +238,11 @@ export const io_uring_rsrc_register = Object.freeze({
   tags: 24,
 } as const);
 
+/**
+ * `struct io_uring_rsrc_update`: IORING_REGISTER_FILES_UPDATE argument, and
+ * the IORING_REGISTER_RING_FDS array element.
+ * @enum
+ */
 export const io_uring_rsrc_update = Object.freeze({
   sizeof: 16,
   offset: 0,
@@ -203,7 +250,10 @@ export const io_uring_rsrc_update = Object.freeze({
   data: 8,
 } as const);
 
-/** IORING_REGISTER_FILES_UPDATE2 / IORING_REGISTER_BUFFERS_UPDATE argument. */
+/**
+ * IORING_REGISTER_FILES_UPDATE2 / IORING_REGISTER_BUFFERS_UPDATE argument.
+ * @enum
+ */
 export const io_uring_rsrc_update2 = Object.freeze({
   sizeof: 32,
   offset: 0,
@@ -214,6 +264,10 @@ export const io_uring_rsrc_update2 = Object.freeze({
   resv2: 28,
 } as const);
 
+/**
+ * `struct io_uring_probe_op`: one opcode of an io_uring_probe.
+ * @enum
+ */
 export const io_uring_probe_op = Object.freeze({
   sizeof: 8,
   op: 0, // __u8
@@ -222,7 +276,10 @@ export const io_uring_probe_op = Object.freeze({
   resv2: 4, // __u32
 } as const);
 
-/** IORING_REGISTER_PROBE argument; followed by ops_len io_uring_probe_op. */
+/**
+ * IORING_REGISTER_PROBE argument; followed by ops_len io_uring_probe_op.
+ * @enum
+ */
 export const io_uring_probe = Object.freeze({
   sizeof: 16,
   last_op: 0, // __u8
@@ -232,7 +289,10 @@ export const io_uring_probe = Object.freeze({
   ops: 16, // struct io_uring_probe_op[] (flexible)
 } as const);
 
-/** IORING_REGISTER_RESTRICTIONS array element. */
+/**
+ * IORING_REGISTER_RESTRICTIONS array element.
+ * @enum
+ */
 export const io_uring_restriction = Object.freeze({
   sizeof: 16,
   opcode: 0, // __u16, IORING_RESTRICTION_*
@@ -244,6 +304,11 @@ export const io_uring_restriction = Object.freeze({
   resv2: 4, // __u32[3]
 } as const);
 
+/**
+ * `struct io_uring_task_restriction`: a restriction set's flags and count,
+ * followed by its io_uring_restriction entries.
+ * @enum
+ */
 export const io_uring_task_restriction = Object.freeze({
   sizeof: 16,
   flags: 0, // __u16
@@ -252,14 +317,20 @@ export const io_uring_task_restriction = Object.freeze({
   restrictions: 16, // struct io_uring_restriction[0]
 } as const);
 
-/** IORING_REGISTER_CLOCK argument. */
+/**
+ * IORING_REGISTER_CLOCK argument.
+ * @enum
+ */
 export const io_uring_clock_register = Object.freeze({
   sizeof: 16,
   clockid: 0,
   __resv: 4, // __u32[3]
 } as const);
 
-/** IORING_REGISTER_CLONE_BUFFERS argument. */
+/**
+ * IORING_REGISTER_CLONE_BUFFERS argument.
+ * @enum
+ */
 export const io_uring_clone_buffers = Object.freeze({
   sizeof: 32,
   src_fd: 0,
@@ -270,7 +341,10 @@ export const io_uring_clone_buffers = Object.freeze({
   pad: 20, // __u32[3]
 } as const);
 
-/** One provided buffer in a buffer ring. */
+/**
+ * One provided buffer in a buffer ring.
+ * @enum
+ */
 export const io_uring_buf = Object.freeze({
   sizeof: 16,
   addr: 0, // __u64
@@ -282,6 +356,7 @@ export const io_uring_buf = Object.freeze({
 /**
  * Buffer ring: an array of io_uring_buf whose first entry's `resv` slot
  * (offset 14) doubles as the ring tail.
+ * @enum
  */
 export const io_uring_buf_ring = Object.freeze({
   sizeof: 16,
@@ -293,7 +368,10 @@ export const io_uring_buf_ring = Object.freeze({
   bufs: 0, // struct io_uring_buf[0]
 } as const);
 
-/** IORING_(UN)REGISTER_PBUF_RING argument. */
+/**
+ * IORING_(UN)REGISTER_PBUF_RING argument.
+ * @enum
+ */
 export const io_uring_buf_reg = Object.freeze({
   sizeof: 40,
   ring_addr: 0, // __u64
@@ -304,7 +382,10 @@ export const io_uring_buf_reg = Object.freeze({
   resv: 20, // __u32[5]
 } as const);
 
-/** IORING_REGISTER_PBUF_STATUS argument. */
+/**
+ * IORING_REGISTER_PBUF_STATUS argument.
+ * @enum
+ */
 export const io_uring_buf_status = Object.freeze({
   sizeof: 40,
   buf_group: 0, // in
@@ -312,7 +393,10 @@ export const io_uring_buf_status = Object.freeze({
   resv: 8, // __u32[8]
 } as const);
 
-/** IORING_(UN)REGISTER_NAPI argument. */
+/**
+ * IORING_(UN)REGISTER_NAPI argument.
+ * @enum
+ */
 export const io_uring_napi = Object.freeze({
   sizeof: 16,
   busy_poll_to: 0, // __u32
@@ -321,7 +405,10 @@ export const io_uring_napi = Object.freeze({
   resv: 8, // __u64
 } as const);
 
-/** Entry of a registered wait region (IORING_ENTER_EXT_ARG_REG). */
+/**
+ * Entry of a registered wait region (IORING_ENTER_EXT_ARG_REG).
+ * @enum
+ */
 export const io_uring_reg_wait = Object.freeze({
   sizeof: 64,
   ts: 0, // struct __kernel_timespec
@@ -333,7 +420,10 @@ export const io_uring_reg_wait = Object.freeze({
   pad2: 48, // __u64[2]
 } as const);
 
-/** io_uring_enter(2) argument with IORING_ENTER_EXT_ARG. */
+/**
+ * io_uring_enter(2) argument with IORING_ENTER_EXT_ARG.
+ * @enum
+ */
 export const io_uring_getevents_arg = Object.freeze({
   sizeof: 24,
   sigmask: 0, // __u64
@@ -342,7 +432,10 @@ export const io_uring_getevents_arg = Object.freeze({
   ts: 16, // __u64, pointer to struct __kernel_timespec
 } as const);
 
-/** IORING_REGISTER_SYNC_CANCEL argument. */
+/**
+ * IORING_REGISTER_SYNC_CANCEL argument.
+ * @enum
+ */
 export const io_uring_sync_cancel_reg = Object.freeze({
   sizeof: 64,
   addr: 0, // __u64
@@ -354,7 +447,10 @@ export const io_uring_sync_cancel_reg = Object.freeze({
   pad2: 40, // __u64[3]
 } as const);
 
-/** IORING_REGISTER_FILE_ALLOC_RANGE argument: slots [off, off + len). */
+/**
+ * IORING_REGISTER_FILE_ALLOC_RANGE argument: slots [off, off + len).
+ * @enum
+ */
 export const io_uring_file_index_range = Object.freeze({
   sizeof: 16,
   off: 0,
@@ -362,7 +458,10 @@ export const io_uring_file_index_range = Object.freeze({
   resv: 8, // __u64
 } as const);
 
-/** Header at the start of a multishot recvmsg buffer. */
+/**
+ * Header at the start of a multishot recvmsg buffer.
+ * @enum
+ */
 export const io_uring_recvmsg_out = Object.freeze({
   sizeof: 16,
   namelen: 0,
@@ -371,6 +470,10 @@ export const io_uring_recvmsg_out = Object.freeze({
   flags: 12,
 } as const);
 
+/**
+ * `struct io_timespec`: seconds and nanoseconds, two u64.
+ * @enum
+ */
 export const io_timespec = Object.freeze({
   sizeof: 16,
   tv_sec: 0, // __u64
@@ -381,7 +484,10 @@ export const io_timespec = Object.freeze({
 // Zero-copy receive.
 // ---------------------------------------------------------------------------
 
-/** Refill queue entry. */
+/**
+ * Refill queue entry.
+ * @enum
+ */
 export const io_uring_zcrx_rqe = Object.freeze({
   sizeof: 16,
   off: 0, // __u64
@@ -389,13 +495,21 @@ export const io_uring_zcrx_rqe = Object.freeze({
   __pad: 12, // __u32
 } as const);
 
-/** Second half of a 32-byte CQE posted by IORING_OP_RECV_ZC. */
+/**
+ * Second half of a 32-byte CQE posted by IORING_OP_RECV_ZC.
+ * @enum
+ */
 export const io_uring_zcrx_cqe = Object.freeze({
   sizeof: 16,
   off: 0, // __u64
   __pad: 8, // __u64
 } as const);
 
+/**
+ * `struct io_uring_zcrx_offsets`: where a zero-copy receive refill ring's
+ * fields are.
+ * @enum
+ */
 export const io_uring_zcrx_offsets = Object.freeze({
   sizeof: 32,
   head: 0,
@@ -405,6 +519,11 @@ export const io_uring_zcrx_offsets = Object.freeze({
   __resv: 16, // __u64[2]
 } as const);
 
+/**
+ * `struct io_uring_zcrx_area_reg`: the memory area of a zero-copy receive
+ * queue.
+ * @enum
+ */
 export const io_uring_zcrx_area_reg = Object.freeze({
   sizeof: 48,
   addr: 0,
@@ -415,7 +534,10 @@ export const io_uring_zcrx_area_reg = Object.freeze({
   __resv2: 32, // __u64[2]
 } as const);
 
-/** IORING_REGISTER_ZCRX_IFQ argument. */
+/**
+ * IORING_REGISTER_ZCRX_IFQ argument.
+ * @enum
+ */
 export const io_uring_zcrx_ifq_reg = Object.freeze({
   sizeof: 96,
   if_idx: 0,
@@ -430,18 +552,29 @@ export const io_uring_zcrx_ifq_reg = Object.freeze({
   __resv: 72, // __u64[3]
 } as const);
 
+/**
+ * `struct zcrx_ctrl_flush_rq`: the ZCRX_CTRL_FLUSH_RQ payload of zcrx_ctrl.
+ * @enum
+ */
 export const zcrx_ctrl_flush_rq = Object.freeze({
   sizeof: 48,
   __resv: 0, // __u64[6]
 } as const);
 
+/**
+ * `struct zcrx_ctrl_export`: the ZCRX_CTRL_EXPORT payload of zcrx_ctrl.
+ * @enum
+ */
 export const zcrx_ctrl_export = Object.freeze({
   sizeof: 48,
   zcrx_fd: 0,
   __resv1: 4, // __u32[11]
 } as const);
 
-/** IORING_REGISTER_ZCRX_CTRL argument. */
+/**
+ * IORING_REGISTER_ZCRX_CTRL argument.
+ * @enum
+ */
 export const zcrx_ctrl = Object.freeze({
   sizeof: 72,
   zcrx_id: 0,
@@ -456,7 +589,10 @@ export const zcrx_ctrl = Object.freeze({
 // io_uring/query.h (IORING_REGISTER_QUERY).
 // ---------------------------------------------------------------------------
 
-/** Query header; chain several with next_entry. */
+/**
+ * Query header; chain several with next_entry.
+ * @enum
+ */
 export const io_uring_query_hdr = Object.freeze({
   sizeof: 40,
   next_entry: 0, // __u64, pointer to the next header or 0
@@ -467,6 +603,10 @@ export const io_uring_query_hdr = Object.freeze({
   __resv: 28, // __u32[3]
 } as const);
 
+/**
+ * `struct io_uring_query_opcode`: the IO_URING_QUERY_OPCODES result.
+ * @enum
+ */
 export const io_uring_query_opcode = Object.freeze({
   sizeof: 48,
   nr_request_opcodes: 0,
@@ -479,6 +619,10 @@ export const io_uring_query_opcode = Object.freeze({
   __pad: 44,
 } as const);
 
+/**
+ * `struct io_uring_query_zcrx`: the IO_URING_QUERY_ZCRX result.
+ * @enum
+ */
 export const io_uring_query_zcrx = Object.freeze({
   sizeof: 40,
   register_flags: 0, // __u64
@@ -490,6 +634,10 @@ export const io_uring_query_zcrx = Object.freeze({
   __resv2: 32, // __u64
 } as const);
 
+/**
+ * `struct io_uring_query_scq`: the IO_URING_QUERY_SCQ result.
+ * @enum
+ */
 export const io_uring_query_scq = Object.freeze({
   sizeof: 16,
   hdr_size: 0, // __u64
@@ -500,7 +648,10 @@ export const io_uring_query_scq = Object.freeze({
 // io_uring/bpf_filter.h (IORING_REGISTER_BPF_FILTER).
 // ---------------------------------------------------------------------------
 
-/** Context handed to a BPF filter. */
+/**
+ * Context handed to a BPF filter.
+ * @enum
+ */
 export const io_uring_bpf_ctx = Object.freeze({
   sizeof: 40,
   user_data: 0, // __u64
@@ -513,7 +664,10 @@ export const io_uring_bpf_ctx = Object.freeze({
   open: 16, // see io_uring_bpf_ctx_open
 } as const);
 
-/** Unnamed struct type of io_uring_bpf_ctx.socket (offsets relative to it). */
+/**
+ * Unnamed struct type of io_uring_bpf_ctx.socket (offsets relative to it).
+ * @enum
+ */
 export const io_uring_bpf_ctx_socket = Object.freeze({
   sizeof: 12,
   family: 0,
@@ -521,7 +675,10 @@ export const io_uring_bpf_ctx_socket = Object.freeze({
   protocol: 8,
 } as const);
 
-/** Unnamed struct type of io_uring_bpf_ctx.open (offsets relative to it). */
+/**
+ * Unnamed struct type of io_uring_bpf_ctx.open (offsets relative to it).
+ * @enum
+ */
 export const io_uring_bpf_ctx_open = Object.freeze({
   sizeof: 24,
   flags: 0, // __u64
@@ -529,6 +686,10 @@ export const io_uring_bpf_ctx_open = Object.freeze({
   resolve: 16, // __u64
 } as const);
 
+/**
+ * `struct io_uring_bpf_filter`: one BPF filter of IORING_REGISTER_BPF_FILTER.
+ * @enum
+ */
 export const io_uring_bpf_filter = Object.freeze({
   sizeof: 64,
   opcode: 0, // io_uring opcode being filtered
@@ -540,7 +701,10 @@ export const io_uring_bpf_filter = Object.freeze({
   resv2: 24, // __u64[5]
 } as const);
 
-/** IORING_REGISTER_BPF_FILTER argument. */
+/**
+ * IORING_REGISTER_BPF_FILTER argument.
+ * @enum
+ */
 export const io_uring_bpf = Object.freeze({
   sizeof: 72,
   cmd_type: 0, // __u16, IO_URING_BPF_CMD_*
@@ -554,21 +718,30 @@ export const io_uring_bpf = Object.freeze({
 // Other UAPI structs used alongside io_uring (standard Linux x86_64 layouts).
 // ---------------------------------------------------------------------------
 
-/** <linux/time_types.h>: two __kernel_long_long fields. */
+/**
+ * <linux/time_types.h>: two __kernel_long_long fields.
+ * @enum
+ */
 export const __kernel_timespec = Object.freeze({
   sizeof: 16,
   tv_sec: 0,
   tv_nsec: 8,
 } as const);
 
-/** <sys/uio.h>: void *iov_base; size_t iov_len. */
+/**
+ * <sys/uio.h>: void *iov_base; size_t iov_len.
+ * @enum
+ */
 export const iovec = Object.freeze({
   sizeof: 16,
   iov_base: 0,
   iov_len: 8,
 } as const);
 
-/** <linux/openat2.h>: argument of openat2 / IORING_OP_OPENAT2. */
+/**
+ * <linux/openat2.h>: argument of openat2 / IORING_OP_OPENAT2.
+ * @enum
+ */
 export const open_how = Object.freeze({
   sizeof: 24,
   flags: 0, // __u64

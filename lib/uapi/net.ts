@@ -16,7 +16,10 @@ export const AF_INET6 = 10;
  */
 export const SOCKADDR_STORAGE_SIZE = 128;
 
-/** include/uapi/linux/in.h: struct sockaddr_in. */
+/**
+ * include/uapi/linux/in.h: struct sockaddr_in.
+ * @enum
+ */
 export const sockaddr_in = Object.freeze({
   sizeof: 16,
   sin_family: 0, // __kernel_sa_family_t (u16, host order)
@@ -25,7 +28,10 @@ export const sockaddr_in = Object.freeze({
   __pad: 8, // zero padding to sizeof(struct sockaddr)
 } as const);
 
-/** include/uapi/linux/in6.h: struct sockaddr_in6. */
+/**
+ * include/uapi/linux/in6.h: struct sockaddr_in6.
+ * @enum
+ */
 export const sockaddr_in6 = Object.freeze({
   sizeof: 28,
   sin6_family: 0, // u16, host order
@@ -35,7 +41,10 @@ export const sockaddr_in6 = Object.freeze({
   sin6_scope_id: 24, // __u32, host order
 } as const);
 
-/** include/uapi/linux/un.h: struct sockaddr_un (UNIX_PATH_MAX 108). */
+/**
+ * include/uapi/linux/un.h: struct sockaddr_un (UNIX_PATH_MAX 108).
+ * @enum
+ */
 export const sockaddr_un = Object.freeze({
   sizeof: 110,
   sun_family: 0, // u16, host order
@@ -59,17 +68,24 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 
 // shutdown(2) `how` (include/linux/net.h).
+/** shutdown: no more receiving */
 export const SHUT_RD = 0;
+/** shutdown: no more sending (a TCP FIN) */
 export const SHUT_WR = 1;
+/** shutdown: neither */
 export const SHUT_RDWR = 2;
 
 // Protocols (include/uapi/linux/in.h).
+/** the TCP protocol number, tcp(7) */
 export const IPPROTO_TCP = 6;
+/** the UDP protocol number, udp(7) */
 export const IPPROTO_UDP = 17;
 
 // Socket options at SOL_SOCKET (include/uapi/asm-generic/socket.h), for the
 // GETSOCKOPT / SETSOCKOPT socket commands.
+/** the socket's send buffer size, socket(7) */
 export const SO_SNDBUF = 7;
+/** the socket's receive buffer size, socket(7) */
 export const SO_RCVBUF = 8;
 /** SO_TIMESTAMP (the 'old' one, struct timeval; x86_64): each datagram carries a receive time. */
 export const SO_TIMESTAMP_OLD = 29;
@@ -77,21 +93,37 @@ export const SO_TIMESTAMP_OLD = 29;
 export const SO_RXQ_OVFL = 40;
 
 // send/recv flags (include/linux/socket.h).
+/** send or receive out-of-band data */
 export const MSG_OOB = 0x1;
+/** receive without taking the data from the queue */
 export const MSG_PEEK = 0x2;
+/** send only to directly connected hosts */
 export const MSG_DONTROUTE = 0x4;
+/** in msg_flags: control data was cut short */
 export const MSG_CTRUNC = 0x8;
+/** receive: return the real length of a datagram longer than the buffer; in msg_flags: it was cut short */
 export const MSG_TRUNC = 0x20;
+/** do not block: -EAGAIN instead */
 export const MSG_DONTWAIT = 0x40;
+/** end of record (SOCK_SEQPACKET) */
 export const MSG_EOR = 0x80;
+/** receive: wait for the full length (io_uring retries short stream receives with it) */
 export const MSG_WAITALL = 0x100;
+/** send: the neighbour is reachable (skip ARP probing) */
 export const MSG_CONFIRM = 0x800;
+/** receive from the socket's error queue (zero-copy notifications, timestamps) */
 export const MSG_ERRQUEUE = 0x2000;
+/** send: no SIGPIPE on a broken stream, just -EPIPE */
 export const MSG_NOSIGNAL = 0x4000;
+/** send: more data follows; hold the packet */
 export const MSG_MORE = 0x8000;
+/** recvmmsg: block for the first message only */
 export const MSG_WAITFORONE = 0x10000;
+/** send from the buffer without copying (needs SO_ZEROCOPY) */
 export const MSG_ZEROCOPY = 0x4000000;
+/** send data in the TCP SYN (TCP Fast Open) */
 export const MSG_FASTOPEN = 0x20000000;
+/** receive: fds arriving by SCM_RIGHTS get close-on-exec */
 export const MSG_CMSG_CLOEXEC = 0x40000000;
 
 /** SOL_SOCKET (include/uapi/asm-generic/socket.h): the socket-level protocol of options and control messages. */

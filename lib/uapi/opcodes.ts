@@ -8,6 +8,7 @@
 
 import { IORING_OP_NAMES } from './constants.ts';
 
+/** One row of {@link OPCODES}. */
 export interface OpcodeInfo {
   /** The IORING_OP_* number. */
   readonly op: number;
@@ -19,6 +20,7 @@ export interface OpcodeInfo {
   readonly man: string;
 }
 
+/** Every io_uring opcode, by number: its name, the release that added it, its encoder's man page. */
 export const OPCODES: readonly OpcodeInfo[] = Object.freeze([
   { op: 0, name: 'NOP', since: '5.1', man: 'io_uring_prep_nop(3)' },
   { op: 1, name: 'READV', since: '5.1', man: 'io_uring_prep_readv(3)' },
