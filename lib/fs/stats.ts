@@ -6,10 +6,15 @@
 // `sec * 1e3 + nsec / 1e6` and each Date is that rounded
 // (getStatsFromBinding and dateFromMs in lib/internal/fs/utils.js).
 
-import { constants } from 'node:fs';
+import { constants, Stats as NodeStats } from 'node:fs';
 import { statx } from '../uapi/fs.ts';
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFLNK, S_IFSOCK } = constants;
+
+// Node 22 and later make the Date fields lazy: accessors on the prototype
+// that make an own property at the first read (so Object.keys of a fresh
+// Stats leaves them out); Node 20 makes them at once. Each Node's way here.
+const LAZY_DATES = Object.getOwnPropertyDescriptor(NodeStats.prototype, 'atime') !== undefined;
 
 /** The fields both kinds of stats have, with Node's is*() methods. */
 abstract class StatsBase<T extends number | bigint> {
@@ -110,6 +115,27 @@ function makedevBig(major: number, minor: number): bigint {
   return (BigInt(major & 0xfff) << 8n) | (BigInt(major >>> 12) << 44n) | BigInt(minor & 0xff) | (BigInt(minor >>> 8) << 20n);
 }
 
+if (LAZY_DATES) {
+  for (const proto of [Stats.prototype, BigIntStats.prototype]) {
+    for (const k of ['atime', 'mtime', 'ctime', 'birthtime'] as const) {
+      const ms = `${k}Ms` as const;
+      const own = (o: object, value: Date) => Object.defineProperty(o, k, { configurable: true, enumerable: true, value, writable: true });
+      Object.defineProperty(proto, k, {
+        configurable: true,
+        enumerable: true,
+        get(this: Stats | BigIntStats) {
+          const d = new Date(Math.round(Number(this[ms])));
+          own(this, d);
+          return d;
+        },
+        set(this: Stats | BigIntStats, value: Date) {
+          own(this, value);
+        },
+      });
+    }
+  }
+}
+
 /** A Stats (or BigIntStats) from the `struct statx` a STATX filled. */
 export function statsFromStatx(buf: Uint8Array, bigint: boolean): Stats | BigIntStats {
   const dv = new DataView(buf.buffer, buf.byteOffset, statx.sizeof);
@@ -141,10 +167,12 @@ export function statsFromStatx(buf: Uint8Array, bigint: boolean): Stats | BigInt
     s.mtimeNs = m;
     s.ctimeNs = c;
     s.birthtimeNs = b;
-    s.atime = new Date(Number(s.atimeMs));
-    s.mtime = new Date(Number(s.mtimeMs));
-    s.ctime = new Date(Number(s.ctimeMs));
-    s.birthtime = new Date(Number(s.birthtimeMs));
+    if (!LAZY_DATES) {
+      s.atime = new Date(Number(s.atimeMs));
+      s.mtime = new Date(Number(s.mtimeMs));
+      s.ctime = new Date(Number(s.ctimeMs));
+      s.birthtime = new Date(Number(s.birthtimeMs));
+    }
     return s;
   }
   const s = new Stats();
@@ -164,9 +192,11 @@ export function statsFromStatx(buf: Uint8Array, bigint: boolean): Stats | BigInt
   s.mtimeMs = ms(statx.stx_mtime);
   s.ctimeMs = ms(statx.stx_ctime);
   s.birthtimeMs = ms(statx.stx_btime);
-  s.atime = new Date(Math.round(s.atimeMs));
-  s.mtime = new Date(Math.round(s.mtimeMs));
-  s.ctime = new Date(Math.round(s.ctimeMs));
-  s.birthtime = new Date(Math.round(s.birthtimeMs));
+  if (!LAZY_DATES) {
+    s.atime = new Date(Math.round(s.atimeMs));
+    s.mtime = new Date(Math.round(s.mtimeMs));
+    s.ctime = new Date(Math.round(s.ctimeMs));
+    s.birthtime = new Date(Math.round(s.birthtimeMs));
+  }
   return s;
 }

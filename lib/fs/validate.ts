@@ -86,9 +86,9 @@ export function validateBuffer(buffer: unknown, name = 'buffer'): asserts buffer
 
 /** Node's validateBufferArray. */
 export function validateBufferArray(buffers: unknown, name = 'buffers'): asserts buffers is ArrayBufferView[] {
-  if (!Array.isArray(buffers)) throw invalidArgType(name, 'an instance of ArrayBufferView[]', buffers);
+  if (!Array.isArray(buffers)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
   for (let i = 0; i < buffers.length; i++) {
-    if (!ArrayBuffer.isView(buffers[i])) throw invalidArgType(name, 'an instance of ArrayBufferView[]', buffers);
+    if (!ArrayBuffer.isView(buffers[i])) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
   }
 }
 

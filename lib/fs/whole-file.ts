@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { copyFile as nodeCopyFile, fchmod as nodeFchmod } from './node-fs.ts';
 import type { AsyncRing } from '../async/async-ring.ts';
 import { AT_FDCWD } from '../uapi/fs.ts';
-import { checkAborted, toFsError } from './errors.ts';
+import { argError, checkAborted, toFsError } from './errors.ts';
 import { parseFileMode, stringToFlags, validateInteger } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
 import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
@@ -92,7 +92,10 @@ const COPY_CHUNK = 1024 * 1024;
 export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mode = 0): Promise<void> {
   const s = validPath(src, 'src');
   const d = validPath(dest, 'dest');
-  validateInteger(mode, 'mode', 0, COPYFILE_EXCL | COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE);
+  // Node's getValidMode: its own wording for a mode out of range.
+  validateInteger(mode, 'mode');
+  const max = COPYFILE_EXCL | COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE;
+  if (mode < 0 || mode > max) throw argError('range', 'ERR_OUT_OF_RANGE', `mode is out of range: >= 0 && <= ${max}`);
   if ((mode & (COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE)) !== 0) return await nodeCopyFile(src, dest, mode);
   const ss = shownOf(s);
   const ds = shownOf(d);
