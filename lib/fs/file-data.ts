@@ -29,12 +29,23 @@ export interface ReadFileOptions {
   signal?: AbortSignal;
 }
 
-/** The rest of the file at `fd` from its position, as readFile resolves it. */
-export async function readFileFd(io: AsyncRing, fd: number, options: ReadFileOptions): Promise<Buffer | string> {
+// Node 26's readFile(path) opens, fstats and makes its first read in one
+// job of the thread pool (readFileInOneRoundTrip in
+// lib/internal/fs/promises.js), whose errors name the path; earlier Nodes'
+// don't.
+const FIRST_READ_NAMES_PATH = Number(process.versions.node.split('.')[0]) >= 26;
+
+/**
+ * The rest of the file at `fd` from its position, as readFile resolves it.
+ * `path`: the path readFile(path) opened, which Node 26's errors of the
+ * fstat and the first read name.
+ */
+export async function readFileFd(io: AsyncRing, fd: number, options: ReadFileOptions, path?: string): Promise<Buffer | string> {
+  const shown = FIRST_READ_NAMES_PATH ? path : undefined;
   const signal = options.signal;
   const encoding = options.encoding === 'buffer' ? undefined : options.encoding ?? undefined;
   checkAborted(signal);
-  const st = await fstatModeSize(io, fd);
+  const st = await fstatModeSize(io, fd, 'fstat', shown);
   checkAborted(signal);
   let size = 0;
   let length = 0;
@@ -56,7 +67,7 @@ export async function readFileFd(io: AsyncRing, fd: number, options: ReadFileOpt
   while (true) {
     checkAborted(signal);
     if (chunked) length = Math.min(size - totalRead, READ_CHUNK);
-    const bytesRead = await readFd(io, fd, buffer.subarray(offset, offset + length), -1);
+    const bytesRead = await readFd(io, fd, buffer.subarray(offset, offset + length), -1, 'read', totalRead === 0 ? shown : undefined);
     totalRead += bytesRead;
     if (bytesRead === 0 || totalRead === size || (bytesRead !== buffer.length && !chunked && !noSize)) {
       const last = buffer.subarray(0, chunked ? totalRead : bytesRead);

@@ -39,7 +39,7 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
   const fd = await openFd(io, p, stringToFlags(flag, 'options.flag'), 0o666);
   let data: Buffer | string;
   try {
-    data = await readFileFd(io, fd, o);
+    data = await readFileFd(io, fd, o, shownOf(p));
   } catch (err) {
     await closeFd(io, fd).catch(() => {});
     throw err;
