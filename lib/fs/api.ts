@@ -1,0 +1,142 @@
+// The tsuring/fs functions bound to a ring: createFs(io) for a ring the
+// caller owns, and (index.ts) the same bound to this thread's own ring.
+// What io_uring has no operation for is node:fs/promises' own function,
+// the same object in both.
+
+import type { Buffer } from 'node:buffer';
+import * as nodeFs from 'node:fs/promises';
+import { AsyncRing } from '../async/async-ring.ts';
+import type { FileHandle } from './file-handle.ts';
+import type { WriteData } from './file-data.ts';
+import * as paths from './paths.ts';
+import type { BigIntStats, Stats } from './stats.ts';
+import type { PathLike } from './validate.ts';
+import * as whole from './whole-file.ts';
+import type { WriteFileOptions } from './write-options.ts';
+
+/** readFile's options that make it resolve with a string. */
+export type ReadFileStringOptions = { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal } | BufferEncoding;
+/** readFile's options that make it resolve with a Buffer. */
+export type ReadFileBufferOptions = { encoding?: null; flag?: string | number; signal?: AbortSignal } | null;
+
+/** node:fs/promises' functions, those io_uring runs on the ring. */
+export interface Fs {
+  /** open(2) as a FileHandle; `flags` 'r' (default), 'r+', 'w', 'wx', 'a', ... or O_* bits; `mode` 0o666 by default. O_CLOEXEC always. */
+  open(path: PathLike, flags?: string | number, mode?: string | number): Promise<FileHandle>;
+  /** statx(2) following a final symlink, as Stats (BigIntStats with `{ bigint: true }`). */
+  stat(path: PathLike, options?: paths.StatOptions & { bigint?: false }): Promise<Stats>;
+  stat(path: PathLike, options: paths.StatOptions & { bigint: true }): Promise<BigIntStats>;
+  stat(path: PathLike, options?: paths.StatOptions): Promise<Stats | BigIntStats>;
+  /** statx(2) of a symlink itself. */
+  lstat(path: PathLike, options?: { bigint?: false }): Promise<Stats>;
+  lstat(path: PathLike, options: { bigint: true }): Promise<BigIntStats>;
+  lstat(path: PathLike, options?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
+  /** unlink(2). */
+  unlink(path: PathLike): Promise<void>;
+  /** rmdir(2). */
+  rmdir(path: PathLike, options?: { recursive?: boolean; maxRetries?: number; retryDelay?: number }): Promise<void>;
+  /** mkdir(2); `{ recursive: true }` makes the parents too and resolves with the first directory made. */
+  mkdir(path: PathLike, options: paths.MakeDirectoryOptions & { recursive: true }): Promise<string | undefined>;
+  mkdir(path: PathLike, options?: paths.MakeDirectoryOptions | number | string | null): Promise<string | undefined>;
+  /** rename(2). */
+  rename(oldPath: PathLike, newPath: PathLike): Promise<void>;
+  /** link(2). */
+  link(existingPath: PathLike, newPath: PathLike): Promise<void>;
+  /** symlink(2): a link at `path` to `target`. */
+  symlink(target: PathLike, path: PathLike, type?: string | null): Promise<void>;
+  /** truncate(2) by open, ftruncate, close; `len` 0 by default. */
+  truncate(path: PathLike, len?: number): Promise<void>;
+  /** The whole file: a Buffer, or a string given an encoding. */
+  readFile(path: PathLike | FileHandle, options?: ReadFileBufferOptions): Promise<Buffer>;
+  readFile(path: PathLike | FileHandle, options: ReadFileStringOptions): Promise<string>;
+  readFile(path: PathLike | FileHandle, options?: whole.ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>;
+  /** Writes `data` (a string, a view, or an iterable of them) as the file. */
+  writeFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void>;
+  /** Appends `data` to the file, creating it if need be. */
+  appendFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void>;
+  /** Copies `src` to `dest`; COPYFILE_EXCL refuses an existing `dest`. */
+  copyFile(src: PathLike, dest: PathLike, mode?: number): Promise<void>;
+
+  /** node:fs/promises' access. */
+  access: typeof nodeFs.access;
+  /** node:fs/promises' cp. */
+  cp: typeof nodeFs.cp;
+  /** node:fs/promises' opendir. */
+  opendir: typeof nodeFs.opendir;
+  /** node:fs/promises' rm. */
+  rm: typeof nodeFs.rm;
+  /** node:fs/promises' readdir. */
+  readdir: typeof nodeFs.readdir;
+  /** node:fs/promises' readlink. */
+  readlink: typeof nodeFs.readlink;
+  /** node:fs/promises' statfs. */
+  statfs: typeof nodeFs.statfs;
+  /** node:fs/promises' chmod. */
+  chmod: typeof nodeFs.chmod;
+  /** node:fs/promises' lchmod. */
+  lchmod: typeof nodeFs.lchmod;
+  /** node:fs/promises' chown. */
+  chown: typeof nodeFs.chown;
+  /** node:fs/promises' lchown. */
+  lchown: typeof nodeFs.lchown;
+  /** node:fs/promises' utimes. */
+  utimes: typeof nodeFs.utimes;
+  /** node:fs/promises' lutimes. */
+  lutimes: typeof nodeFs.lutimes;
+  /** node:fs/promises' realpath. */
+  realpath: typeof nodeFs.realpath;
+  /** node:fs/promises' mkdtemp. */
+  mkdtemp: typeof nodeFs.mkdtemp;
+  /** node:fs/promises' watch. */
+  watch: typeof nodeFs.watch;
+  /** node:fs/promises' constants (node:fs's). */
+  constants: typeof nodeFs.constants;
+}
+
+/** node:fs/promises' own functions, those tsuring/fs hands on as they are. */
+export const delegated = {
+  access: nodeFs.access,
+  cp: nodeFs.cp,
+  opendir: nodeFs.opendir,
+  rm: nodeFs.rm,
+  readdir: nodeFs.readdir,
+  readlink: nodeFs.readlink,
+  statfs: nodeFs.statfs,
+  chmod: nodeFs.chmod,
+  lchmod: nodeFs.lchmod,
+  chown: nodeFs.chown,
+  lchown: nodeFs.lchown,
+  utimes: nodeFs.utimes,
+  lutimes: nodeFs.lutimes,
+  realpath: nodeFs.realpath,
+  mkdtemp: nodeFs.mkdtemp,
+  watch: nodeFs.watch,
+  constants: nodeFs.constants,
+};
+
+/**
+ * node:fs/promises' functions on `io`, a ring the caller owns (and closes:
+ * their promises reject once it is), or on the ring a function returns
+ * each time (tsuring/fs's own functions pass the thread's ring).
+ */
+export function createFs(io: AsyncRing | (() => AsyncRing)): Fs {
+  if (!(io instanceof AsyncRing) && typeof io !== 'function') throw new TypeError('createFs needs an AsyncRing (or a function returning one)');
+  const ring = io instanceof AsyncRing ? () => io : io;
+  const fs: Omit<Fs, keyof typeof delegated> = {
+    open: (path, flags, mode) => paths.open(ring(), path, flags, mode),
+    stat: ((path: PathLike, options?: paths.StatOptions) => paths.stat(ring(), 'stat', path, options)) as Fs['stat'],
+    lstat: ((path: PathLike, options?: { bigint?: boolean }) => paths.stat(ring(), 'lstat', path, options)) as Fs['lstat'],
+    unlink: (path) => paths.unlink(ring(), path),
+    rmdir: (path, options) => paths.rmdir(ring(), path, options),
+    mkdir: (path: PathLike, options?: paths.MakeDirectoryOptions | number | string | null) => paths.mkdir(ring(), path, options),
+    rename: (oldPath, newPath) => paths.rename(ring(), oldPath, newPath),
+    link: (existingPath, newPath) => paths.link(ring(), existingPath, newPath),
+    symlink: (target, path, type) => paths.symlink(ring(), target, path, type),
+    truncate: (path, len) => paths.truncate(ring(), path, len),
+    readFile: ((path: PathLike | FileHandle, options?: whole.ReadFileOptions | BufferEncoding | null) => whole.readFile(ring(), path, options)) as Fs['readFile'],
+    writeFile: (path, data, options) => whole.writeFile(ring(), path, data, options),
+    appendFile: (path, data, options) => whole.appendFile(ring(), path, data, options),
+    copyFile: (src, dest, mode) => whole.copyFile(ring(), src, dest, mode),
+  };
+  return { ...fs, ...delegated };
+}

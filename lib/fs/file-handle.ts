@@ -1,0 +1,378 @@
+// FileHandle: what open() resolves with, node:fs/promises' FileHandle
+// method for method (lib/internal/fs/promises.js), its reads, writes,
+// stat, truncate and syncs on the ring. `fd` is -1 once closed, and every
+// method then rejects with Node's `file closed` error (code EBADF, the
+// method's syscall name); close() waits for the methods under way, as
+// Node's does. Reads and writes without a position go to the file position
+// (the ring's offset -1), which moves as Node's does.
+
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import { fchmod, fchown, futimes, createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { promisify } from 'node:util';
+import type { AsyncRing } from '../async/async-ring.ts';
+import { closedError, invalidArgValue } from './errors.ts';
+import { validateInteger } from './flags.ts';
+import { closeFd, fstatOf, ftruncateFd, readFd, readvFd, syncFd, writeFd, writevFd } from './ops.ts';
+import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
+import type { BigIntStats, Stats } from './stats.ts';
+import {
+  getOptions, validateBuffer, validateBufferArray, validateObject, validateOffsetLengthRead,
+  validateOffsetLengthWrite, validatePosition, validateStringAfterArrayBufferView, ringPosition,
+} from './validate.ts';
+import { writeData, type WriteFileOptions } from './write-options.ts';
+
+const fchmodP = promisify(fchmod);
+const fchownP = promisify(fchown);
+const futimesP = promisify(futimes);
+
+/** Node 20 names it Symbol.for('nodejs.asyncDispose') where the engine has no Symbol.asyncDispose. */
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+/** What FileHandle.read resolves with. */
+export interface FileReadResult<T extends ArrayBufferView> {
+  bytesRead: number;
+  buffer: T;
+}
+
+/** What FileHandle.write resolves with. */
+export interface FileWriteResult<T> {
+  bytesWritten: number;
+  buffer: T;
+}
+
+/** FileHandle.read's options object. */
+export interface FileReadOptions<T extends ArrayBufferView = Buffer> {
+  buffer?: T;
+  offset?: number | null;
+  length?: number | null;
+  position?: number | bigint | null;
+}
+
+/**
+ * An open file, as node:fs/promises' FileHandle.
+ * Differs from node:fs/promises: a FileHandle dropped unclosed is not
+ * closed when collected (close it, or `await using` it); createReadStream
+ * and createWriteStream read and write through node:fs on the fd.
+ */
+export class FileHandle extends EventEmitter {
+  readonly #io: AsyncRing;
+  #fd: number;
+  #refs = 1;
+  #closing: Promise<void> | null = null;
+  #closeResolve: (() => void) | null = null;
+  #closeReject: ((err: unknown) => void) | null = null;
+
+  /** @internal a FileHandle of `fd`, opened on `io`. */
+  constructor(io: AsyncRing, fd: number) {
+    super();
+    this.#io = io;
+    this.#fd = fd;
+  }
+
+  /** The file descriptor, -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  // Node's fsCall: a closed handle refuses; an open one counts the call, so
+  // that close() waits for it.
+  #ref(syscall: string): number {
+    if (this.#fd === -1) throw closedError(syscall);
+    this.#refs++;
+    return this.#fd;
+  }
+
+  #unref(): void {
+    if (--this.#refs === 0) {
+      const fd = this.#fd;
+      this.#fd = -1;
+      closeFd(this.#io, fd).then(this.#closeResolve, this.#closeReject);
+    }
+  }
+
+  /**
+   * Reads into a buffer: `read(buffer, offset?, length?, position?)`,
+   * `read(buffer, { offset, length, position }?)` or
+   * `read({ buffer, offset, length, position }?)` (a new 16 KiB Buffer by
+   * default). `position` null or -1 (the default) reads at the file
+   * position and moves it; a number or bigint reads there and doesn't.
+   * Differs from Node 20 (as Node 22 and later): `read(buffer)` fills the
+   * buffer, and a bigint position is read at.
+   */
+  async read<T extends ArrayBufferView = Buffer>(
+    bufferOrOptions?: T | FileReadOptions<T> | null, offsetOrOptions?: number | FileReadOptions<T> | null, length?: number | null,
+    position?: number | bigint | null,
+  ): Promise<FileReadResult<T>> {
+    const fd = this.#ref('read');
+    try {
+      let buffer = bufferOrOptions as ArrayBufferView;
+      let offset = offsetOrOptions as unknown;
+      if (!ArrayBuffer.isView(buffer)) {
+        if (bufferOrOptions !== undefined) validateObject(bufferOrOptions, 'options', true);
+        const o = (bufferOrOptions ?? {}) as FileReadOptions<ArrayBufferView>;
+        buffer = o.buffer ?? Buffer.alloc(16384);
+        offset = o.offset ?? 0;
+        length = o.length ?? buffer.byteLength - (offset as number);
+        position = o.position ?? null;
+        validateBuffer(buffer);
+      }
+      if (offset !== null && typeof offset === 'object') {
+        const o = offset as FileReadOptions;
+        offset = o.offset ?? 0;
+        length = o.length ?? buffer.byteLength - (offset as number);
+        position = o.position ?? null;
+      }
+      if (offset == null) offset = 0;
+      else validateInteger(offset, 'offset', 0);
+      const off = offset as number;
+      length ??= buffer.byteLength - off;
+      if (position == null) position = -1;
+      else validatePosition(position, 'position', length);
+      if (length === 0) return { __proto__: null, bytesRead: 0, buffer } as never;
+      if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written');
+      validateOffsetLengthRead(off, length, buffer.byteLength);
+      const view = new Uint8Array(buffer.buffer, buffer.byteOffset + off, length);
+      const bytesRead = await readFd(this.#io, fd, view, ringPosition(position));
+      return { __proto__: null, bytesRead, buffer } as never;
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** Reads into `buffers` in turn (readv(2)); a `position` that is not a number means the file position. */
+  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+    const fd = this.#ref('readv');
+    try {
+      validateBufferArray(buffers);
+      const bytesRead = await readvFd(this.#io, fd, buffers, typeof position === 'number' ? ringPosition(position) : -1);
+      return { __proto__: null, bytesRead, buffers } as never;
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /**
+   * Writes `buffer` (from `offset`, `length` bytes, at `position`, or with
+   * `{ offset, length, position }`), or a string (`write(string, position?,
+   * encoding?)`). A `position` that is not a number (null, a bigint, as
+   * Node) writes at the file position. One write(2): `bytesWritten` may be
+   * short.
+   */
+  async write<T extends ArrayBufferView | string>(
+    buffer: T, offsetOrOptions?: number | { offset?: number; length?: number; position?: number | null } | null,
+    length?: number | BufferEncoding | null, position?: number | null,
+  ): Promise<FileWriteResult<T>> {
+    const fd = this.#ref('write');
+    try {
+      if ((buffer as ArrayBufferView | undefined)?.byteLength === 0) return { __proto__: null, bytesWritten: 0, buffer } as never;
+      let offset = offsetOrOptions as unknown;
+      if (ArrayBuffer.isView(buffer)) {
+        if (typeof offset === 'object') {
+          const o = (offset ?? {}) as { offset?: number; length?: number; position?: number | null };
+          offset = o.offset ?? 0;
+          length = o.length ?? buffer.byteLength - (offset as number);
+          position = o.position ?? null;
+        }
+        if (offset == null) offset = 0;
+        else validateInteger(offset, 'offset', 0);
+        const off = offset as number;
+        const len = typeof length === 'number' ? length : buffer.byteLength - off;
+        validateOffsetLengthWrite(off, len, buffer.byteLength);
+        const view = new Uint8Array(buffer.buffer, buffer.byteOffset + off, len);
+        const bytesWritten = await writeFd(this.#io, fd, view, typeof position === 'number' ? ringPosition(position) : -1);
+        return { __proto__: null, bytesWritten, buffer } as never;
+      }
+      validateStringAfterArrayBufferView(buffer, 'buffer');
+      const encoding = (length ?? 'utf8') as BufferEncoding;
+      validateEncoding(buffer, encoding);
+      const bytes = Buffer.from(buffer, encoding);
+      const bytesWritten = await writeFd(this.#io, fd, bytes, typeof offset === 'number' ? ringPosition(offset) : -1);
+      return { __proto__: null, bytesWritten, buffer } as never;
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** Writes `buffers` in turn (writev(2)); a `position` that is not a number means the file position. */
+  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+    const fd = this.#ref('writev');
+    try {
+      validateBufferArray(buffers);
+      if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as never;
+      const bytesWritten = await writevFd(this.#io, fd, buffers, typeof position === 'number' ? ringPosition(position) : -1);
+      return { __proto__: null, bytesWritten, buffers } as never;
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** fstat: the file's Stats (BigIntStats with `{ bigint: true }`). */
+  stat(options?: { bigint?: false }): Promise<Stats>;
+  stat(options: { bigint: true }): Promise<BigIntStats>;
+  stat(options?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
+  async stat(options?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
+    const fd = this.#ref('fstat');
+    try {
+      return await fstatOf(this.#io, fd, options?.bigint === true);
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** ftruncate(2) to `len` bytes (default 0; a negative one is 0). */
+  async truncate(len = 0): Promise<void> {
+    const fd = this.#ref('ftruncate');
+    try {
+      validateInteger(len, 'len');
+      await ftruncateFd(this.#io, fd, Math.max(0, len));
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** fsync(2). */
+  async sync(): Promise<void> {
+    const fd = this.#ref('fsync');
+    try {
+      await syncFd(this.#io, fd, false);
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** fdatasync(2). */
+  async datasync(): Promise<void> {
+    const fd = this.#ref('fdatasync');
+    try {
+      await syncFd(this.#io, fd, true);
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** The rest of the file from the file position, a Buffer, or a string given an encoding. */
+  readFile(options?: { encoding?: null; flag?: string | number; signal?: AbortSignal } | null): Promise<Buffer>;
+  readFile(options: { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal } | BufferEncoding): Promise<string>;
+  readFile(options?: { encoding?: BufferEncoding | null; flag?: string | number; signal?: AbortSignal } | BufferEncoding | null): Promise<string | Buffer>;
+  async readFile(options?: unknown): Promise<string | Buffer> {
+    const fd = this.#ref('readFile');
+    try {
+      return await readFileFd(this.#io, fd, getOptions(options, { flag: 'r' }));
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** Writes all of `data` at the file position (which is the end on an O_APPEND file). */
+  async writeFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    const fd = this.#ref('writeFile');
+    try {
+      const o = getOptions(options, WRITE_DEFAULTS);
+      const bytes = writeData(data, o);
+      await writeFileFd(this.#io, fd, bytes, o.signal, o.encoding as BufferEncoding);
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** As writeFile: the handle's own flags decide whether it appends. */
+  appendFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    return this.writeFile(data, options);
+  }
+
+  /** fchmod(2), through node:fs. */
+  async chmod(mode: number | string): Promise<void> {
+    const fd = this.#ref('fchmod');
+    try {
+      await fchmodP(fd, mode);
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** fchown(2), through node:fs. */
+  async chown(uid: number, gid: number): Promise<void> {
+    const fd = this.#ref('fchown');
+    try {
+      await fchownP(fd, uid, gid);
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** futimes, through node:fs. */
+  async utimes(atime: number | string | Date, mtime: number | string | Date): Promise<void> {
+    const fd = this.#ref('futimes');
+    try {
+      await futimesP(fd, atime, mtime);
+    } finally {
+      this.#unref();
+    }
+  }
+
+  /** A node:fs ReadStream of the fd; with `autoClose` (the default) its end closes this handle. */
+  createReadStream(options?: Parameters<typeof createReadStream>[1] & object): ReadStream {
+    const autoClose = options?.autoClose ?? true;
+    const s = createReadStream('', { ...options, fd: this.fd, autoClose: false });
+    if (autoClose) s.once('close', () => void this.close());
+    return s;
+  }
+
+  /** A node:fs WriteStream of the fd; with `autoClose` (the default) its end closes this handle. */
+  createWriteStream(options?: Parameters<typeof createWriteStream>[1] & object): WriteStream {
+    const autoClose = options?.autoClose ?? true;
+    const s = createWriteStream('', { ...options, fd: this.fd, autoClose: false });
+    if (autoClose) s.once('close', () => void this.close());
+    return s;
+  }
+
+  /** The file's lines, through node:readline over createReadStream. */
+  readLines(options?: Parameters<typeof createReadStream>[1] & object): Interface {
+    return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity });
+  }
+
+  /**
+   * Closes the fd, once the methods under way have finished; `fd` is -1 at
+   * once. A second call returns the same promise; on a closed handle it
+   * resolves. Emits 'close'.
+   */
+  close = (): Promise<void> => {
+    if (this.#fd === -1) return Promise.resolve();
+    if (this.#closing !== null) return this.#closing;
+    let p: Promise<void>;
+    if (--this.#refs === 0) {
+      const fd = this.#fd;
+      this.#fd = -1;
+      p = closeFd(this.#io, fd);
+    } else {
+      p = new Promise<void>((resolve, reject) => {
+        this.#closeResolve = resolve;
+        this.#closeReject = reject;
+      });
+    }
+    this.#closing = p.finally(() => {
+      this.#closing = null;
+      this.#closeResolve = null;
+      this.#closeReject = null;
+    });
+    this.emit('close');
+    return this.#closing;
+  };
+
+  /** close(), for `await using`. */
+  async [asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+const WRITE_DEFAULTS = { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 'w', flush: false };
+
+// Node's validateEncoding: hex data must have an even length.
+function validateEncoding(data: string, encoding: string): void {
+  if (Buffer.isEncoding(encoding) && encoding.toLowerCase() === 'hex' && data.length % 2 !== 0) {
+    throw invalidArgValue('encoding', encoding, `is invalid for data of length ${data.length}`);
+  }
+}
+

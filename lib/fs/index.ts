@@ -1,0 +1,93 @@
+// tsuring/fs: node:fs/promises on io_uring. The functions io_uring has an
+// operation for run on this thread's AsyncRing (made at first use, idle
+// without keeping the process alive); the rest are node:fs/promises' own.
+// createFs(io) gives the same functions on a ring the caller owns.
+//
+// What runs where:
+//   on the ring: open (FileHandle: read, readv, write, writev, stat,
+//     truncate, sync, datasync, readFile, writeFile, appendFile, close),
+//     stat, lstat, unlink, rmdir, mkdir (recursive too), rename, link,
+//     symlink, truncate, readFile, writeFile, appendFile, copyFile
+//   node:fs/promises: access, cp, opendir, rm, readdir, readlink, statfs,
+//     chmod, lchmod, chown, lchown, utimes, lutimes, realpath, mkdtemp,
+//     watch, constants (and FileHandle's chmod, chown, utimes, streams)
+
+import { createFs, delegated, type Fs } from './api.ts';
+import { defaultRing } from './ring.ts';
+
+const fs = createFs(defaultRing);
+
+/** node:fs/promises' open: a FileHandle of `path`, opened with `flags` ('r' by default) and `mode` (0o666). */
+export const open: Fs['open'] = fs.open;
+/** node:fs/promises' stat (statx on the ring). */
+export const stat: Fs['stat'] = fs.stat;
+/** node:fs/promises' lstat (statx with AT_SYMLINK_NOFOLLOW on the ring). */
+export const lstat: Fs['lstat'] = fs.lstat;
+/** node:fs/promises' unlink. */
+export const unlink: Fs['unlink'] = fs.unlink;
+/** node:fs/promises' rmdir ({ recursive } goes to node:fs/promises). */
+export const rmdir: Fs['rmdir'] = fs.rmdir;
+/** node:fs/promises' mkdir, recursive too. */
+export const mkdir: Fs['mkdir'] = fs.mkdir;
+/** node:fs/promises' rename. */
+export const rename: Fs['rename'] = fs.rename;
+/** node:fs/promises' link. */
+export const link: Fs['link'] = fs.link;
+/** node:fs/promises' symlink. */
+export const symlink: Fs['symlink'] = fs.symlink;
+/** node:fs/promises' truncate. */
+export const truncate: Fs['truncate'] = fs.truncate;
+/** node:fs/promises' readFile. */
+export const readFile: Fs['readFile'] = fs.readFile;
+/** node:fs/promises' writeFile. */
+export const writeFile: Fs['writeFile'] = fs.writeFile;
+/** node:fs/promises' appendFile. */
+export const appendFile: Fs['appendFile'] = fs.appendFile;
+/** node:fs/promises' copyFile (FICLONE modes go to node:fs/promises). */
+export const copyFile: Fs['copyFile'] = fs.copyFile;
+
+/** node:fs/promises' access, as it is. */
+export const access: Fs['access'] = delegated.access;
+/** node:fs/promises' cp, as it is. */
+export const cp: Fs['cp'] = delegated.cp;
+/** node:fs/promises' opendir, as it is. */
+export const opendir: Fs['opendir'] = delegated.opendir;
+/** node:fs/promises' rm, as it is. */
+export const rm: Fs['rm'] = delegated.rm;
+/** node:fs/promises' readdir, as it is. */
+export const readdir: Fs['readdir'] = delegated.readdir;
+/** node:fs/promises' readlink, as it is. */
+export const readlink: Fs['readlink'] = delegated.readlink;
+/** node:fs/promises' statfs, as it is. */
+export const statfs: Fs['statfs'] = delegated.statfs;
+/** node:fs/promises' chmod, as it is. */
+export const chmod: Fs['chmod'] = delegated.chmod;
+/** node:fs/promises' lchmod, as it is. */
+export const lchmod: Fs['lchmod'] = delegated.lchmod;
+/** node:fs/promises' chown, as it is. */
+export const chown: Fs['chown'] = delegated.chown;
+/** node:fs/promises' lchown, as it is. */
+export const lchown: Fs['lchown'] = delegated.lchown;
+/** node:fs/promises' utimes, as it is. */
+export const utimes: Fs['utimes'] = delegated.utimes;
+/** node:fs/promises' lutimes, as it is. */
+export const lutimes: Fs['lutimes'] = delegated.lutimes;
+/** node:fs/promises' realpath, as it is. */
+export const realpath: Fs['realpath'] = delegated.realpath;
+/** node:fs/promises' mkdtemp, as it is. */
+export const mkdtemp: Fs['mkdtemp'] = delegated.mkdtemp;
+/** node:fs/promises' watch, as it is. */
+export const watch: Fs['watch'] = delegated.watch;
+/** node:fs's constants (O_*, S_*, COPYFILE_*, ...). */
+export const constants: Fs['constants'] = delegated.constants;
+
+export { createFs, type Fs };
+export { defaultRing };
+export { FileHandle, type FileReadOptions, type FileReadResult, type FileWriteResult } from './file-handle.ts';
+export { Stats, BigIntStats } from './stats.ts';
+export { AbortError, type FsError } from './errors.ts';
+export type { StatOptions, MakeDirectoryOptions } from './paths.ts';
+export type { ReadFileOptions } from './whole-file.ts';
+export type { WriteFileOptions } from './write-options.ts';
+export type { WriteData } from './file-data.ts';
+export type { PathLike } from './validate.ts';

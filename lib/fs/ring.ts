@@ -1,0 +1,14 @@
+// The ring tsuring/fs's own functions run on: one AsyncRing per thread
+// (module state is per thread: a worker_thread loads this module afresh),
+// made at the first call. An AsyncRing with nothing in flight doesn't keep
+// the process alive (its waker is disarmed once idle: see
+// lib/async/schedule.ts), so neither does this one.
+
+import { AsyncRing } from '../async/async-ring.ts';
+
+let ring: AsyncRing | null = null;
+
+/** This thread's ring for tsuring/fs, made at first use. */
+export function defaultRing(): AsyncRing {
+  return (ring ??= new AsyncRing({}));
+}

@@ -1,0 +1,143 @@
+// The whole-file functions of node:fs/promises on the ring: readFile,
+// writeFile and appendFile (open, the reads or writes of file-data.ts,
+// close), and copyFile, step for step as libuv's uv__fs_copyfile
+// (src/unix/fs.c) does it, every failure reported as Node reports it:
+// syscall 'copyfile', the source as path and the destination as dest.
+
+import { Buffer } from 'node:buffer';
+import { constants } from 'node:fs';
+import { copyFile as nodeCopyFile, fchmod as nodeFchmod } from './node-fs.ts';
+import type { AsyncRing } from '../async/async-ring.ts';
+import { AT_FDCWD } from '../uapi/fs.ts';
+import { argError, checkAborted, toFsError } from './errors.ts';
+import { parseFileMode, stringToFlags, validateInteger } from './flags.ts';
+import { FileHandle } from './file-handle.ts';
+import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
+import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, writeFd } from './ops.ts';
+import { getOptions, type PathLike, validPath } from './validate.ts';
+import { writeData, type WriteFileOptions } from './write-options.ts';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = constants;
+
+/** readFile's options (or the encoding alone). */
+export interface ReadFileOptions {
+  /** Resolve with a string in this encoding rather than a Buffer. */
+  encoding?: BufferEncoding | null;
+  /** The open flags (default 'r'). */
+  flag?: string | number;
+  /** Aborts between reads, with Node's AbortError. */
+  signal?: AbortSignal;
+}
+
+/** The whole file at `path` (or the rest of a FileHandle's file). */
+export async function readFile(io: AsyncRing, path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<Buffer | string> {
+  const o = getOptions(options, { flag: 'r' as string | number });
+  const flag = o.flag || 'r';
+  if (path instanceof FileHandle) return await path.readFile(o as never);
+  checkAborted(o.signal);
+  const p = validPath(path);
+  const fd = await openFd(io, p, stringToFlags(flag, 'options.flag'), 0o666);
+  let data: Buffer | string;
+  try {
+    data = await readFileFd(io, fd, o, shownOf(p));
+  } catch (err) {
+    await closeFd(io, fd).catch(() => {});
+    throw err;
+  }
+  await closeFd(io, fd);
+  return data;
+}
+
+/** Writes `data` as the file at `path` (created with `mode`, opened with `flag`, 'w' by default), or to a FileHandle. */
+export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+  const o = getOptions(options, { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 'w', flush: false }) as WriteFileOptions;
+  const flag = o.flag || 'w';
+  const bytes = writeData(data, o);
+  if (path instanceof FileHandle) return await path.writeFile(bytes as WriteData, o);
+  checkAborted(o.signal);
+  const p = validPath(path);
+  const f = stringToFlags(flag);
+  const mode = parseFileMode(o.mode, 'mode', 0o666);
+  const fd = await openFd(io, p, f, mode);
+  try {
+    await writeFileFd(io, fd, bytes, o.signal, o.encoding);
+    if (o.flush) await syncFd(io, fd, false);
+  } catch (err) {
+    await closeFd(io, fd).catch(() => {});
+    throw err;
+  }
+  await closeFd(io, fd);
+}
+
+/** writeFile with the flag 'a' unless another is given. */
+export async function appendFile(io: AsyncRing, path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+  const o = { ...getOptions(options, { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 'a' }) } as WriteFileOptions;
+  o.flag ||= 'a';
+  return await writeFile(io, path, data, o);
+}
+
+/** How much copyFile reads and writes at a time. */
+const COPY_CHUNK = 1024 * 1024;
+
+/**
+ * Copies `src` to `dest` (replacing it, unless COPYFILE_EXCL). As libuv:
+ * open the source, fstat it, open or create the destination with the
+ * source's mode, stop if both are the same file, truncate it, fchmod it to
+ * the source's mode, copy; on failure after the destination was opened,
+ * remove it.
+ * Differs from node:fs/promises: COPYFILE_FICLONE and COPYFILE_FICLONE_FORCE
+ * go to node:fs/promises (a reflink is an ioctl the ring doesn't run); the
+ * copy is reads and writes of 1 MiB through the ring, not copy_file_range.
+ */
+export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mode = 0): Promise<void> {
+  const s = validPath(src, 'src');
+  const d = validPath(dest, 'dest');
+  // Node's getValidMode: its own wording for a mode out of range.
+  validateInteger(mode, 'mode');
+  const max = COPYFILE_EXCL | COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE;
+  if (mode < 0 || mode > max) throw argError('range', 'ERR_OUT_OF_RANGE', `mode is out of range: >= 0 && <= ${max}`);
+  if ((mode & (COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE)) !== 0) return await nodeCopyFile(src, dest, mode);
+  const ss = shownOf(s);
+  const ds = shownOf(d);
+  const srcFd = await openFd(io, s, O_RDONLY, 0, 'copyfile', ss, ds);
+  let dstFd = -1;
+  let failed: unknown = null;
+  try {
+    const st = await fstatModeSize(io, srcFd, 'copyfile', ss, ds);
+    dstFd = await openFd(io, d, O_WRONLY | O_CREAT | ((mode & COPYFILE_EXCL) !== 0 ? O_EXCL : 0), st.mode, 'copyfile', ss, ds);
+    const dt = await fstatModeSize(io, dstFd, 'copyfile', ss, ds);
+    if ((mode & COPYFILE_EXCL) === 0) {
+      if (dt.dev === st.dev && dt.ino === st.ino) return;
+      await ftruncateFd(io, dstFd, 0, 'copyfile', ss, ds);
+    }
+    if ((dt.mode & 0o7777) !== (st.mode & 0o7777)) {
+      try {
+        await nodeFchmod(dstFd, st.mode & 0o7777);
+      } catch (err) {
+        throw toFsError(err, 'copyfile', ss, ds);
+      }
+    }
+    const buf = Buffer.allocUnsafeSlow(Math.min(COPY_CHUNK, Math.max(st.size, 1)));
+    let at = 0;
+    while (at < st.size) {
+      const n = await readFd(io, srcFd, buf.subarray(0, Math.min(buf.length, st.size - at)), at, 'copyfile', ss, ds);
+      if (n === 0) break;
+      let w = 0;
+      while (w < n) w += await writeFd(io, dstFd, buf.subarray(w, n), at + w, 'copyfile', ss, ds);
+      at += n;
+    }
+  } catch (err) {
+    failed = err;
+  }
+  // Both closed whatever happened; a close's own failure is reported only
+  // when nothing failed before it, as libuv does.
+  const closes = [closeFd(io, srcFd).catch((e: unknown) => e)];
+  if (dstFd !== -1) closes.push(closeFd(io, dstFd).catch((e: unknown) => e));
+  for (const r of await Promise.all(closes)) {
+    if (r !== undefined && failed === null) failed = toFsError(r, 'copyfile', ss, ds);
+  }
+  if (failed !== null) {
+    if (dstFd !== -1) await io.unlinkat(AT_FDCWD, d, 0).catch(() => {});
+    throw failed;
+  }
+}

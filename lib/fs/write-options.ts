@@ -1,0 +1,37 @@
+// What writeFile and appendFile take, read as node:fs/promises reads it
+// (writeFile in lib/internal/fs/promises.js): a string becomes its bytes in
+// the options' encoding before anything is opened; a view or an iterable
+// goes as it is.
+
+import { Buffer } from 'node:buffer';
+import { isCustomIterable, type WriteData } from './file-data.ts';
+import { validateAbortSignal, validateBoolean, validateStringAfterArrayBufferView } from './validate.ts';
+
+/** writeFile's and appendFile's options. */
+export interface WriteFileOptions {
+  /** The encoding of string data (default 'utf8'). */
+  encoding?: BufferEncoding | null;
+  /** The mode of a file created (default 0o666). */
+  mode?: number | string;
+  /** The open flags (default 'w'; appendFile's 'a'). */
+  flag?: string | number;
+  /** fsync the file before closing it (default false). */
+  flush?: boolean;
+  /** Aborts between writes, with Node's AbortError. */
+  signal?: AbortSignal;
+}
+
+/** `data` as what is written: bytes, or an iterable left to writeFileFd; checks flush and the signal as Node does, in its order. */
+export function writeData(data: WriteData, options: WriteFileOptions): ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown> {
+  const flush = options.flush ?? false;
+  validateBoolean(flush, 'options.flush');
+  let out: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>;
+  if (!ArrayBuffer.isView(data) && !isCustomIterable(data)) {
+    validateStringAfterArrayBufferView(data, 'data');
+    out = Buffer.from(data, options.encoding || 'utf8');
+  } else {
+    out = data as ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>;
+  }
+  validateAbortSignal(options.signal, 'options.signal');
+  return out;
+}

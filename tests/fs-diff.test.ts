@@ -1,0 +1,338 @@
+// The differential suite of tsuring/fs: every call runs against
+// node:fs/promises and against tsuring/fs, each in its twin of a temp
+// directory holding the same files, and both must come to the same: the
+// same value, or an error with the same class, code, errno, syscall,
+// message, path and dest; and the twin trees must hold the same files with
+// the same contents after. Only the twins' directory prefix is rewritten
+// (tests/fs-twins.ts). Then randomised sequences of calls, from seeds: a
+// failing one is replayed with FS_DIFF_SEED=<seed> (and FS_DIFF_STEPS).
+
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { Buffer } from 'node:buffer';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { both, random, tree, Twins, type Api } from './fs-twins.ts';
+
+const { O_RDWR, O_CREAT, O_APPEND, COPYFILE_EXCL } = constants;
+
+let t: Twins;
+
+// The same few entries in each twin: a file, a directory holding one, an
+// empty directory, a symlink to the file and one to nothing.
+function populate(dir: string): void {
+  mkdirSync(dir);
+  writeFileSync(`${dir}/f`, 'hello, world\n');
+  mkdirSync(`${dir}/d`);
+  writeFileSync(`${dir}/d/a`, 'in d');
+  mkdirSync(`${dir}/e`);
+  symlinkSync('f', `${dir}/l`);
+  symlinkSync('nope', `${dir}/dl`);
+  writeFileSync(`${dir}/big`, Buffer.alloc(700 * 1024, 'abcdefghijklmnopqrstuvwxyz\n'));
+}
+
+beforeEach(() => {
+  t = new Twins();
+  populate(t.dirs.node);
+  populate(t.dirs.ring);
+});
+afterEach(() => t.remove());
+
+async function same(fn: (api: Api, dir: string) => Promise<unknown>): Promise<unknown> {
+  const r = await both(t, fn);
+  expect(r.ring).toEqual(r.node);
+  expect(tree(t.dirs.ring)).toEqual(tree(t.dirs.node));
+  return r.node;
+}
+
+type Case = (fs: Api, d: string) => Promise<unknown>;
+
+// Opens, does `fn` with the handle, closes whatever happened; what fn returned.
+const withHandle = (path: string, flags: string | number, fn: (fh: Awaited<ReturnType<Api['open']>>) => Promise<unknown>, mode?: number): Case =>
+  async (fs, d) => {
+    const fh = await fs.open(`${d}/${path}`, flags, mode);
+    try {
+      return await fn(fh);
+    } finally {
+      await fh.close();
+    }
+  };
+
+const cases: Record<string, Case> = {
+  // open
+  'open r: ENOENT': (fs, d) => fs.open(`${d}/missing`),
+  'open wx on a file: EEXIST': (fs, d) => fs.open(`${d}/f`, 'wx'),
+  'open w on a directory: EISDIR': (fs, d) => fs.open(`${d}/d`, 'w'),
+  'open under a file: ENOTDIR': (fs, d) => fs.open(`${d}/f/x`),
+  'open a dangling symlink: ENOENT': (fs, d) => fs.open(`${d}/dl`),
+  'open a bad flag string': (fs, d) => fs.open(`${d}/f`, 'bogus'),
+  'open a bad mode': (fs, d) => fs.open(`${d}/n`, 'w', 'zz' as never),
+  'open a number as path': (fs) => fs.open(123 as never),
+  'open a path with NUL': (fs, d) => fs.open(`${d}/a\0b`),
+  'open a Buffer path': withHandle('f', 'r', (fh) => fh.readFile('utf8')),
+  'open a file: URL': async (fs, d) => {
+    const fh = await fs.open(pathToFileURL(`${d}/f`));
+    try {
+      return await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
+  },
+  'open numeric O_RDWR|O_CREAT|O_APPEND': withHandle('n', O_RDWR | O_CREAT | O_APPEND, async (fh) => [await fh.write('one'), await fh.write('two', 0), await fh.stat()]),
+  'open with mode 0o600': withHandle('n', 'w', (fh) => fh.write('x'), 0o600),
+  'open with mode as octal string': async (fs, d) => (await fs.open(`${d}/n`, 'w', '640')).close(),
+  'open EBADF: writing a read-only handle': withHandle('f', 'r', (fh) => fh.write('x')),
+  'open EBADF: reading a write-only handle': withHandle('f', 'a', (fh) => fh.read(Buffer.alloc(4), 0, 4, 0)),
+  'open EISDIR: reading a directory': withHandle('d', 'r', (fh) => fh.read(Buffer.alloc(4), 0, 4, null)),
+
+  // stat, lstat
+  'stat a file': (fs, d) => fs.stat(`${d}/f`),
+  'stat a directory': (fs, d) => fs.stat(`${d}/d`),
+  'stat follows a symlink': (fs, d) => fs.stat(`${d}/l`),
+  'lstat a symlink': (fs, d) => fs.lstat(`${d}/l`),
+  'stat a dangling symlink: ENOENT': (fs, d) => fs.stat(`${d}/dl`),
+  'lstat: ENOENT': (fs, d) => fs.lstat(`${d}/missing`),
+  'stat under a file: ENOTDIR': (fs, d) => fs.stat(`${d}/f/x`),
+  'stat bigint': (fs, d) => fs.stat(`${d}/f`, { bigint: true }),
+  'lstat bigint': (fs, d) => fs.lstat(`${d}/l`, { bigint: true }),
+
+  // unlink, rmdir
+  'unlink a file': (fs, d) => fs.unlink(`${d}/f`),
+  'unlink a symlink': (fs, d) => fs.unlink(`${d}/l`),
+  'unlink: ENOENT': (fs, d) => fs.unlink(`${d}/missing`),
+  'unlink a directory: EISDIR': (fs, d) => fs.unlink(`${d}/d`),
+  'rmdir an empty directory': (fs, d) => fs.rmdir(`${d}/e`),
+  'rmdir: ENOTEMPTY': (fs, d) => fs.rmdir(`${d}/d`),
+  'rmdir a file: ENOTDIR': (fs, d) => fs.rmdir(`${d}/f`),
+  'rmdir: ENOENT': (fs, d) => fs.rmdir(`${d}/missing`),
+
+  // mkdir
+  'mkdir': (fs, d) => fs.mkdir(`${d}/n`),
+  'mkdir mode 0o700': (fs, d) => fs.mkdir(`${d}/n`, 0o700),
+  'mkdir { mode: "750" }': (fs, d) => fs.mkdir(`${d}/n`, { mode: '750' }),
+  'mkdir: EEXIST': (fs, d) => fs.mkdir(`${d}/d`),
+  'mkdir over a file: EEXIST': (fs, d) => fs.mkdir(`${d}/f`),
+  'mkdir: ENOENT': (fs, d) => fs.mkdir(`${d}/x/y`),
+  'mkdir recursive: the first made': (fs, d) => fs.mkdir(`${d}/x/y/z`, { recursive: true }),
+  'mkdir recursive, trailing slash': (fs, d) => fs.mkdir(`${d}/x/y/`, { recursive: true }),
+  'mkdir recursive, all there': (fs, d) => fs.mkdir(`${d}/d`, { recursive: true }),
+  'mkdir recursive over a file: EEXIST': (fs, d) => fs.mkdir(`${d}/f`, { recursive: true }),
+  'mkdir recursive under a file: ENOTDIR': (fs, d) => fs.mkdir(`${d}/f/x/y`, { recursive: true }),
+  'mkdir recursive through a symlink to a file: ENOTDIR': (fs, d) => fs.mkdir(`${d}/l/x`, { recursive: true }),
+  'mkdir recursive not a boolean': (fs, d) => fs.mkdir(`${d}/x`, { recursive: 1 as never }),
+
+  // rename, link, symlink
+  'rename': (fs, d) => fs.rename(`${d}/f`, `${d}/g`),
+  'rename over a file': (fs, d) => fs.rename(`${d}/f`, `${d}/d/a`),
+  'rename: ENOENT': (fs, d) => fs.rename(`${d}/missing`, `${d}/g`),
+  'rename a directory over a file: ENOTDIR': (fs, d) => fs.rename(`${d}/e`, `${d}/f`),
+  'rename a file over a directory: EISDIR': (fs, d) => fs.rename(`${d}/f`, `${d}/e`),
+  'rename over a non-empty directory: ENOTEMPTY': (fs, d) => fs.rename(`${d}/e`, `${d}/d`),
+  'rename a directory into itself: EINVAL': (fs, d) => fs.rename(`${d}/d`, `${d}/d/x`),
+  'link': (fs, d) => fs.link(`${d}/f`, `${d}/g`),
+  'link: ENOENT': (fs, d) => fs.link(`${d}/missing`, `${d}/g`),
+  'link: EEXIST': (fs, d) => fs.link(`${d}/f`, `${d}/d/a`),
+  'link a directory: EPERM': (fs, d) => fs.link(`${d}/d`, `${d}/g`),
+  'symlink': (fs, d) => fs.symlink('f', `${d}/s`),
+  'symlink: EEXIST': (fs, d) => fs.symlink('f', `${d}/d`),
+  'symlink: ENOENT': (fs, d) => fs.symlink('f', `${d}/missing/s`),
+  'symlink a bad target type': (fs, d) => fs.symlink(5 as never, `${d}/s`),
+
+  // truncate
+  'truncate to 3': (fs, d) => fs.truncate(`${d}/f`, 3),
+  'truncate to 0 by default': (fs, d) => fs.truncate(`${d}/f`),
+  'truncate to a negative length is 0': (fs, d) => fs.truncate(`${d}/f`, -5),
+  'truncate grows': (fs, d) => fs.truncate(`${d}/f`, 20),
+  'truncate a directory: EISDIR': (fs, d) => fs.truncate(`${d}/d`),
+  'truncate: ENOENT': (fs, d) => fs.truncate(`${d}/missing`),
+  'truncate a fraction': (fs, d) => fs.truncate(`${d}/f`, 1.5),
+
+  // readFile
+  'readFile': (fs, d) => fs.readFile(`${d}/f`),
+  'readFile utf8': (fs, d) => fs.readFile(`${d}/f`, 'utf8'),
+  'readFile { encoding: hex }': (fs, d) => fs.readFile(`${d}/f`, { encoding: 'hex' }),
+  'readFile a bad encoding': (fs, d) => fs.readFile(`${d}/f`, 'bogus' as never),
+  'readFile 700 KiB (chunked reads)': async (fs, d) => (await fs.readFile(`${d}/big`)).length,
+  'readFile 700 KiB as latin1': async (fs, d) => (await fs.readFile(`${d}/big`, 'latin1')).slice(-40),
+  'readFile through a symlink': (fs, d) => fs.readFile(`${d}/l`, 'utf8'),
+  'readFile: ENOENT': (fs, d) => fs.readFile(`${d}/missing`),
+  'readFile a directory: EISDIR': (fs, d) => fs.readFile(`${d}/d`),
+  'readFile a /proc file (size 0)': (fs) => fs.readFile('/proc/version', 'utf8'),
+  'readFile with flag a+ creates': (fs, d) => fs.readFile(`${d}/n`, { flag: 'a+' }),
+  'readFile aborted': (fs, d) => fs.readFile(`${d}/f`, { signal: AbortSignal.abort() }),
+  'readFile a bad signal': (fs, d) => fs.readFile(`${d}/f`, { signal: 1 as never }),
+
+  // writeFile, appendFile
+  'writeFile a new file': (fs, d) => fs.writeFile(`${d}/n`, 'new'),
+  'writeFile replaces': (fs, d) => fs.writeFile(`${d}/f`, 'x'),
+  'writeFile hex': (fs, d) => fs.writeFile(`${d}/n`, 'cafe', 'hex'),
+  'writeFile a Float32Array': (fs, d) => fs.writeFile(`${d}/n`, new Float32Array([1.5, -2])),
+  'writeFile an iterable': (fs, d) => fs.writeFile(`${d}/n`, ['a', Buffer.from('b'), 'c']),
+  'writeFile an async iterable': (fs, d) => fs.writeFile(`${d}/n`, (async function* () { yield 'x'; yield 'y'; })()),
+  'writeFile 1.5 MiB': (fs, d) => fs.writeFile(`${d}/n`, Buffer.alloc(1536 * 1024, 7)),
+  'writeFile mode 0o600': (fs, d) => fs.writeFile(`${d}/n`, 'x', { mode: 0o600 }),
+  'writeFile flag wx: EEXIST': (fs, d) => fs.writeFile(`${d}/f`, 'x', { flag: 'wx' }),
+  'writeFile flag a': (fs, d) => fs.writeFile(`${d}/f`, 'more', { flag: 'a' }),
+  'writeFile flag r+ writes over the start': (fs, d) => fs.writeFile(`${d}/f`, 'HE', { flag: 'r+' }),
+  'writeFile flush': (fs, d) => fs.writeFile(`${d}/n`, 'x', { flush: true }),
+  'writeFile to a directory: EISDIR': (fs, d) => fs.writeFile(`${d}/d`, 'x'),
+  'writeFile under a missing directory: ENOENT': (fs, d) => fs.writeFile(`${d}/missing/n`, 'x'),
+  'writeFile a number': (fs, d) => fs.writeFile(`${d}/n`, 5 as never),
+  'writeFile aborted': (fs, d) => fs.writeFile(`${d}/n`, 'x', { signal: AbortSignal.abort() }),
+  'appendFile': (fs, d) => fs.appendFile(`${d}/f`, 'more'),
+  'appendFile a new file': (fs, d) => fs.appendFile(`${d}/n`, 'x'),
+  'appendFile with flag w': (fs, d) => fs.appendFile(`${d}/f`, 'x', { flag: 'w' }),
+  'appendFile to a directory: EISDIR': (fs, d) => fs.appendFile(`${d}/d`, 'x'),
+
+  // copyFile
+  'copyFile': (fs, d) => fs.copyFile(`${d}/f`, `${d}/g`),
+  'copyFile 700 KiB': (fs, d) => fs.copyFile(`${d}/big`, `${d}/g`),
+  'copyFile over a file': (fs, d) => fs.copyFile(`${d}/f`, `${d}/d/a`),
+  'copyFile keeps the mode': async (fs, d) => {
+    chmodSync(`${d}/f`, 0o640);
+    await fs.copyFile(`${d}/f`, `${d}/g`);
+  },
+  'copyFile EXCL: EEXIST': (fs, d) => fs.copyFile(`${d}/f`, `${d}/d/a`, COPYFILE_EXCL),
+  'copyFile EXCL to a new file': (fs, d) => fs.copyFile(`${d}/f`, `${d}/g`, COPYFILE_EXCL),
+  'copyFile: ENOENT': (fs, d) => fs.copyFile(`${d}/missing`, `${d}/g`),
+  'copyFile a directory: EISDIR': (fs, d) => fs.copyFile(`${d}/d`, `${d}/g`),
+  'copyFile into a missing directory: ENOENT': (fs, d) => fs.copyFile(`${d}/f`, `${d}/missing/g`),
+  'copyFile onto itself': (fs, d) => fs.copyFile(`${d}/f`, `${d}/f`),
+  'copyFile onto a directory: EISDIR': (fs, d) => fs.copyFile(`${d}/f`, `${d}/e`),
+  'copyFile a bad mode': (fs, d) => fs.copyFile(`${d}/f`, `${d}/g`, 99),
+
+  // FileHandle: reads and the file position
+  'read() forms and the position': withHandle('f', 'r', async (fh) => {
+    const b = Buffer.alloc(5);
+    return [
+      await fh.read(b, 0, 3, null), await fh.read(b, 0, 3, -1), await fh.read(b, 1, 2, 0), await fh.read(b, 0, 2),
+      await fh.read(b, { offset: 2, length: 2 }), await fh.read(b, { position: 1 }), await fh.read({ buffer: Buffer.alloc(3) }),
+      await fh.read({ buffer: Buffer.alloc(4), position: 7 }), (await fh.read()).bytesRead, await fh.read(b, 0, 0, 0),
+    ];
+  }),
+  'read past the end': withHandle('f', 'r', (fh) => fh.read(Buffer.alloc(4), 0, 4, 100)),
+  'read: a length past the buffer': withHandle('f', 'r', (fh) => fh.read(Buffer.alloc(4), 2, 4, 0)),
+  'read: a negative offset': withHandle('f', 'r', (fh) => fh.read(Buffer.alloc(4), -1, 1, 0)),
+  'read into a Uint16Array': withHandle('f', 'r', (fh) => fh.read(new Uint16Array(3), 2, 4, 0)),
+  'readv and the position': withHandle('f', 'r', async (fh) => [
+    await fh.readv([Buffer.alloc(2), Buffer.alloc(3)]), await fh.readv([Buffer.alloc(4)], 1), await fh.readv([Buffer.alloc(3)]),
+  ]),
+  'readv: not an array': withHandle('f', 'r', (fh) => fh.readv('x' as never)),
+  'readFile of a handle reads from its position': withHandle('f', 'r', async (fh) => [await fh.read(Buffer.alloc(3), 0, 3), await fh.readFile('utf8')]),
+
+  // FileHandle: writes
+  'write() forms and the position': withHandle('n', 'w+', async (fh) => [
+    await fh.write(Buffer.from('abcdef')), await fh.write(Buffer.from('XYZ'), 1, 2, 0), await fh.write(Buffer.from('12'), { position: 4 } as never),
+    await fh.write(Buffer.from('pq'), { offset: 1 } as never), await fh.write('str'), await fh.write('at2', 2), await fh.write('beef', null, 'hex'),
+    await fh.write(Buffer.alloc(0)), await fh.readFile(), await fh.read(Buffer.alloc(20), 0, 20, 0),
+  ]),
+  'write on an O_APPEND handle ignores the position': withHandle('f', 'a+', async (fh) => [await fh.write('X', 0), await fh.write(Buffer.from('Y'), 0, 1, 0)]),
+  'write: odd hex': withHandle('n', 'w', (fh) => fh.write('abc', null, 'hex')),
+  'write: a length past the buffer': withHandle('n', 'w', (fh) => fh.write(Buffer.alloc(2), 0, 3)),
+  'write: a number': withHandle('n', 'w', (fh) => fh.write(5 as never)),
+  'writev and the position': withHandle('n', 'w+', async (fh) => [
+    await fh.writev([Buffer.from('ab'), Buffer.from('cd')]), await fh.writev([Buffer.from('Z')], 1), await fh.writev([]),
+    await fh.writev([Buffer.from('e')]),
+  ]),
+  'writeFile and appendFile of a handle': withHandle('f', 'r+', async (fh) => [
+    await fh.read(Buffer.alloc(2), 0, 2), await fh.writeFile('WF'), await fh.appendFile('AF'), await fh.stat(),
+  ]),
+
+  // FileHandle: the rest
+  'stat, truncate, sync, datasync': withHandle('f', 'r+', async (fh) => [
+    await fh.stat(), await fh.truncate(4), await fh.stat({ bigint: true }), await fh.truncate(), await fh.sync(), await fh.datasync(), await fh.stat(),
+  ]),
+  'truncate a read-only handle: EINVAL': withHandle('f', 'r', (fh) => fh.truncate(1)),
+  'a closed handle refuses every method': async (fs, d) => {
+    const fh = await fs.open(`${d}/f`, 'r+');
+    await fh.close();
+    const out: unknown[] = [fh.fd, await fh.close()];
+    const calls: (() => Promise<unknown>)[] = [
+      () => fh.read(), () => fh.readv([Buffer.alloc(1)]), () => fh.write('x'), () => fh.writev([Buffer.alloc(1)]), () => fh.stat(),
+      () => fh.truncate(), () => fh.sync(), () => fh.datasync(), () => fh.readFile(), () => fh.writeFile('x'), () => fh.appendFile('x'),
+    ];
+    for (const c of calls) out.push(await c().catch((e: Error & { code?: string; syscall?: string; errno?: number }) => [e.message, e.code, e.syscall, e.errno]));
+    return out;
+  },
+  'close of an fd closed behind its back: EBADF': async (fs, d) => {
+    const fh = await fs.open(`${d}/f`);
+    const other = await fs.open(`${d}/f`);
+    const { closeSync } = await import('node:fs');
+    closeSync(fh.fd);
+    try {
+      return await Promise.allSettled([fh.stat(), fh.read(Buffer.alloc(1), 0, 1, 0), fh.close()]).then((r) => r.map((x) => x.status === 'rejected' ? [(x.reason as Error).message, (x.reason as { errno: number }).errno] : 'ok'));
+    } finally {
+      await other.close();
+    }
+  },
+};
+
+describe('tsuring/fs and node:fs/promises agree', () => {
+  for (const [name, fn] of Object.entries(cases)) test(name, () => same(fn));
+
+  test('a handle\'s Symbol.asyncDispose closes it', async () => {
+    await same(async (fs, d) => {
+      const fh = await fs.open(`${d}/f`);
+      await fh[Symbol.asyncDispose]();
+      return fh.fd;
+    });
+  });
+});
+
+// ----------------------------------------------------------- random sequences
+
+const NAMES = ['a', 'b', 'c', 'd', 'd/x', 'd/y', 'e', 'e/z', 'f', 'l', 'q/r/s'];
+const FLAGS = ['r', 'r+', 'w', 'wx', 'w+', 'a', 'ax', 'a+', 'as'];
+
+/** One random call, described (for the failure message) and runnable on either api. */
+function randomStep(rnd: () => number): { what: string; run: Case } {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const a = pick(NAMES);
+  const b = pick(NAMES);
+  const data = Buffer.from(Array.from({ length: Math.floor(rnd() * 12) }, () => 97 + Math.floor(rnd() * 26))).toString();
+  const n = Math.floor(rnd() * 16);
+  const flag = pick(FLAGS);
+  const coin = rnd() < 0.4;
+  const steps: [string, Case][] = [
+    [`writeFile ${a} ${data}`, (fs, d) => fs.writeFile(`${d}/${a}`, data)],
+    [`writeFile ${a} flag ${flag}`, (fs, d) => fs.writeFile(`${d}/${a}`, data, { flag })],
+    [`appendFile ${a}`, (fs, d) => fs.appendFile(`${d}/${a}`, data)],
+    [`readFile ${a}`, (fs, d) => fs.readFile(`${d}/${a}`, coin ? 'utf8' : undefined)],
+    [`unlink ${a}`, (fs, d) => fs.unlink(`${d}/${a}`)],
+    [`rmdir ${a}`, (fs, d) => fs.rmdir(`${d}/${a}`)],
+    [`mkdir ${a}`, (fs, d) => fs.mkdir(`${d}/${a}`)],
+    [`mkdir -p ${a}`, (fs, d) => fs.mkdir(`${d}/${a}`, { recursive: true })],
+    [`rename ${a} ${b}`, (fs, d) => fs.rename(`${d}/${a}`, `${d}/${b}`)],
+    [`link ${a} ${b}`, (fs, d) => fs.link(`${d}/${a}`, `${d}/${b}`)],
+    [`symlink ${a} ${b}`, (fs, d) => fs.symlink(a, `${d}/${b}`)],
+    [`copyFile ${a} ${b}`, (fs, d) => fs.copyFile(`${d}/${a}`, `${d}/${b}`, coin ? COPYFILE_EXCL : 0)],
+    [`truncate ${a} ${n}`, (fs, d) => fs.truncate(`${d}/${a}`, n)],
+    [`stat ${a}`, (fs, d) => fs.stat(`${d}/${a}`)],
+    [`lstat ${a}`, (fs, d) => fs.lstat(`${d}/${a}`)],
+    [`open ${a} ${flag}, write, read at ${n}`, withHandle(a, flag, async (fh) => [
+      await fh.write(data).catch((e: Error) => e.message), await fh.read(Buffer.alloc(8), 0, 8, n).catch((e: Error) => e.message),
+      await fh.read(Buffer.alloc(4), 0, 4, null).catch((e: Error) => e.message), await fh.stat(),
+    ])],
+  ];
+  const [what, run] = pick(steps);
+  return { what, run };
+}
+
+const SEEDS = process.env.FS_DIFF_SEED ? [Number(process.env.FS_DIFF_SEED)] : [1, 2, 3, 4, 5, 6, 7, 8];
+const STEPS = Number(process.env.FS_DIFF_STEPS ?? 40);
+
+describe('random sequences agree (replay: FS_DIFF_SEED=<seed>)', () => {
+  for (const seed of SEEDS) {
+    test(`seed ${seed}, ${STEPS} steps`, async () => {
+      const rnd = random(seed);
+      const log: string[] = [];
+      for (let i = 0; i < STEPS; i++) {
+        const { what, run } = randomStep(rnd);
+        log.push(what);
+        const r = await both(t, run);
+        expect(r.ring, `seed ${seed}, step ${i}: ${log.join(' | ')}`).toEqual(r.node);
+      }
+      expect(tree(t.dirs.ring), `seed ${seed}: ${log.join(' | ')}`).toEqual(tree(t.dirs.node));
+    });
+  }
+});

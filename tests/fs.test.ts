@@ -1,0 +1,157 @@
+// tsuring/fs beyond what tests/fs-diff.test.ts compares: what only one
+// side can show (the stack's async frames, O_CLOEXEC, the ring the calls
+// ran on), the Stats of one file from both sides field for field, and the
+// positions Node 20 reads differently from Node 22 (bigint).
+
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { Buffer } from 'node:buffer';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as nodeFs from 'node:fs/promises';
+import { join } from 'node:path';
+import { AsyncRing } from '../lib/async/async-ring.ts';
+import * as ringFs from '../lib/fs/index.ts';
+import { compiled } from './helpers.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync('/tmp/tsuring-fs-');
+  writeFileSync(join(dir, 'f'), 'hello, world\n');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('errors', () => {
+  // The error is made after the ring's completion, when no caller is on the
+  // real stack: the caller's frame is there only as an async frame. (vitest
+  // prints async frames without the word `async`.)
+  test("a failed call's stack names its awaiting callers", async () => {
+    async function loadConfig(): Promise<string> {
+      return await ringFs.readFile(join(dir, 'missing.json'), 'utf8');
+    }
+    const err = await loadConfig().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(`ENOENT: no such file or directory, open '${join(dir, 'missing.json')}'`);
+    expect((err as Error).stack).toMatch(/\n\s+at (async )?loadConfig /);
+  });
+
+  test('a FileHandle call carries its caller too', async () => {
+    const fh = await ringFs.open(join(dir, 'f'), 'r');
+    async function writeThere(): Promise<unknown> {
+      return await fh.write('x');
+    }
+    const err = (await writeThere().catch((e: unknown) => e)) as Error & { code: string };
+    await fh.close();
+    expect(err.code).toBe('EBADF');
+    expect(err.stack).toMatch(/\n\s+at (async )?writeThere /);
+  });
+});
+
+describe('Stats', () => {
+  for (const bigint of [false, true]) {
+    test(`of one file, from each side, field for field${bigint ? ' (bigint)' : ''}`, async () => {
+      for (const p of [join(dir, 'f'), dir, '/dev/null']) {
+        const a = await nodeFs.stat(p, { bigint });
+        const b = await ringFs.stat(p, { bigint });
+        const keys = [...new Set([...Object.keys(a), 'atime', 'mtime', 'ctime', 'birthtime'])];
+        for (const k of keys) expect([k, (b as unknown as Record<string, unknown>)[k]]).toEqual([k, (a as unknown as Record<string, unknown>)[k]]);
+        for (const m of ['isFile', 'isDirectory', 'isCharacterDevice', 'isBlockDevice', 'isSymbolicLink', 'isFIFO', 'isSocket'] as const) {
+          expect(b[m]()).toBe(a[m]());
+        }
+      }
+    });
+  }
+});
+
+describe('FileHandle', () => {
+  test('every fd has O_CLOEXEC (fdinfo flags)', async () => {
+    const fh = await ringFs.open(join(dir, 'f'), 'r+');
+    try {
+      const flags = Number.parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fh.fd}`, 'utf8'))![1]!, 8);
+      expect(flags & 0o2000000).toBe(0o2000000);
+    } finally {
+      await fh.close();
+    }
+  });
+
+  test('a bigint position is read at, and leaves the file position', async () => {
+    const fh = await ringFs.open(join(dir, 'f'), 'r');
+    try {
+      const b = Buffer.alloc(5);
+      expect((await fh.read(b, 0, 5, 7n)).bytesRead).toBe(5);
+      expect(b.toString()).toBe('world');
+      await fh.read(b, 0, 5, null);
+      expect(b.toString()).toBe('hello');
+      await expect(fh.read(b, 0, 5, 2n ** 60n)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    } finally {
+      await fh.close();
+    }
+  });
+
+  test('close() waits for the calls under way, and fd is -1 after', async () => {
+    const fh = await ringFs.open(join(dir, 'f'), 'r');
+    const reading = fh.read(Buffer.alloc(5), 0, 5, 0);
+    const closing = fh.close();
+    expect((await reading).bytesRead).toBe(5);
+    await closing;
+    expect(fh.fd).toBe(-1);
+  });
+});
+
+describe('readFile', () => {
+  test('of a /proc file, whose stat size is 0, reads it all', async () => {
+    expect((await ringFs.stat('/proc/self/status')).size).toBe(0);
+    const s = await ringFs.readFile('/proc/self/status', 'utf8');
+    expect(s).toMatch(/^Name:/);
+    expect(s).toMatch(/\nPid:\s+\d+\n/);
+  });
+
+  test("a handle's readFile reads the rest from its position, past one 64 KiB chunk", async () => {
+    const big = Buffer.alloc(200 * 1024, 'xyz');
+    writeFileSync(join(dir, 'big'), big);
+    const fh = await ringFs.open(join(dir, 'big'), 'r');
+    try {
+      await fh.read(Buffer.alloc(10), 0, 10);
+      expect((await fh.readFile()).equals(big.subarray(10))).toBe(true);
+    } finally {
+      await fh.close();
+    }
+  });
+
+  test('an aborted signal rejects with AbortError and its reason as cause', async () => {
+    const ac = new AbortController();
+    ac.abort(new Error('stop'));
+    const err = (await ringFs.readFile(join(dir, 'f'), { signal: ac.signal }).catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('AbortError');
+    expect((err as Error & { code: string }).code).toBe('ABORT_ERR');
+    expect((err.cause as Error).message).toBe('stop');
+  });
+});
+
+describe('the ring', () => {
+  test('createFs runs the same functions on a ring the caller owns, and they reject once it is closed', async () => {
+    const io = new AsyncRing({ entries: 8 });
+    const fs = ringFs.createFs(io);
+    await fs.writeFile(join(dir, 'g'), 'on my ring');
+    expect(await fs.readFile(join(dir, 'g'), 'utf8')).toBe('on my ring');
+    expect(fs.readdir).toBe(nodeFs.readdir);
+    await io.close();
+    await expect(fs.stat(join(dir, 'g'))).rejects.toThrow();
+  });
+
+  test('what io_uring has no operation for is node:fs/promises\' own function', () => {
+    for (const k of ['access', 'cp', 'opendir', 'rm', 'readdir', 'readlink', 'statfs', 'chmod', 'lchmod', 'chown', 'lchown', 'utimes', 'lutimes', 'realpath', 'mkdtemp', 'watch', 'constants'] as const) {
+      expect([k, ringFs[k]]).toEqual([k, nodeFs[k]]);
+    }
+  });
+
+  const run = (mode: string) => execFileSync(process.execPath, [compiled('tests/fixtures/fs-child.ts'), mode], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
+  test('importing tsuring/fs keeps nothing alive', () => {
+    expect(run('none')).toBe('exit\n');
+  });
+  test('the thread\'s ring, idle after a call, lets the process exit unclosed', () => {
+    expect(run('idle')).toBe('read true\nexit\n');
+  });
+  test('a worker_thread gets a ring of its own, and both exit', () => {
+    expect(run('worker')).toBe('worker read true\nexit\n');
+  });
+});
