@@ -68,7 +68,7 @@ function methodNames(): string[] {
   const internal = new Set(['op', 'chainOp', 'stream', 'take', 'refuse', 'takeRefusal', 'refused', 'promise', 'enqueue', 'need', 'live', 'newSlot',
     'userData', 'fits', 'arm', 'issue', 'watch', 'watchStored', 'cancelSlot', 'cancel', 'scheduleFlush', 'flush', 'onWake', 'reap', 'queueTurn',
     'rearmOrIdle', 'message', 'complete', 'failure', 'streamCqe', 'streamCancelled', 'room', 'stopStream', 'reissue', 'finishStream', 'endPool', 'closedError', 'settle',
-    'release', 'ownsPool', 'closeRing', 'startReceive']);
+    'release', 'ownsPool', 'closeRing', 'startReceive', 'errorTarget']);
   return [...names].filter((n) => !internal.has(n) && !n.startsWith('_'));
 }
 
