@@ -65,7 +65,9 @@ export abstract class SlotTable {
   protected readonly rejects: (((e: unknown) => void) | undefined)[] = [];
   protected readonly names: string[] = [];
   // What the operation named, for its error (see errorTarget()): a path or an
-  // fd, and a second path or fd; kept as given, read only on failure.
+  // fd, and a second path or fd; kept as given, read only on failure. Not
+  // cleared at release (the slot's next operation overwrites them): a store
+  // less per operation, which showed on bench/randread.ts --api async.
   protected readonly subjects: unknown[] = [];
   protected readonly dests: unknown[] = [];
   protected readonly maps: (Mapper | undefined)[] = [];
@@ -287,8 +289,6 @@ export abstract class SlotTable {
         this.listeners[slot] = undefined;
       }
     }
-    this.subjects[slot] = undefined; // a path is not kept past its operation
-    this.dests[slot] = undefined;
     this.bits[slot] = 0;
     this.gens[slot] = (this.gens[slot]! + 1) % GEN_SPAN;
     this.free.push(slot);
