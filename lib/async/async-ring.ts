@@ -142,8 +142,9 @@ export class AsyncRing extends LoopRing {
 
   /**
    * IORING_OP_OPENAT: openat(2) of `path` relative to `dfd` (AT_FDCWD or a
-   * directory fd) with O_* `flags` (node:fs `constants`) and `mode`;
-   * resolves with the new fd (O_CLOEXEC is the caller's to ask for).
+   * directory fd) with O_* `flags` (exported by this package, O_CLOEXEC
+   * too; node:fs `constants` lacks it) and `mode`; resolves with the new fd
+   * (O_CLOEXEC is the caller's to ask for).
    */
   openat(dfd: number, path: string | Uint8Array, flags = 0, mode = 0o666, opts?: OpOptions): Promise<number> {
     return this.op('openat', path, undefined, 0, opts, undefined, prepOpenat, dfd, path, flags, mode);
@@ -402,7 +403,7 @@ export class AsyncRing extends LoopRing {
     Atomics.add(c, TARGET_SENDERS, 1);
     if (Atomics.load(c, TARGET_OPEN) !== 1) {
       unsend(c);
-      return Promise.reject(new IoUringError(EBADF, 'msgRing', undefined, 'the target AsyncRing is closed'));
+      return Promise.reject(new IoUringError(EBADF, 'msgRing', undefined, 'the target AsyncRing is closed', { fd }));
     }
     return this.op('msgRing', fd, undefined, 0, opts, toVoid, prepMsgRing, fd, len, ud).then(
       () => unsend(c),
