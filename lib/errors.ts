@@ -8,6 +8,7 @@
 // throws with them, and the capability report (lib/debug/, a layer above)
 // says with them why io_uring_setup is refused on this machine.
 
+import { getSystemErrorMap } from 'node:util';
 import { errnoName } from './errno.ts';
 
 // Why io_uring_setup failed, per errno: every usual cause (IoUringError's
@@ -169,6 +170,72 @@ const CAUSES: Record<string, Record<string, string>> = {
   },
 };
 
+// The text of each errno, as Node's system errors word it: libuv's, from
+// util.getSystemErrorMap(), where its name for the number is the one
+// errno.ts gives (libuv calls 95 ENOTSUP, "operation not supported on
+// socket", where io_uring means EOPNOTSUPP of any file); glibc's strerror(3)
+// text otherwise, its first letter lowercased as libuv's are. Read only
+// when an error is made.
+const LINUX_TEXT: Readonly<Record<number, string>> = {
+  8: 'exec format error', 10: 'no child processes', 15: 'block device required',
+  33: 'numerical argument out of domain', 35: 'resource deadlock avoided', 37: 'no locks available',
+  42: 'no message of desired type', 43: 'identifier removed', 44: 'channel number out of range',
+  45: 'level 2 not synchronized', 46: 'level 3 halted', 47: 'level 3 reset', 48: 'link number out of range',
+  50: 'no CSI structure available', 51: 'level 2 halted', 52: 'invalid exchange', 53: 'invalid request descriptor',
+  54: 'exchange full', 55: 'no anode', 56: 'invalid request code', 57: 'invalid slot', 59: 'bad font file format',
+  60: 'device not a stream', 62: 'timer expired', 63: 'out of streams resources', 65: 'package not installed',
+  66: 'object is remote', 67: 'link has been severed', 68: 'advertise error', 69: 'srmount error',
+  70: 'communication error on send', 72: 'multihop attempted', 73: 'RFS specific error', 74: 'bad message',
+  76: 'name not unique on network', 77: 'file descriptor in bad state', 78: 'remote address changed',
+  79: 'can not access a needed shared library', 80: 'accessing a corrupted shared library',
+  81: '.lib section in a.out corrupted', 82: 'attempting to link in too many shared libraries',
+  83: 'cannot exec a shared library directly', 85: 'interrupted system call should be restarted',
+  86: 'streams pipe error', 87: 'too many users', 95: 'operation not supported', 96: 'protocol family not supported',
+  102: 'network dropped connection on reset', 109: 'too many references: cannot splice',
+  115: 'operation now in progress', 116: 'stale file handle', 117: 'structure needs cleaning',
+  118: 'not a XENIX named type file', 119: 'no XENIX semaphores available', 120: 'is a named type file',
+  122: 'disk quota exceeded', 123: 'no medium found', 124: 'wrong medium type', 126: 'required key not available',
+  127: 'key has expired', 128: 'key has been revoked', 129: 'key was rejected by service', 130: 'owner died',
+  131: 'state not recoverable', 132: 'operation not possible due to RF-kill', 133: 'memory page has hardware error',
+};
+
+let nodeTexts: Map<number, [string, string]> | null = null;
+
+/** What `errno` (positive or negative) means, in strerror(3)'s words as Node gives them: 'no such file or directory'. */
+export function errnoText(errno: number): string {
+  const e = Math.abs(errno);
+  nodeTexts ??= getSystemErrorMap();
+  const node = nodeTexts.get(-e);
+  if (node !== undefined && node[0] === errnoName(e)) return node[1];
+  return LINUX_TEXT[e] ?? `unknown error ${e}`;
+}
+
+/**
+ * What a failed operation named, for its error: as Node's fs errors carry
+ * `path` (and `dest` for the second path of rename, link and symlink), and,
+ * where an operation names no path, the file descriptor it was given
+ * (`fd`, and `destFd` for the second of splice and tee) or the registered
+ * file's index (`fileIndex`, with IOSQE_FIXED_FILE).
+ */
+export interface ErrorTarget {
+  path?: string | Uint8Array;
+  dest?: string | Uint8Array;
+  fd?: number;
+  destFd?: number;
+  fileIndex?: number;
+}
+
+// A path given as bytes, as text (UTF-8, up to its NUL): what Node shows of a Buffer path.
+function pathText(p: string | Uint8Array): string {
+  if (typeof p === 'string') return p;
+  try {
+    const nul = p.indexOf(0);
+    return new TextDecoder().decode(nul < 0 ? p : p.subarray(0, nul));
+  } catch {
+    return ''; // detached since
+  }
+}
+
 /**
  * What a failed control-plane call (io_uring_setup, io_uring_enter,
  * io_uring_register, mmap) throws, shaped like Node's system errors: check
@@ -186,23 +253,78 @@ export class IoUringError extends Error {
   readonly code: string;
   /** The system call, or the operation, that failed ('io_uring_setup', 'read'). */
   readonly syscall: string;
+  // Present only where the operation named one, as on Node's errors.
+  readonly path?: string;
+  readonly dest?: string;
+  readonly fd?: number;
+  readonly destFd?: number;
+  readonly fileIndex?: number;
 
   /**
    * `errno` is positive (EINVAL) or negative (-EINVAL, as the ring returns
    * it); `detail` names what was being done; `cause` replaces the usual
-   * explanation of the errno where the caller knows better.
+   * explanation of the errno where the caller knows better; `target` is the
+   * path or fd the operation named. The message is Node's shape, `ENOENT:
+   * no such file or directory, openat '/x'`, then the detail, the fd and the
+   * cause: `EBADF: bad file descriptor, read (fd 9)`.
    */
-  constructor(errno: number, syscall: string, detail?: string, cause?: string) {
+  constructor(errno: number, syscall: string, detail?: string, cause?: string, target?: ErrorTarget) {
     const e = Math.abs(errno);
     const code = errnoName(e);
     cause ??= CAUSES[syscall]?.[code];
-    super(`${syscall}${detail ? ` (${detail})` : ''} failed: ${code}${cause ? `: ${cause}` : ''}`);
+    let where = '';
+    const notes: string[] = [];
+    let path: string | undefined;
+    let dest: string | undefined;
+    if (target !== undefined) {
+      if (target.path !== undefined) where += ` '${(path = pathText(target.path))}'`;
+      if (target.dest !== undefined) where += ` -> '${(dest = pathText(target.dest))}'`;
+      if (target.fd !== undefined) notes.push(`fd ${target.fd}${target.destFd !== undefined ? ` -> fd ${target.destFd}` : ''}`);
+      if (target.fileIndex !== undefined) notes.push(`fixed file ${target.fileIndex}`);
+    }
+    if (detail) notes.push(detail);
+    super(`${code}: ${errnoText(e)}, ${syscall}${where}${notes.length ? ` (${notes.join(', ')})` : ''}${cause ? `: ${cause}` : ''}`);
     this.name = 'IoUringError';
     // Node's system errors carry a negative errno.
     this.errno = -e;
     this.code = code;
     this.syscall = syscall;
+    if (path !== undefined) this.path = path;
+    if (dest !== undefined) this.dest = dest;
+    if (target?.fd !== undefined) this.fd = target.fd;
+    if (target?.destFd !== undefined) this.destFd = target.destFd;
+    if (target?.fileIndex !== undefined) this.fileIndex = target.fileIndex;
   }
+}
+
+/**
+ * Settles a promise that an async function may be awaiting as rejected with
+ * `err`, whose stack is taken again on the way so that it shows that
+ * function and its callers (`at async main (file:...)`), as Node's
+ * fs.promises errors do, instead of the frames that reaped the CQE.
+ *
+ * V8 adds an awaiting async function's frame to a stack taken inside a
+ * promise reaction job, following the job's promise through the chain of
+ * promises waiting on it (CaptureAsyncStackTrace in V8's src/execution/isolate.cc).
+ * So the promise is resolved with a second one, `r`, and the stack taken
+ * in r's reaction, which runs after the job that chains r to the promise
+ * (both queued here, in that order). Costs three promises and a few
+ * microtask turns, on failure only.
+ */
+export function rejectWithCallerFrames(resolve: (v: unknown) => void, err: unknown): void {
+  let go!: () => void;
+  const r = new Promise<void>((res) => {
+    go = res;
+  }).then(function retake(): never {
+    try {
+      if (typeof err === 'object' && err !== null) Error.captureStackTrace(err, retake);
+    } catch {
+      // A frozen error keeps the stack it has.
+    }
+    throw err;
+  });
+  resolve(r);
+  go();
 }
 
 /** Throws when `r` is a negative errno; returns it otherwise. */

@@ -32,7 +32,7 @@ import { IORING_TIMEOUT_MULTISHOT, IOSQE_BUFFER_SELECT } from '../uapi/constants
 import { BufferPool, Chunk, MultishotIterator } from './multishot.ts';
 import { LoopRing } from './loop-ring.ts';
 import type { LoopRingOptions, Mapper, MultishotOptions, OpOptions, Prep, RingMessage } from './options.ts';
-import { ZC } from './slots.ts';
+import { FILE_INDEX, ZC } from './slots.ts';
 import { failedIterator, type ReceiveOptions } from './streams.ts';
 import { TARGET_OPEN, TARGET_SENDERS } from './close.ts';
 import { MAX_CHAIN, MSG_MAX, messageData } from './user-data.ts';
@@ -91,7 +91,7 @@ function futexOptions(opts: { mask?: number | bigint; futexFlags?: number } | un
 export class AsyncRing extends LoopRing {
   /** IORING_OP_NOP: resolves with 0. */
   nop(opts?: OpOptions): Promise<number> {
-    return this.op('nop', 0, opts, undefined, prepNop);
+    return this.op('nop', undefined, undefined, 0, opts, undefined, prepNop);
   }
 
   /** IORING_OP_READ: pread(2) into `buf` (all of it, or `length` bytes); resolves with the byte count. `offset` -1 reads at the file position. */
@@ -102,7 +102,7 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op('read', 0, opts, undefined, prepRead, fd, buf, n, offset);
+    return this.op('read', fd, undefined, 0, opts, undefined, prepRead, fd, buf, n, offset);
   }
 
   /** IORING_OP_WRITE: pwrite(2) from `buf`; resolves with the byte count. */
@@ -113,17 +113,17 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op('write', 0, opts, undefined, prepWrite, fd, buf, n, offset);
+    return this.op('write', fd, undefined, 0, opts, undefined, prepWrite, fd, buf, n, offset);
   }
 
   /** IORING_OP_READV: preadv(2) into `bufs`; resolves with the byte count. */
   readv(fd: number, bufs: readonly ArrayBufferView[], offset = -1, opts?: OpOptions): Promise<number> {
-    return this.op('readv', 0, opts, undefined, prepReadv, fd, bufs, offset);
+    return this.op('readv', fd, undefined, 0, opts, undefined, prepReadv, fd, bufs, offset);
   }
 
   /** IORING_OP_WRITEV: pwritev(2) from `bufs`; resolves with the byte count. */
   writev(fd: number, bufs: readonly ArrayBufferView[], offset = -1, opts?: OpOptions): Promise<number> {
-    return this.op('writev', 0, opts, undefined, prepWritev, fd, bufs, offset);
+    return this.op('writev', fd, undefined, 0, opts, undefined, prepWritev, fd, bufs, offset);
   }
 
   /** IORING_OP_FSYNC: fsync(2), or fdatasync(2) with `{ datasync: true }`. */
@@ -134,31 +134,32 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op('fsync', 0, opts, toVoid, prepFsync, fd, datasync);
+    return this.op('fsync', fd, undefined, 0, opts, toVoid, prepFsync, fd, datasync);
   }
 
   /** IORING_OP_FALLOCATE: fallocate(2) of `len` bytes at `offset`, FALLOC_FL_* `mode` (0 allocates). */
   fallocate(fd: number, mode: number, offset: number, len: number, opts?: OpOptions): Promise<void> {
-    return this.op('fallocate', 0, opts, toVoid, prepFallocate, fd, mode, offset, len);
+    return this.op('fallocate', fd, undefined, 0, opts, toVoid, prepFallocate, fd, mode, offset, len);
   }
 
   /** IORING_OP_FTRUNCATE: ftruncate(2) to `len` bytes. Linux 6.9. */
   ftruncate(fd: number, len: number, opts?: OpOptions): Promise<void> {
-    return this.op('ftruncate', 0, opts, toVoid, prepFtruncate, fd, len);
+    return this.op('ftruncate', fd, undefined, 0, opts, toVoid, prepFtruncate, fd, len);
   }
 
   /**
    * IORING_OP_OPENAT: openat(2) of `path` relative to `dfd` (AT_FDCWD or a
-   * directory fd) with O_* `flags` (node:fs `constants`) and `mode`;
-   * resolves with the new fd (O_CLOEXEC is the caller's to ask for).
+   * directory fd) with O_* `flags` (exported by this package, O_CLOEXEC
+   * too; node:fs `constants` lacks it) and `mode`; resolves with the new fd
+   * (O_CLOEXEC is the caller's to ask for).
    */
   openat(dfd: number, path: string | Uint8Array, flags = 0, mode = 0o666, opts?: OpOptions): Promise<number> {
-    return this.op('openat', 0, opts, undefined, prepOpenat, dfd, path, flags, mode);
+    return this.op('openat', path, undefined, 0, opts, undefined, prepOpenat, dfd, path, flags, mode);
   }
 
   /** IORING_OP_OPENAT2: openat2(2) with an open_how (`{ flags, mode, resolve }`); resolves with the new fd. */
   openat2(dfd: number, path: string | Uint8Array, how: OpenHow | Uint8Array, opts?: OpOptions): Promise<number> {
-    return this.op('openat2', 0, opts, undefined, prepOpenat2, dfd, path, how);
+    return this.op('openat2', path, undefined, 0, opts, undefined, prepOpenat2, dfd, path, how);
   }
 
   /**
@@ -176,8 +177,8 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (direct !== undefined) return this.op('close', 0, direct, toVoid, prepCloseDirect, fd);
-    return this.op('close', 0, opts, toVoid, prepClose, fd);
+    if (direct !== undefined) return this.op('close', fd, FILE_INDEX, 0, direct, toVoid, prepCloseDirect, fd);
+    return this.op('close', fd, undefined, 0, opts, toVoid, prepClose, fd);
   }
 
   /**
@@ -200,67 +201,67 @@ export class AsyncRing extends LoopRing {
    * struct statx. `mask` the STATX_* fields wanted.
    */
   statx(dfd: number, path: string | Uint8Array, flags = 0, mask = STATX_BASIC_STATS | STATX_BTIME, opts?: OpOptions): Promise<Statx> {
-    return this.op('statx', 0, opts, toStatx, prepStatx, dfd, path, flags, mask);
+    return this.op('statx', pathOrDfd(dfd, path), undefined, 0, opts, toStatx, prepStatx, dfd, path, flags, mask);
   }
 
   /** IORING_OP_UNLINKAT: unlinkat(2); AT_REMOVEDIR in `flags` removes a directory. */
   unlinkat(dfd: number, path: string | Uint8Array, flags = 0, opts?: OpOptions): Promise<void> {
-    return this.op('unlinkat', 0, opts, toVoid, prepUnlinkat, dfd, path, flags);
+    return this.op('unlinkat', path, undefined, 0, opts, toVoid, prepUnlinkat, dfd, path, flags);
   }
 
   /** IORING_OP_RENAMEAT: renameat2(2), RENAME_* `flags`. */
   renameat(olddfd: number, oldpath: string | Uint8Array, newdfd: number, newpath: string | Uint8Array, flags = 0, opts?: OpOptions): Promise<void> {
-    return this.op('renameat', 0, opts, toVoid, prepRenameat, olddfd, oldpath, newdfd, newpath, flags);
+    return this.op('renameat', oldpath, newpath, 0, opts, toVoid, prepRenameat, olddfd, oldpath, newdfd, newpath, flags);
   }
 
   /** IORING_OP_MKDIRAT: mkdirat(2). */
   mkdirat(dfd: number, path: string | Uint8Array, mode = 0o777, opts?: OpOptions): Promise<void> {
-    return this.op('mkdirat', 0, opts, toVoid, prepMkdirat, dfd, path, mode);
+    return this.op('mkdirat', path, undefined, 0, opts, toVoid, prepMkdirat, dfd, path, mode);
   }
 
   /** IORING_OP_SYMLINKAT: symlinkat(2), a link at `linkpath` (relative to `newdirfd`) to `target`. */
   symlinkat(target: string | Uint8Array, newdirfd: number, linkpath: string | Uint8Array, opts?: OpOptions): Promise<void> {
-    return this.op('symlinkat', 0, opts, toVoid, prepSymlinkat, target, newdirfd, linkpath);
+    return this.op('symlinkat', target, linkpath, 0, opts, toVoid, prepSymlinkat, target, newdirfd, linkpath);
   }
 
   /** IORING_OP_LINKAT: linkat(2); AT_SYMLINK_FOLLOW in `flags`. */
   linkat(olddfd: number, oldpath: string | Uint8Array, newdfd: number, newpath: string | Uint8Array, flags = 0, opts?: OpOptions): Promise<void> {
-    return this.op('linkat', 0, opts, toVoid, prepLinkat, olddfd, oldpath, newdfd, newpath, flags);
+    return this.op('linkat', pathOrDfd(olddfd, oldpath), newpath, 0, opts, toVoid, prepLinkat, olddfd, oldpath, newdfd, newpath, flags);
   }
 
   /** IORING_OP_SPLICE: splice(2) of up to `nbytes` (one side a pipe; offsets -1 for none); resolves with the byte count. */
   splice(fdIn: number, offIn: number, fdOut: number, offOut: number, nbytes: number, spliceFlags = 0, opts?: OpOptions): Promise<number> {
-    return this.op('splice', 0, opts, undefined, prepSplice, fdIn, offIn, fdOut, offOut, nbytes, spliceFlags);
+    return this.op('splice', fdIn, fdOut, 0, opts, undefined, prepSplice, fdIn, offIn, fdOut, offOut, nbytes, spliceFlags);
   }
 
   /** IORING_OP_TEE: tee(2) between two pipes; resolves with the byte count. */
   tee(fdIn: number, fdOut: number, nbytes: number, spliceFlags = 0, opts?: OpOptions): Promise<number> {
-    return this.op('tee', 0, opts, undefined, prepTee, fdIn, fdOut, nbytes, spliceFlags);
+    return this.op('tee', fdIn, fdOut, 0, opts, undefined, prepTee, fdIn, fdOut, nbytes, spliceFlags);
   }
 
   /** IORING_OP_SOCKET: socket(2); resolves with the new fd. */
   socket(domain: number, type: number, protocol = 0, opts?: OpOptions): Promise<number> {
-    return this.op('socket', 0, opts, undefined, prepSocket, domain, type, protocol);
+    return this.op('socket', undefined, undefined, 0, opts, undefined, prepSocket, domain, type, protocol);
   }
 
   /** IORING_OP_BIND: bind(2) to `{ address, port }`, `{ path }` or raw sockaddr bytes. Linux 6.11. */
   bind(fd: number, addr: SockaddrInit, opts?: OpOptions): Promise<void> {
-    return this.op('bind', 0, opts, toVoid, prepBind, fd, addr);
+    return this.op('bind', fd, undefined, 0, opts, toVoid, prepBind, fd, addr);
   }
 
   /** IORING_OP_LISTEN: listen(2). Linux 6.11. */
   listen(fd: number, backlog: number, opts?: OpOptions): Promise<void> {
-    return this.op('listen', 0, opts, toVoid, prepListen, fd, backlog);
+    return this.op('listen', fd, undefined, 0, opts, toVoid, prepListen, fd, backlog);
   }
 
   /** IORING_OP_ACCEPT: accept4(2) with SOCK_* `flags`; resolves with the connection's fd. */
   accept(fd: number, flags = 0, opts?: OpOptions): Promise<number> {
-    return this.op('accept', 0, opts, undefined, prepAccept, fd, null, null, flags);
+    return this.op('accept', fd, undefined, 0, opts, undefined, prepAccept, fd, null, null, flags);
   }
 
   /** IORING_OP_CONNECT: connect(2) to `{ address, port }`, `{ path }` or raw sockaddr bytes. */
   connect(fd: number, addr: SockaddrInit, opts?: OpOptions): Promise<void> {
-    return this.op('connect', 0, opts, toVoid, prepConnect, fd, addr);
+    return this.op('connect', fd, undefined, 0, opts, toVoid, prepConnect, fd, addr);
   }
 
   /** IORING_OP_SEND: send(2) of `buf` (or `length` bytes of it), MSG_* `flags`; resolves with the byte count. */
@@ -271,7 +272,7 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op('send', 0, opts, undefined, prepSend, fd, buf, n, flags);
+    return this.op('send', fd, undefined, 0, opts, undefined, prepSend, fd, buf, n, flags);
   }
 
   /** IORING_OP_RECV: recv(2) into `buf`; resolves with the byte count (0 at end of stream). */
@@ -282,12 +283,12 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op('recv', 0, opts, undefined, prepRecv, fd, buf, n, flags);
+    return this.op('recv', fd, undefined, 0, opts, undefined, prepRecv, fd, buf, n, flags);
   }
 
   /** IORING_OP_SENDMSG: sendmsg(2) of a Msghdr or `{ name?, iov, control? }`; resolves with the byte count. */
   sendmsg(fd: number, msg: Msghdr | MsghdrInit, flags = 0, opts?: OpOptions): Promise<number> {
-    return this.op('sendmsg', 0, opts, undefined, prepSendmsg, fd, msg, flags);
+    return this.op('sendmsg', fd, undefined, 0, opts, undefined, prepSendmsg, fd, msg, flags);
   }
 
   /**
@@ -296,7 +297,7 @@ export class AsyncRing extends LoopRing {
    * resolves with the byte count.
    */
   recvmsg(fd: number, msg: Msghdr | MsghdrInit, flags = 0, opts?: OpOptions): Promise<number> {
-    return this.op('recvmsg', 0, opts, undefined, prepRecvmsg, fd, msg, flags);
+    return this.op('recvmsg', fd, undefined, 0, opts, undefined, prepRecvmsg, fd, msg, flags);
   }
 
   /**
@@ -313,17 +314,17 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op('sendZc', ZC, opts, undefined, prepSendZc, fd, buf, n, flags, zcFlags);
+    return this.op('sendZc', fd, undefined, ZC, opts, undefined, prepSendZc, fd, buf, n, flags, zcFlags);
   }
 
   /** IORING_OP_SHUTDOWN: shutdown(2), SHUT_RD / SHUT_WR / SHUT_RDWR. */
   shutdown(fd: number, how: number, opts?: OpOptions): Promise<void> {
-    return this.op('shutdown', 0, opts, toVoid, prepShutdown, fd, how);
+    return this.op('shutdown', fd, undefined, 0, opts, toVoid, prepShutdown, fd, how);
   }
 
   /** IORING_OP_POLL_ADD: waits until `fd` has one of the POLL* events in `mask`; resolves with the events it has. */
   poll(fd: number, mask: number, opts?: OpOptions): Promise<number> {
-    return this.op('poll', 0, opts, undefined, prepPollAdd, fd, mask);
+    return this.op('poll', fd, undefined, 0, opts, undefined, prepPollAdd, fd, mask);
   }
 
   /**
@@ -331,7 +332,7 @@ export class AsyncRing extends LoopRing {
    * passed; the kernel's -ETIME is the expected outcome, not an error.
    */
   timeout(ms: Timeout, opts?: OpOptions): Promise<number> {
-    return this.op('timeout', 0, opts, undefined, prepTimeout, ms).catch((err: unknown) => {
+    return this.op('timeout', undefined, undefined, 0, opts, undefined, prepTimeout, ms).catch((err: unknown) => {
       if (err instanceof IoUringError && err.errno === -ETIME) return 0;
       throw err;
     });
@@ -346,14 +347,14 @@ export class AsyncRing extends LoopRing {
   futexWait(futex: ArrayBufferView, val: number | bigint, opts?: OpOptions & { mask?: number | bigint; futexFlags?: number }): Promise<void> {
     const o = futexOptions(opts);
     if (o instanceof Error) return Promise.reject(o);
-    return this.op('futexWait', 0, opts, toVoid, prepFutexWait, futex, val, o.mask, o.ff);
+    return this.op('futexWait', undefined, undefined, 0, opts, toVoid, prepFutexWait, futex, val, o.mask, o.ff);
   }
 
   /** IORING_OP_FUTEX_WAKE: wakes up to `count` waiters on `futex`; resolves with how many it woke. Linux 6.7. */
   futexWake(futex: ArrayBufferView, count = 1, opts?: OpOptions & { mask?: number | bigint; futexFlags?: number }): Promise<number> {
     const o = futexOptions(opts);
     if (o instanceof Error) return Promise.reject(o);
-    return this.op('futexWake', 0, opts, undefined, prepFutexWake, futex, count, o.mask, o.ff);
+    return this.op('futexWake', undefined, undefined, 0, opts, undefined, prepFutexWake, futex, count, o.mask, o.ff);
   }
 
   /**
@@ -362,7 +363,7 @@ export class AsyncRing extends LoopRing {
    * (`pid`, `status`, `code`...). Linux 6.7.
    */
   waitid(idtype: number, id: number, options: number, opts?: OpOptions): Promise<Siginfo> {
-    return this.op('waitid', 0, opts, toSiginfo, prepWaitid, idtype, id, undefined, options);
+    return this.op('waitid', undefined, undefined, 0, opts, toSiginfo, prepWaitid, idtype, id, undefined, options);
   }
 
   /**
@@ -401,7 +402,7 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (cell === null) return this.op('msgRing', 0, opts, toVoid, prepMsgRing, fd, len, ud);
+    if (cell === null) return this.op('msgRing', fd, undefined, 0, opts, toVoid, prepMsgRing, fd, len, ud);
     // Counted before the check (both seq-cst): the target's close() either
     // sees this sender and keeps its fd open until the MSG_RING's own CQE,
     // or this sender sees the ring closed.
@@ -409,9 +410,9 @@ export class AsyncRing extends LoopRing {
     Atomics.add(c, TARGET_SENDERS, 1);
     if (Atomics.load(c, TARGET_OPEN) !== 1) {
       unsend(c);
-      return Promise.reject(new IoUringError(EBADF, 'msgRing', undefined, 'the target AsyncRing is closed'));
+      return Promise.reject(new IoUringError(EBADF, 'msgRing', undefined, 'the target AsyncRing is closed', { fd }));
     }
-    return this.op('msgRing', 0, opts, toVoid, prepMsgRing, fd, len, ud).then(
+    return this.op('msgRing', fd, undefined, 0, opts, toVoid, prepMsgRing, fd, len, ud).then(
       () => unsend(c),
       (err: unknown) => {
         unsend(c);
@@ -441,7 +442,7 @@ export class AsyncRing extends LoopRing {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.op(name, 0, opts, undefined, prep);
+    return this.op(name, undefined, undefined, 0, opts, undefined, prep);
   }
 
   /**
@@ -483,6 +484,7 @@ export class AsyncRing extends LoopRing {
       rearm: true,
       discard: (v) => closeQuietly(v),
       pool: null,
+      fd,
     });
   }
 
@@ -496,6 +498,7 @@ export class AsyncRing extends LoopRing {
       rearm: true,
       discard: () => {},
       pool: null,
+      fd,
     });
   }
 
@@ -531,7 +534,7 @@ export class AsyncRing extends LoopRing {
    * Linux 6.0.
    */
   recvMultishot(fd: number, flags = 0, opts?: ReceiveOptions): AsyncIterableIterator<Chunk> {
-    return this.startReceive('recvMultishot', opts, (sqe, bgid) => {
+    return this.startReceive('recvMultishot', fd, opts, (sqe, bgid) => {
       prepRecvMultishot(sqe, fd, null, 0, flags);
       sqe.flags |= IOSQE_BUFFER_SELECT;
       sqe.bufIndex = bgid; // buf_group
@@ -544,7 +547,7 @@ export class AsyncRing extends LoopRing {
    * Linux 6.7.
    */
   readMultishot(fd: number, opts?: ReceiveOptions): AsyncIterableIterator<Chunk> {
-    return this.startReceive('readMultishot', opts, (sqe, bgid) => prepReadMultishot(sqe, fd, 0, -1, bgid));
+    return this.startReceive('readMultishot', fd, opts, (sqe, bgid) => prepReadMultishot(sqe, fd, 0, -1, bgid));
   }
 }
 
@@ -556,6 +559,18 @@ const dataViewLength = Object.getOwnPropertyDescriptor(DataView.prototype, 'byte
 function lengthOf(buf: unknown): number | undefined {
   if (!ArrayBuffer.isView(buf)) return undefined;
   return (buf instanceof DataView ? dataViewLength : typedLength).call(buf) as number;
+}
+
+// What a path operation names for its error: the path, or, for an empty
+// one (AT_EMPTY_PATH: the operation is on `dfd` itself), the fd. Never
+// throws, whatever `path` is: an encoder refuses what is not a path.
+function pathOrDfd(dfd: number, path: unknown): unknown {
+  try {
+    if (path === '' || (ArrayBuffer.isView(path) && (lengthOf(path) === 0 || (path as Uint8Array)[0] === 0))) return dfd;
+  } catch {
+    // Not a path: the encoder refuses it.
+  }
+  return path;
 }
 
 function unsend(cell: Int32Array): void {

@@ -55,11 +55,11 @@ export abstract class Canceller extends Reaper {
       const w = this.backlog.findIndex((x) => x.slot === slot);
       if (w >= 0) {
         this.backlog.splice(w, 1);
-        this.settle(slot, 0, abortError(signal));
+        this.settle(slot, 0, abortError(signal), true);
         return;
       }
       if (this.parked.delete(slot)) {
-        this.settle(slot, 0, abortError(signal));
+        this.settle(slot, 0, abortError(signal), true);
         return;
       }
       this.cancelSlot(slot);

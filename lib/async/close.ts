@@ -102,11 +102,11 @@ export abstract class Closer extends Streams {
     shutTarget(this.targetCell);
     this.closing = (async () => {
       for (const w of this.backlog.splice(0)) {
-        this.settle(w.slot, 0, new IoUringError(ECANCELED, this.names[w.slot]!, undefined, 'the AsyncRing was closed before the operation started'));
+        this.settle(w.slot, 0, new IoUringError(ECANCELED, this.names[w.slot]!, undefined, 'the AsyncRing was closed before the operation started', this.errorTarget(w.slot)), true);
       }
       for (const slot of [...this.parked.keys()]) {
         this.parked.delete(slot);
-        this.settle(slot, 0, this.closedError(slot));
+        this.settle(slot, 0, this.closedError(slot), true);
       }
       if (this.inbox !== null) {
         this.inbox.end(null);
@@ -185,7 +185,8 @@ export abstract class Closer extends Streams {
       n++;
       if (names.length < 4) names.push(this.names[slot]!);
       this.settle(slot, 0, new IoUringError(-ECANCELED, this.names[slot]!, undefined,
-        `the AsyncRing was closed while the kernel still held the operation ${CLOSE_GRACE_MS} ms after its cancel (${why}); its memory is kept for the life of the process`));
+        `the AsyncRing was closed while the kernel still held the operation ${CLOSE_GRACE_MS} ms after its cancel (${why}); its memory is kept for the life of the process`,
+        this.errorTarget(slot)), true);
     }
     process.emitWarning(`AsyncRing.close() went on without ${n} operation(s) the kernel still held ${CLOSE_GRACE_MS} ms after their cancel (${names.join(', ')}${n > names.length ? ', ...' : ''}: ${why}); they rejected with ECANCELED and their memory is kept for the life of the process`, 'TsuringWarning');
     return n;

@@ -50,32 +50,34 @@ export class LoopRing extends Closer implements AsyncDisposable {
   /**
    * Starts a lone operation whose entry `enc` writes, called as
    * `enc(sqe, a, b, c, d, e, f)`; resolves with `map(res, what enc
-   * returned)`, or res itself without a mapper. `bits` is 0 or ZC. (Typed
-   * `any`: the named operation's declared return type says what it is.)
+   * returned)`, or res itself without a mapper. `subject` and `dest` are the
+   * path or fd it names, for its error (SlotTable's errorTarget()). `bits` is 0
+   * or ZC. (Typed `any`: the named operation's declared return type says
+   * what it is.)
    */
-  protected op(name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe) => unknown): Promise<any>;
-  protected op<A>(name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A) => unknown, a: A): Promise<any>;
-  protected op<A, B>(name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B) => unknown, a: A, b: B): Promise<any>;
+  protected op(name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe) => unknown): Promise<any>;
+  protected op<A>(name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A) => unknown, a: A): Promise<any>;
+  protected op<A, B>(name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B) => unknown, a: A, b: B): Promise<any>;
   protected op<A, B, C>(
-    name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C) => unknown, a: A, b: B, c: C,
+    name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C) => unknown, a: A, b: B, c: C,
   ): Promise<any>;
   protected op<A, B, C, D>(
-    name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C, d: D) => unknown,
+    name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C, d: D) => unknown,
     a: A, b: B, c: C, d: D,
   ): Promise<any>;
   protected op<A, B, C, D, E>(
-    name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C, d: D, e: E) => unknown,
+    name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C, d: D, e: E) => unknown,
     a: A, b: B, c: C, d: D, e: E,
   ): Promise<any>;
   protected op<A, B, C, D, E, F>(
-    name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C, d: D, e: E, f: F) => unknown,
+    name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: (sqe: Sqe, a: A, b: B, c: C, d: D, e: E, f: F) => unknown,
     a: A, b: B, c: C, d: D, e: E, f: F,
   ): Promise<any>;
   protected op(
-    name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: Encoder,
+    name: string, subject: unknown, dest: unknown, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, enc: Encoder,
     a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown,
   ): Promise<unknown> {
-    const slot = this.take(name, bits, opts, map, 1);
+    const slot = this.take(name, bits, opts, map, 1, subject, dest);
     if (slot < 0) return this.refused();
     // The signal is watched before issuing: an encoder that throws settles
     // the slot at once, and settle() must find the listener to remove.
@@ -95,7 +97,7 @@ export class LoopRing extends Closer implements AsyncDisposable {
 
   /** Starts `preps` as one IOSQE_IO_LINK chain; resolves with each res in order. */
   protected chainOp(preps: Prep[], opts: OpOptions | undefined): Promise<number[]> {
-    const slot = this.take('chain', CHAIN, opts, undefined, preps.length);
+    const slot = this.take('chain', CHAIN, opts, undefined, preps.length, undefined, undefined);
     if (slot < 0) return this.refused() as Promise<never>;
     this.chains[slot] = [];
     const p = this.promise(slot);

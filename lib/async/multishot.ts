@@ -9,6 +9,7 @@
 // for-await loop calls) cancels the operation and resolves only once its
 // final CQE is in, so after the loop nothing of it is left in the kernel.
 
+import { rejectWithCallerFrames } from '../errors.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import { bufRingAdd, bufRingAdvance, freeBufRing, setupBufRing, type BufRing } from '../register/buf-ring.ts';
 
@@ -31,6 +32,9 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
   private readonly endWaiters: (() => void)[] = [];
   private ended = false;
   private error: unknown = null;
+  // The error was made away from the consumer's call (a CQE, a close): its
+  // stack is taken again from the loop that awaits it (rejectWithCallerFrames).
+  private late = false;
   private left = false;
 
   /**
@@ -60,11 +64,14 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
     else this.values.push(v);
   }
 
-  /** @internal the final completion: `error` null for a clean end */
-  end(error: unknown): void {
+  /** @internal the final completion: `error` null for a clean end; `late` as LoopRing's settle() */
+  end(error: unknown, late = false): void {
     if (this.ended) return;
     this.ended = true;
-    if (!this.left) this.error = error;
+    if (!this.left) {
+      this.error = error;
+      this.late = late;
+    }
     if (this.head === this.values.length) this.settleWaiters();
     for (const r of this.endWaiters.splice(0)) r();
   }
@@ -74,7 +81,8 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
       if (this.error !== null) {
         const e = this.error;
         this.error = null;
-        w.reject(e);
+        if (this.late) rejectWithCallerFrames(w.resolve as (v: unknown) => void, e);
+        else w.reject(e);
       } else {
         w.resolve(DONE);
       }
@@ -95,6 +103,7 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
       if (this.error !== null) {
         const e = this.error;
         this.error = null;
+        if (this.late) return new Promise((resolve) => rejectWithCallerFrames(resolve as (v: unknown) => void, e));
         return Promise.reject(e);
       }
       return Promise.resolve(DONE);

@@ -66,8 +66,10 @@ export function abortError(signal: AbortSignal): Error {
 
 function sqeFlags(flags: unknown, fixedFile: unknown): number {
   flags ??= 0;
-  if (typeof flags !== 'number' || (flags >>> 0) !== flags || (flags & ~USER_SQE_FLAGS) !== 0) {
-    throw new RangeError(`flags may hold IOSQE_FIXED_FILE, IOSQE_IO_DRAIN and IOSQE_ASYNC only (got ${typeof flags === 'number' ? `0x${flags.toString(16)}` : typeof flags}); chain() links`);
+  // A string or BigInt is not coerced: a TypeError, as the encoders refuse one.
+  if (typeof flags !== 'number') throw new TypeError(`flags must be a number of IOSQE_* bits (got ${typeof flags})`);
+  if ((flags >>> 0) !== flags || (flags & ~USER_SQE_FLAGS) !== 0) {
+    throw new RangeError(`flags may hold IOSQE_FIXED_FILE, IOSQE_IO_DRAIN and IOSQE_ASYNC only (got 0x${flags.toString(16)}); chain() links`);
   }
   return flags | (fixedFile ? IOSQE_FIXED_FILE : 0);
 }

@@ -146,8 +146,8 @@ export abstract class Reaper extends Scheduler {
       if (++this.chainDone[slot]! < this.chainLens[slot]!) return;
       this.inflight--;
       const aborted = this.aborted[slot];
-      if (aborted !== undefined && chain.includes(-ECANCELED)) this.settle(slot, 0, abortError(aborted));
-      else if (this.closed && chain.includes(-ECANCELED)) this.settle(slot, 0, this.closedError(slot));
+      if (aborted !== undefined && chain.includes(-ECANCELED)) this.settle(slot, 0, abortError(aborted), true);
+      else if (this.closed && chain.includes(-ECANCELED)) this.settle(slot, 0, this.closedError(slot), true);
       else this.settle(slot, chain as unknown as number, null);
       return;
     }
@@ -167,6 +167,6 @@ export abstract class Reaper extends Scheduler {
     }
     this.inflight--;
     if (res >= 0) this.settle(slot, res, null);
-    else this.settle(slot, 0, this.failure(slot, res));
+    else this.settle(slot, 0, this.failure(slot, res), true);
   }
 }

@@ -6,8 +6,9 @@
 // user-data.ts). Numbers live in typed arrays (no write barrier, no boxing);
 // objects in arrays, the rest only while a state bit says so.
 
-import { IoUringError } from '../errors.ts';
+import { IoUringError, rejectWithCallerFrames, type ErrorTarget } from '../errors.ts';
 import { ERRNO } from '../errno.ts';
+import { IOSQE_FIXED_FILE } from '../uapi/constants.ts';
 import { abortError, readOptions, type Mapper, type OpOptions } from './options.ts';
 import { GEN_SPAN, SLOT_SPAN, userData } from './user-data.ts';
 import type { Stream } from './streams.ts';
@@ -31,6 +32,12 @@ export const ZC = 32;
 export const OPTS = 64;
 /** An entry of it has IOSQE_IO_DRAIN (counted in `drains`). */
 export const DRAIN = 128;
+
+/**
+ * An operation's `dest` when its subject is a registered file's index
+ * (closeFd with fixedFile, whose entry does not carry IOSQE_FIXED_FILE).
+ */
+export const FILE_INDEX = Symbol('fileIndex');
 
 const grow = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -57,6 +64,12 @@ export abstract class SlotTable {
   protected readonly resolves: (((v: unknown) => void) | undefined)[] = [];
   protected readonly rejects: (((e: unknown) => void) | undefined)[] = [];
   protected readonly names: string[] = [];
+  // What the operation named, for its error (see errorTarget()): a path or an
+  // fd, and a second path or fd; kept as given, read only on failure. Not
+  // cleared at release (the slot's next operation overwrites them): a store
+  // less per operation, which showed on bench/randread.ts --api async.
+  protected readonly subjects: unknown[] = [];
+  protected readonly dests: unknown[] = [];
   protected readonly maps: (Mapper | undefined)[] = [];
   protected readonly outs: unknown[] = [];
   protected readonly aborted: (AbortSignal | undefined)[] = [];
@@ -92,13 +105,16 @@ export abstract class SlotTable {
     this.newSlot(); // slot 0: the library's own entries
   }
 
-  /** A stream's slot is done: its iterator ends with `error` (streams.ts). */
-  protected abstract finishStream(slot: number, st: Stream, error: unknown): void;
+  /** A stream's slot is done: its iterator ends with `error` (streams.ts); `late` as settle()'s. */
+  protected abstract finishStream(slot: number, st: Stream, error: unknown, late?: boolean): void;
 
   // Takes a slot for an operation, its options checked first; -1 (the
   // reason in `refusal`) when the ring is closed or an option is bad.
-  protected take(name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, entries: number): number {
-    if (this.closed) return this.refuse(new IoUringError(ECANCELED, name, undefined, 'the AsyncRing is closed'));
+  // `subject` and `dest` are what it names, for its error (see errorTarget()).
+  protected take(
+    name: string, bits: number, opts: OpOptions | undefined, map: Mapper | undefined, entries: number, subject: unknown, dest: unknown,
+  ): number {
+    if (this.closed) return this.refuse(new IoUringError(ECANCELED, name, undefined, 'the AsyncRing is closed', targetOf(subject, dest, 0)));
     let flags = 0;
     let timespec: Uint8Array | undefined;
     let signal: AbortSignal | undefined;
@@ -122,6 +138,8 @@ export abstract class SlotTable {
       bits |= OPTS;
     }
     this.names[slot] = name;
+    this.subjects[slot] = subject;
+    this.dests[slot] = dest;
     this.maps[slot] = map;
     this.sqeFlagsOf[slot] = flags;
     this.chainLens[slot] = entries;
@@ -184,6 +202,8 @@ export abstract class SlotTable {
     this.resolves.push(undefined);
     this.rejects.push(undefined);
     this.names.push('');
+    this.subjects.push(undefined);
+    this.dests.push(undefined);
     this.maps.push(undefined);
     this.outs.push(undefined);
     this.aborted.push(undefined);
@@ -207,19 +227,29 @@ export abstract class SlotTable {
     if (signal !== undefined && (res === -ECANCELED || res === -EINTR)) return abortError(signal);
     if (res === -ECANCELED && this.closed) return this.closedError(slot);
     if (res === -ECANCELED && this.bits[slot]! & TIMEOUT) {
-      return new IoUringError(-ETIME, this.names[slot]!, undefined, 'the operation was cancelled when its linked timeout expired');
+      return new IoUringError(-ETIME, this.names[slot]!, undefined, 'the operation was cancelled when its linked timeout expired', this.errorTarget(slot));
     }
-    return new IoUringError(res, this.names[slot]!);
+    return new IoUringError(res, this.names[slot]!, undefined, undefined, this.errorTarget(slot));
   }
 
   protected closedError(slot: number): IoUringError {
-    return new IoUringError(-ECANCELED, this.names[slot]!, undefined, 'the AsyncRing was closed before the operation completed');
+    return new IoUringError(-ECANCELED, this.names[slot]!, undefined, 'the AsyncRing was closed before the operation completed', this.errorTarget(slot));
   }
 
-  protected settle(slot: number, value: number, error: unknown): void {
+  // The path or fd the operation in `slot` named, for its error.
+  protected errorTarget(slot: number): ErrorTarget | undefined {
+    return targetOf(this.subjects[slot], this.dests[slot], this.sqeFlagsOf[slot]!);
+  }
+
+  // Settles the operation's promise: resolved with `value` (or what its
+  // mapper makes of it) when `error` is null, rejected with `error`
+  // otherwise. `late`: the error was made away from the caller's call (a
+  // CQE, a close, an abort), so its stack is taken again from the code that
+  // awaits the promise (rejectWithCallerFrames).
+  protected settle(slot: number, value: number, error: unknown, late?: boolean): void {
     const st = this.streams[slot];
     if (st !== undefined) {
-      this.finishStream(slot, st, error);
+      this.finishStream(slot, st, error, late);
       return;
     }
     const resolve = this.resolves[slot]!;
@@ -229,8 +259,10 @@ export abstract class SlotTable {
     this.resolves[slot] = undefined;
     this.rejects[slot] = undefined;
     this.release(slot);
-    if (error !== null) reject(error);
-    else if (map !== undefined) {
+    if (error !== null) {
+      if (late) rejectWithCallerFrames(resolve, error);
+      else reject(error);
+    } else if (map !== undefined) {
       try {
         resolve(map(value, out));
       } catch (err) {
@@ -262,4 +294,20 @@ export abstract class SlotTable {
     this.free.push(slot);
     if (this.inflight === 0 && this.drained !== null) this.drained();
   }
+}
+
+const isPath = (v: unknown): v is string | Uint8Array => typeof v === 'string' || v instanceof Uint8Array;
+
+// What an operation named, as its error says it: a path (and the second
+// path of a rename or link) as Node's fs errors do; an fd where it named
+// no path (and the second fd of a splice or tee); a registered file's
+// index where the entry had IOSQE_FIXED_FILE (or `dest` is FILE_INDEX).
+function targetOf(subject: unknown, dest: unknown, sqeFlags: number): ErrorTarget | undefined {
+  if (typeof subject === 'number') {
+    if (sqeFlags & IOSQE_FIXED_FILE || dest === FILE_INDEX) return { fileIndex: subject };
+    if (typeof dest === 'number') return { fd: subject, destFd: dest };
+    return isPath(dest) ? { fd: subject, dest } : { fd: subject };
+  }
+  if (isPath(subject)) return isPath(dest) ? { path: subject, dest } : { path: subject };
+  return undefined;
 }

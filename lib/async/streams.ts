@@ -28,6 +28,8 @@ export interface StreamHow<T> {
   discard: (v: T) => void;
   pool: BufferPool | null;
   ownPool?: boolean;
+  // The fd it reads, for its error (see SlotTable's errorTarget()).
+  fd?: number;
 }
 
 /** Options of recvMultishot and readMultishot. */
@@ -101,7 +103,7 @@ export abstract class Streams extends Canceller {
       overflows: 0,
     };
     if (how.pool !== null) how.pool.users++;
-    slot = this.take(name, 0, opts, undefined, 1);
+    slot = this.take(name, 0, opts, undefined, 1, how.fd, undefined);
     if (slot < 0) {
       this.endPool(stream);
       it.end(this.takeRefusal());
@@ -186,7 +188,7 @@ export abstract class Streams extends Canceller {
     else if (signal !== undefined) error = abortError(signal);
     else if (res < 0 && v === undefined) error = this.failure(slot, res);
     else if (this.closed && st.rearm && v !== undefined && wasMultishot && !(st.finished?.() ?? false)) error = this.closedError(slot); // ended by the kernel, not re-armed for the close
-    this.finishStream(slot, st, error);
+    this.finishStream(slot, st, error, true);
   }
 
   // The consumer left the loop: cancel in the kernel, or, if the operation
@@ -210,17 +212,17 @@ export abstract class Streams extends Canceller {
 
   private reissue(slot: number, st: Stream): void {
     if (this.closed) {
-      this.finishStream(slot, st, this.closedError(slot));
+      this.finishStream(slot, st, this.closedError(slot), true);
       return;
     }
     this.enqueue(slot, st.preps);
   }
 
-  protected finishStream(slot: number, st: Stream, error: unknown): void {
+  protected finishStream(slot: number, st: Stream, error: unknown, late?: boolean): void {
     this.streams[slot] = undefined;
     this.release(slot);
     this.endPool(st);
-    st.it.end(error);
+    st.it.end(error, late);
   }
 
   private endPool(st: Stream): void {
@@ -232,7 +234,7 @@ export abstract class Streams extends Canceller {
   // A multishot receive into `opts.pool`, or a pool of its own: `prep`
   // writes its entry for buffer group `bgid`; each CQE's buffer becomes a
   // Chunk the consumer releases.
-  protected startReceive(name: string, opts: ReceiveOptions | undefined, prep: (sqe: Sqe, bgid: number) => void): AsyncIterableIterator<Chunk> {
+  protected startReceive(name: string, fd: number, opts: ReceiveOptions | undefined, prep: (sqe: Sqe, bgid: number) => void): AsyncIterableIterator<Chunk> {
     let pool: BufferPool | undefined;
     let own: boolean;
     try {
@@ -259,6 +261,7 @@ export abstract class Streams extends Canceller {
       discard: (c) => c.release(),
       pool: p,
       ownPool: own,
+      fd,
     });
   }
   /**

@@ -161,6 +161,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
   /**
    * io_uring_submit_and_wait_timeout(3): submit, then wait for `waitNr`
    * completions or the timeout. Returns the first CQE, or null on timeout.
+   * The wait blocks the thread, up to the timeout.
    *
    * Differs from liburing: returns the CQE, or null where liburing returns
    * -ETIME; waits again for the time left when the kernel returns fewer CQEs
@@ -201,6 +202,10 @@ export abstract class CompletionQueue extends SubmissionQueue {
 
   /**
    * io_uring_wait_cqe(3): the CQE at the head, waiting for one if need be.
+   * The wait blocks the thread (its event loop too) inside io_uring_enter,
+   * and has no end of its own: on a ring with nothing in flight it waits
+   * forever, as in C. Use waitCqeTimeout for a bound, or AsyncRing to wait
+   * without blocking.
    *
    * Differs from liburing: returns the CQE where liburing fills *cqe_ptr;
    * throws an IoUringError where it returns -errno; a signal does not end the
@@ -212,7 +217,8 @@ export abstract class CompletionQueue extends SubmissionQueue {
 
   /**
    * io_uring_wait_cqe_nr(3): wait until `waitNr` CQEs are ready; returns the
-   * first.
+   * first. Blocks the thread until they are, forever if they never come
+   * (as waitCqe).
    *
    * Differs from liburing: returns the CQE where liburing fills *cqe_ptr;
    * throws an IoUringError where it returns -errno; a signal does not end the
@@ -228,7 +234,8 @@ export abstract class CompletionQueue extends SubmissionQueue {
   /**
    * io_uring_wait_cqes(3): wait for `waitNr` CQEs, or until the timeout if one
    * is given. Returns the first CQE, or null on timeout. (The sigmask argument
-   * has no use from JS and is not offered.)
+   * has no use from JS and is not offered.) The wait blocks the thread; with
+   * no timeout it waits forever for CQEs that never come (as waitCqe).
    *
    * Differs from liburing: returns the CQE, or null where liburing returns
    * -ETIME; waits again for the time left when the kernel returns fewer CQEs
@@ -242,6 +249,7 @@ export abstract class CompletionQueue extends SubmissionQueue {
 
   /**
    * io_uring_wait_cqe_timeout(3): one CQE, or null once the timeout passes.
+   * The wait blocks the thread, up to the timeout.
    *
    * Differs from liburing: returns the CQE, or null where liburing returns
    * -ETIME; waits again for the time left when the kernel returns fewer CQEs

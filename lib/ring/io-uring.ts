@@ -79,7 +79,13 @@ export interface RingSnapshot {
   kept: number;
 }
 
-/** A liburing `struct io_uring`: one ring, its SQ and CQ. */
+/**
+ * A liburing `struct io_uring`: one ring, its SQ and CQ. Its waits
+ * (waitCqe, waitCqes, submitAndWait and the rest) block the calling thread
+ * inside io_uring_enter, event loop and all, and one with no timeout waits
+ * forever for completions that never come, as in C; AsyncRing is the ring
+ * driven from the event loop.
+ */
 export class IoUring extends RingRegister implements Disposable {
   /**
    * io_uring_queue_init_params(3): a ring of `entries` SQEs (rounded up to a

@@ -236,7 +236,8 @@ export abstract class SubmissionQueue {
 
   /**
    * io_uring_sqring_wait(3): on an SQPOLL ring, wait until the SQ has a free
-   * slot. Returns at once on other rings, or when there is room.
+   * slot, blocking the thread until the SQPOLL thread takes an entry.
+   * Returns at once on other rings, or when there is room.
    */
   sqringWait(): number {
     this.checkOpen();
@@ -418,7 +419,12 @@ export abstract class SubmissionQueue {
     return this.submitInternal(this.flushSq(), 0, false);
   }
 
-  /** io_uring_submit_and_wait(3): submit, then wait for `waitNr` completions. */
+  /**
+   * io_uring_submit_and_wait(3): submit, then wait for `waitNr` completions.
+   * The wait blocks the thread (its event loop too) and has no end of its
+   * own: with fewer than `waitNr` completions to come it waits forever, as
+   * in C. submitAndWaitTimeout bounds it; AsyncRing waits without blocking.
+   */
   submitAndWait(waitNr: number): number {
     this.checkOpen();
     return this.submitInternal(this.flushSq(), checkU32(waitNr, 'waitNr'), false);
