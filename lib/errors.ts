@@ -253,11 +253,15 @@ export class IoUringError extends Error {
   readonly code: string;
   /** The system call, or the operation, that failed ('io_uring_setup', 'read'). */
   readonly syscall: string;
-  // Present only where the operation named one, as on Node's errors.
+  /** The path the operation named (openat, statx, unlinkat, ...; the target of symlinkat), as on Node's fs errors; absent where it named none. */
   readonly path?: string;
+  /** The second path of renameat, linkat and symlinkat (the new name), as Node's `dest`. */
   readonly dest?: string;
+  /** The file descriptor an operation that names no path was given (read, write, fsync, ...). */
   readonly fd?: number;
+  /** The second descriptor of splice and tee (where the data goes). */
   readonly destFd?: number;
+  /** The registered file's index, for an operation given one with IOSQE_FIXED_FILE. */
   readonly fileIndex?: number;
 
   /**
