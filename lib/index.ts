@@ -22,8 +22,8 @@ export type { MemRegionReg, RegionDesc } from './ring/register.ts';
 export { makeTimespec, type Timeout } from './ring/timespec.ts';
 export { Sqe, sqeSetData64 } from './ring/sqe.ts';
 export { Cqe } from './ring/cqe.ts';
-export { IoUringError } from './errors.ts';
-export { errnoName, ERRNO } from './errno.ts';
+export { IoUringError, type ErrorTarget } from './errors.ts';
+export { errnoName, ERRNO, type ErrnoName } from './errno.ts';
 export { allocAligned, bufferAddress } from './ring/memory.ts';
 export * from './prep/index.ts';
 export { Probe, getProbe, getProbeRing, opcodeSupported, requireOpcode, registerProbe, type ProbeResult } from './register/probe.ts';
@@ -51,16 +51,16 @@ export {
 } from './register/buf-ring.ts';
 export { registerIfq, type Ifq, type IfqOptions } from './register/zcrx.ts';
 export {
-  AsyncRing, BufferPool, Chunk, MultishotIterator, type AsyncRingOptions, type MultishotOptions, type OpOptions, type ReceiveOptions,
+  AsyncRing, BufferPool, Chunk, MultishotIterator, type AsyncRingOptions, type MultishotOptions, type OpOptions, type Prep, type ReceiveOptions,
   type MessageTarget, type RingMessage,
 } from './async/async-ring.ts';
 export {
   capabilities, formatCapabilities, explainSetupFailure, readEnvironment,
   type CapabilitiesReport, type CapabilitiesOptions, type FormatOptions, type EnvironmentReport,
   type OpcodeCapability, type FlagCapability, type SetupFlagCapability, type FlagSection,
-  type QueryReport, type RlimitReport, type Limit, type Method,
+  type QueryReport, type RlimitReport, type Limit, type LimitsReport, type Method,
 } from './debug/capabilities.ts';
-export { flagNames } from './uapi/names.ts';
+export { flagNames, type FlagTable } from './uapi/names.ts';
 export { decodeSqe, decodeCqe, type DecodedSqe, type DecodedCqe, type DecodedValue, type CqeFields } from './debug/decode.ts';
 export { type TraceEvent, type TraceListener } from './debug/trace.ts';
 export * from './uapi/constants.ts';

@@ -31,7 +31,7 @@ import { prepReadMultishot } from '../prep/buffers.ts';
 import { IORING_TIMEOUT_MULTISHOT, IOSQE_BUFFER_SELECT } from '../uapi/constants.ts';
 import { BufferPool, Chunk, MultishotIterator } from './multishot.ts';
 import { LoopRing } from './loop-ring.ts';
-import type { LoopRingOptions, Mapper, MultishotOptions, OpOptions, Prep, RingMessage } from './options.ts';
+import type { AsyncRingOptions, Mapper, MultishotOptions, OpOptions, Prep, RingMessage } from './options.ts';
 import { FILE_INDEX, ZC } from './slots.ts';
 import { failedIterator, type ReceiveOptions } from './streams.ts';
 import { TARGET_OPEN, TARGET_SENDERS } from './close.ts';
@@ -40,14 +40,7 @@ import { ERRNO } from '../errno.ts';
 
 const { ETIME, EBADF } = ERRNO;
 
-/**
- * What `new AsyncRing(options)` takes: every {@link IoUringOptions} field,
- * plus `entries` (SQ entries, default 256) and `waker` (how completions wake
- * the event loop: 'auto', the default, is 'poll' on the main thread and
- * 'eventfd' in a worker_thread; or 'poll', 'doorbell', 'eventfd').
- */
-export type AsyncRingOptions = LoopRingOptions;
-export type { MultishotOptions, OpOptions, ReceiveOptions, RingMessage };
+export type { AsyncRingOptions, MultishotOptions, OpOptions, Prep, ReceiveOptions, RingMessage };
 
 /**
  * Where msgRing delivers to an AsyncRing's messages(): a plain object, so it

@@ -12,7 +12,7 @@ import { IoUringError } from '../errors.ts';
 import { ERRNO } from '../errno.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import { bury } from '../ring/memory.ts';
-import type { LoopRingOptions } from './options.ts';
+import type { AsyncRingOptions } from './options.ts';
 import { Streams } from './streams.ts';
 import type { Waker } from './waker.ts';
 
@@ -88,7 +88,7 @@ export abstract class Closer extends Streams {
   protected readonly targetCell = new Int32Array(new SharedArrayBuffer(8));
   private closing: Promise<void> | null = null;
 
-  constructor(options: LoopRingOptions) {
+  constructor(options: AsyncRingOptions) {
     super(options);
     Atomics.store(this.targetCell, TARGET_OPEN, 1);
     dropped.register(this, { ring: this.ring, waker: this.waker, cell: this.targetCell }, this.anchor);

@@ -33,12 +33,12 @@
 import { inspect, type InspectOptionsStylized } from 'node:util';
 import type { Sqe } from '../ring/sqe.ts';
 import { Closer } from './close.ts';
-import type { Encoder, LoopRingOptions, Mapper, OpOptions, Prep } from './options.ts';
+import type { Encoder, AsyncRingOptions, Mapper, OpOptions, Prep } from './options.ts';
 import { CHAIN } from './slots.ts';
 
 /** A ring driven by Node's event loop: AsyncRing is its named operations. */
 export class LoopRing extends Closer implements AsyncDisposable {
-  constructor(options: LoopRingOptions = {}) {
+  constructor(options: AsyncRingOptions = {}) {
     super(options);
   }
 

@@ -7,7 +7,13 @@ import { makeTimespec, type Timeout } from '../ring/timespec.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import { IOSQE_ASYNC, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN } from '../uapi/constants.ts';
 
-export interface LoopRingOptions extends IoUringOptions {
+/**
+ * What `new AsyncRing(options)` takes: every {@link IoUringOptions} field,
+ * plus `entries` (SQ entries, default 256) and `waker` (how completions wake
+ * the event loop: 'auto', the default, is 'poll' on the main thread and
+ * 'eventfd' in a worker_thread; or 'poll', 'doorbell', 'eventfd').
+ */
+export interface AsyncRingOptions extends IoUringOptions {
   /** SQ entries (default 256). */
   entries?: number;
   /**
@@ -43,6 +49,7 @@ export interface RingMessage {
   len: number;
 }
 
+/** What run() and chain() take: a function that prepares one SQE (an encoder bound to its arguments). */
 export type Prep = (sqe: Sqe) => unknown;
 /** An encoder called with an operation's arguments as they came; what it returns reaches the mapper. */
 export type Encoder = (sqe: Sqe, a: any, b: any, c: any, d: any, e: any, f: any) => unknown;

@@ -25,7 +25,7 @@ import { addressFor } from '../ring/memory.ts';
 import { prepRw } from '../prep/rw.ts';
 import { IORING_OP_LINK_TIMEOUT, IORING_SETUP_DEFER_TASKRUN, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN, IOSQE_IO_LINK } from '../uapi/constants.ts';
 import { __kernel_timespec } from '../uapi/layout.ts';
-import type { Encoder, LoopRingOptions, Prep, RingMessage } from './options.ts';
+import type { Encoder, AsyncRingOptions, Prep, RingMessage } from './options.ts';
 import { SlotTable, DRAIN, OPTS, OUT, TIMEOUT } from './slots.ts';
 import { OWN_DATA, userDataHi, userDataLo } from './user-data.ts';
 import { createWaker, type Waker } from './waker.ts';
@@ -103,7 +103,7 @@ export abstract class Scheduler extends SlotTable {
   // collected and closed (close.ts).
   protected readonly anchor: Anchor = { strong: null, weak: new WeakRef(this) };
 
-  constructor(options: LoopRingOptions) {
+  constructor(options: AsyncRingOptions) {
     super();
     const { entries = 256, waker = 'auto', ...ringOptions } = options;
     this.ring = new IoUring(entries, ringOptions);

@@ -126,7 +126,8 @@ export function prepListen(sqe: Sqe, fd: number, backlog: number): void {
 
 // ------------------------------------------------------------------ accept
 
-type AddrLenCell = Uint32Array | Int32Array;
+/** The socklen_t cell accept and getsockname read the room from and write the address's length to: a 1-element Uint32Array or Int32Array. */
+export type AddrLenCell = Uint32Array | Int32Array;
 
 // The room for an address the kernel writes back (accept, getsockname):
 // `addr` receives it, the socklen_t cell says the room and gets the real
