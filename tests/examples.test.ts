@@ -253,4 +253,26 @@ describe('examples', () => {
     expect(out).toContain('submitted 3\n  cqe user_data=100 res=0 flags=0\n  cqe user_data=101 res=0 flags=0\n  cqe user_data=102 res=5 flags=0\n');
     expect(out).toContain('read: "words"\n');
   });
+
+  it('16-fs: tsuring/fs in place of node:fs/promises: the same file, positioned reads, Stats, error and mkdir -p, and its temp dir gone', () => {
+    const out = runClean('16-fs.ts');
+    expect(part(out, 1)).toContain('writeFile then readFile: "hello from the ring\\n" (20 bytes)');
+    const fh = part(out, 2);
+    expect(fh).toContain('read(buf, 0, 4, 6): 4 bytes, "from"');
+    expect(fh).toContain('read({ length: 3, position: 11n }): 3 bytes, "the"');
+    expect(fh).toContain('read at the file position, twice: "hello "'); // the positioned reads left it at 0
+    expect(fh).toContain('read at the end of the file: 0 bytes');
+    expect(fh).toContain('after close(): fd -1');
+    const st = part(out, 3);
+    expect(st).toMatch(/stat: size 20, isFile\(\) true, isDirectory\(\) false, mode 0o[0-7]{3}\n/);
+    expect(st).toContain("the same fields as node:fs/promises' stat: true; mtime equal");
+    expect(st).toContain("instanceof node:fs Stats: false (tsuring/fs's own class: true)");
+    const err = part(out, 4);
+    expect(err).toMatch(/readFile of a missing file: ENOENT: no such file or directory, open '\/\S+\/tsuring-16-\w+\/missing\.txt'\n/);
+    expect(err).toContain('code ENOENT, errno -2, syscall open, path missing.txt');
+    expect(err).toContain("the same as node:fs/promises' error: true");
+    expect(part(out, 5)).toContain('mkdir a/b/c recursive: made from a; again: undefined');
+    expect(part(out, 5)).toContain('readdir: a, hello.txt; a/b/c holds deep.txt');
+    expect(part(out, 6)).toContain('rm -r the temp dir: gone');
+  });
 });

@@ -25,11 +25,15 @@ export interface Fs {
   open(path: PathLike, flags?: string | number, mode?: string | number): Promise<FileHandle>;
   /** statx(2) following a final symlink, as Stats (BigIntStats with `{ bigint: true }`). */
   stat(path: PathLike, options?: paths.StatOptions & { bigint?: false }): Promise<Stats>;
+  /** statx(2) following a final symlink, as BigIntStats: times in nanoseconds too, every field a bigint. */
   stat(path: PathLike, options: paths.StatOptions & { bigint: true }): Promise<BigIntStats>;
+  /** statx(2) following a final symlink, as Stats or BigIntStats as `options.bigint` says. */
   stat(path: PathLike, options?: paths.StatOptions): Promise<Stats | BigIntStats>;
-  /** statx(2) of a symlink itself. */
+  /** statx(2) of a symlink itself (AT_SYMLINK_NOFOLLOW), as Stats; of any other file as stat. */
   lstat(path: PathLike, options?: { bigint?: false }): Promise<Stats>;
+  /** statx(2) of a symlink itself, as BigIntStats. */
   lstat(path: PathLike, options: { bigint: true }): Promise<BigIntStats>;
+  /** statx(2) of a symlink itself, as Stats or BigIntStats as `options.bigint` says. */
   lstat(path: PathLike, options?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
   /** unlink(2). */
   unlink(path: PathLike): Promise<void>;
@@ -37,6 +41,10 @@ export interface Fs {
   rmdir(path: PathLike, options?: { recursive?: boolean; maxRetries?: number; retryDelay?: number }): Promise<void>;
   /** mkdir(2); `{ recursive: true }` makes the parents too and resolves with the first directory made. */
   mkdir(path: PathLike, options: paths.MakeDirectoryOptions & { recursive: true }): Promise<string | undefined>;
+  /**
+   * mkdir(2) with `mode` (0o777 by default, less the umask), alone or in
+   * the options; resolves with undefined unless `recursive` made a directory.
+   */
   mkdir(path: PathLike, options?: paths.MakeDirectoryOptions | number | string | null): Promise<string | undefined>;
   /** rename(2). */
   rename(oldPath: PathLike, newPath: PathLike): Promise<void>;
@@ -46,15 +54,24 @@ export interface Fs {
   symlink(target: PathLike, path: PathLike, type?: string | null): Promise<void>;
   /** truncate(2) by open, ftruncate, close; `len` 0 by default. */
   truncate(path: PathLike, len?: number): Promise<void>;
-  /** The whole file: a Buffer, or a string given an encoding. */
+  /** The whole file (of a FileHandle, the rest from its file position), as a Buffer. */
   readFile(path: PathLike | FileHandle, options?: ReadFileBufferOptions): Promise<Buffer>;
+  /** The whole file decoded as a string in `options` (or `options.encoding`): 'utf8', 'latin1', ... */
   readFile(path: PathLike | FileHandle, options: ReadFileStringOptions): Promise<string>;
+  /** The whole file: a string if the options name an encoding, a Buffer if not. */
   readFile(path: PathLike | FileHandle, options?: whole.ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>;
   /** Writes `data` (a string, a view, or an iterable of them) as the file. */
   writeFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void>;
   /** Appends `data` to the file, creating it if need be. */
   appendFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void>;
-  /** Copies `src` to `dest`; COPYFILE_EXCL refuses an existing `dest`. */
+  /**
+   * Copies `src` to `dest`, which gets `src`'s mode; COPYFILE_EXCL refuses
+   * an existing `dest` (EEXIST).
+   * Differs from node:fs/promises: the bytes go by reads and writes of
+   * 1 MiB on the ring, not copy_file_range(2), so a file system's reflink
+   * or server-side copy is not used; COPYFILE_FICLONE and
+   * COPYFILE_FICLONE_FORCE go to node:fs/promises' copyFile.
+   */
   copyFile(src: PathLike, dest: PathLike, mode?: number): Promise<void>;
 
   /** node:fs/promises' access. */

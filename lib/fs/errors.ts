@@ -18,10 +18,15 @@ const systemErrors = getSystemErrorMap();
 
 /** A Node-shaped system error (what node:fs/promises rejects with). */
 export interface FsError extends Error {
+  /** The error number, negative as Node's are (-2 for ENOENT): the CQE's res. */
   errno: number;
+  /** The error's name ('ENOENT', 'EEXIST', ...), from node:util's getSystemErrorName. */
   code: string;
+  /** Node's name for the call that failed ('open', 'stat', 'copyfile'), whichever io_uring operation ran it. */
   syscall: string;
+  /** The path the call was given, when it was given one (a Buffer or URL as a string). */
   path?: string;
+  /** The second path of a call with two (rename's, link's, copyFile's destination, symlink's path). */
   dest?: string;
 }
 

@@ -32,21 +32,35 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.
 
 /** What FileHandle.read resolves with. */
 export interface FileReadResult<T extends ArrayBufferView> {
+  /** How many bytes were read: fewer than asked near the end of the file, 0 at it. */
   bytesRead: number;
+  /** The buffer read into (the one given, or the one read() made), filled from `offset`. */
   buffer: T;
 }
 
 /** What FileHandle.write resolves with. */
 export interface FileWriteResult<T> {
+  /** How many bytes the one write(2) wrote, which may be fewer than asked. */
   bytesWritten: number;
+  /** The buffer or string given to write(). */
   buffer: T;
 }
 
 /** FileHandle.read's options object. */
 export interface FileReadOptions<T extends ArrayBufferView = Buffer> {
+  /** The buffer to read into; a new zero-filled 16 KiB Buffer by default. */
   buffer?: T;
+  /** Where in `buffer` the bytes go; 0 by default. */
   offset?: number | null;
+  /** How many bytes to read at most; the rest of `buffer` from `offset` by default. */
   length?: number | null;
+  /**
+   * Where in the file to read: null or -1 (the default) reads at the file
+   * position and moves it; a number or bigint reads there and leaves it.
+   * Differs from node:fs/promises: a bigint position is read at on Node 20
+   * too (as Node 22 and later read), and one past 2^53-1 is refused with
+   * ERR_OUT_OF_RANGE where Node takes up to 2^63-1.
+   */
   position?: number | bigint | null;
 }
 
@@ -142,7 +156,12 @@ export class FileHandle extends EventEmitter {
   }
 
   /** Reads into `buffers` in turn (readv(2)); a `position` that is not a number means the file position. */
-  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{
+    /** How many bytes were read, across all of `buffers`; 0 at the end of the file. */
+    bytesRead: number;
+    /** The buffers given, filled in turn. */
+    buffers: T;
+  }> {
     const fd = this.#ref('readv');
     try {
       validateBufferArray(buffers);
@@ -196,7 +215,12 @@ export class FileHandle extends EventEmitter {
   }
 
   /** Writes `buffers` in turn (writev(2)); a `position` that is not a number means the file position. */
-  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{
+    /** How many bytes the one writev(2) wrote, across all of `buffers`; may be fewer than they hold. */
+    bytesWritten: number;
+    /** The buffers given. */
+    buffers: T;
+  }> {
     const fd = this.#ref('writev');
     try {
       validateBufferArray(buffers);

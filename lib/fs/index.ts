@@ -43,7 +43,11 @@ export const readFile: Fs['readFile'] = fs.readFile;
 export const writeFile: Fs['writeFile'] = fs.writeFile;
 /** node:fs/promises' appendFile. */
 export const appendFile: Fs['appendFile'] = fs.appendFile;
-/** node:fs/promises' copyFile (FICLONE modes go to node:fs/promises). */
+/**
+ * node:fs/promises' copyFile (FICLONE modes go to node:fs/promises).
+ * Differs from node:fs/promises: the bytes go by reads and writes on the
+ * ring, not copy_file_range(2).
+ */
 export const copyFile: Fs['copyFile'] = fs.copyFile;
 
 /** node:fs/promises' access, as it is. */

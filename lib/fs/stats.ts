@@ -22,14 +22,21 @@ abstract class StatsBase<T extends number | bigint> {
   dev!: T;
   /** File type and permission bits. */
   mode!: T;
+  /** The number of hard links to the file (stx_nlink). */
   nlink!: T;
+  /** The user id of the file's owner (stx_uid). */
   uid!: T;
+  /** The group id of the file's group (stx_gid). */
   gid!: T;
   /** The device a device file stands for. */
   rdev!: T;
+  /** The file system's preferred block size for I/O, in bytes (stx_blksize). */
   blksize!: T;
+  /** The file's inode number (stx_ino). */
   ino!: T;
+  /** The file's size in bytes (stx_size); a symlink's is the length of its target. */
   size!: T;
+  /** The number of 512-byte blocks allocated to the file (stx_blocks). */
   blocks!: T;
 
   /** A regular file. */
@@ -78,29 +85,49 @@ abstract class StatsBase<T extends number | bigint> {
  * constructor is deprecated); the fields and methods are the same.
  */
 export class Stats extends StatsBase<number> {
+  /** When the file was last accessed, in milliseconds since the epoch, with a fraction (stx_atime). */
   atimeMs!: number;
+  /** When the file's data was last modified, in milliseconds since the epoch (stx_mtime). */
   mtimeMs!: number;
+  /** When the file's status (inode) last changed, in milliseconds since the epoch (stx_ctime). */
   ctimeMs!: number;
+  /** When the file was created, in milliseconds since the epoch (stx_btime); 0 where the file system doesn't record it. */
   birthtimeMs!: number;
+  /** atimeMs as a Date (rounded to the millisecond); made at its first read on Node 22 and later, as Node's is. */
   atime!: Date;
+  /** mtimeMs as a Date (rounded to the millisecond). */
   mtime!: Date;
+  /** ctimeMs as a Date (rounded to the millisecond). */
   ctime!: Date;
+  /** birthtimeMs as a Date (rounded to the millisecond). */
   birthtime!: Date;
 }
 
 /** What stat, lstat and fstat resolve with given `{ bigint: true }`: node:fs's BigIntStats. */
 export class BigIntStats extends StatsBase<bigint> {
+  /** When the file was last accessed, in whole milliseconds since the epoch (rounded down). */
   atimeMs!: bigint;
+  /** When the file's data was last modified, in whole milliseconds since the epoch (rounded down). */
   mtimeMs!: bigint;
+  /** When the file's status (inode) last changed, in whole milliseconds since the epoch (rounded down). */
   ctimeMs!: bigint;
+  /** When the file was created, in whole milliseconds since the epoch (rounded down); 0 where the file system doesn't record it. */
   birthtimeMs!: bigint;
+  /** When the file was last accessed, in nanoseconds since the epoch (stx_atime, exact). */
   atimeNs!: bigint;
+  /** When the file's data was last modified, in nanoseconds since the epoch (stx_mtime, exact). */
   mtimeNs!: bigint;
+  /** When the file's status (inode) last changed, in nanoseconds since the epoch (stx_ctime, exact). */
   ctimeNs!: bigint;
+  /** When the file was created, in nanoseconds since the epoch (stx_btime, exact); 0 where the file system doesn't record it. */
   birthtimeNs!: bigint;
+  /** atimeMs as a Date; made at its first read on Node 22 and later, as Node's is. */
   atime!: Date;
+  /** mtimeMs as a Date. */
   mtime!: Date;
+  /** ctimeMs as a Date. */
   ctime!: Date;
+  /** birthtimeMs as a Date. */
   birthtime!: Date;
 }
 
