@@ -218,10 +218,15 @@ export function errnoText(errno: number): string {
  * file's index (`fileIndex`, with IOSQE_FIXED_FILE).
  */
 export interface ErrorTarget {
+  /** The path the operation named (its error's `path`). */
   path?: string | Uint8Array;
+  /** The second path, of rename, link and symlink (its error's `dest`). */
   dest?: string | Uint8Array;
+  /** The descriptor an operation without a path was given. */
   fd?: number;
+  /** The second descriptor, of splice and tee. */
   destFd?: number;
+  /** The registered file's index, with IOSQE_FIXED_FILE. */
   fileIndex?: number;
 }
 

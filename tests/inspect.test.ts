@@ -180,6 +180,13 @@ describe('trace', () => {
     expect(lines[1]).toMatch(/CQE <- IORING_OP_NOP user_data=42 res=0/);
   });
 
+  it('TSURING_TRACE=1 traces a program that imports only tsuring/fs', () => {
+    const r = spawnSync(process.execPath, [compiled('examples/16-fs.ts')], { encoding: 'utf8', env: { ...process.env, TSURING_TRACE: '1' } });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/SQE -> IORING_OP_OPENAT .*open_flags=O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC/);
+    expect(r.stderr).toMatch(/CQE <- IORING_OP_WRITE /);
+  });
+
   it('TSURING_TRACE=json prints JSON lines', () => {
     const r = spawnSync(process.execPath, [nopExample], { encoding: 'utf8', env: { ...process.env, TSURING_TRACE: 'json' } });
     expect(r.status).toBe(0);

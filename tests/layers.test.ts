@@ -23,12 +23,15 @@ const LAYERS: readonly (readonly [name: string, places: readonly string[]])[] = 
   ['async', ['lib/async/']],
   ['facades', ['lib/fs/', 'lib/net/']],
   ['debug', ['lib/debug/']],
-  ['index', ['lib/index.ts']],
+  // The package's entry points: `tsuring` and `tsuring/fs`.
+  ['index', ['lib/index.ts', 'lib/fs/index.ts']],
 ];
 
 /** The layer of a file (a path from the repository root), or -1. */
 function layerOf(file: string): number {
-  return LAYERS.findIndex(([, places]) => places.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p)));
+  // A file named on its own wins over its folder (lib/fs/index.ts is an entry point).
+  const exact = LAYERS.findIndex(([, places]) => places.includes(file));
+  return exact >= 0 ? exact : LAYERS.findIndex(([, places]) => places.some((p) => p.endsWith('/') && file.startsWith(p)));
 }
 
 // Import and export statements start a line in this codebase; a comment or a

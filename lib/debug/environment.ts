@@ -51,6 +51,7 @@ export interface LimitsReport {
   memlock: RlimitReport | null;
   /** RLIMIT_NOFILE: caps ring fds and registered file tables. */
   nofile: RlimitReport | null;
+  /** Where the limits were read: getrlimit(2), /proc/self/limits where the call failed, or nowhere. */
   source: 'getrlimit' | '/proc/self/limits' | 'none';
 }
 

@@ -15,9 +15,23 @@ import * as whole from './whole-file.ts';
 import type { WriteFileOptions } from './write-options.ts';
 
 /** readFile's options that make it resolve with a string. */
-export type ReadFileStringOptions = { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal } | BufferEncoding;
+export type ReadFileStringOptions = {
+  /** The encoding the contents are decoded with. */
+  encoding: BufferEncoding;
+  /** How the file is opened, as open()'s flags (default 'r'). */
+  flag?: string | number;
+  /** Aborts the read; the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+} | BufferEncoding;
 /** readFile's options that make it resolve with a Buffer. */
-export type ReadFileBufferOptions = { encoding?: null; flag?: string | number; signal?: AbortSignal } | null;
+export type ReadFileBufferOptions = {
+  /** null or absent: the contents come back as a Buffer. */
+  encoding?: null;
+  /** How the file is opened, as open()'s flags (default 'r'). */
+  flag?: string | number;
+  /** Aborts the read; the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+} | null;
 
 /** node:fs/promises' functions, those io_uring runs on the ring. */
 export interface Fs {

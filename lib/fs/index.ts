@@ -12,8 +12,11 @@
 //     chmod, lchmod, chown, lchown, utimes, lutimes, realpath, mkdtemp,
 //     watch, constants (and FileHandle's chmod, chown, utimes, streams)
 
-import { createFs, delegated, type Fs } from './api.ts';
+import { createFs, delegated, type Fs, type ReadFileBufferOptions, type ReadFileStringOptions } from './api.ts';
 import { defaultRing } from './ring.ts';
+// TSURING_TRACE and ring.trace() for programs that import only tsuring/fs,
+// as lib/index.ts gives them to the rest.
+import '../debug/trace.ts';
 
 const fs = createFs(defaultRing);
 
@@ -85,7 +88,7 @@ export const watch: Fs['watch'] = delegated.watch;
 /** node:fs's constants (O_*, S_*, COPYFILE_*, ...). */
 export const constants: Fs['constants'] = delegated.constants;
 
-export { createFs, type Fs };
+export { createFs, type Fs, type ReadFileBufferOptions, type ReadFileStringOptions };
 export { defaultRing };
 export { FileHandle, type FileReadOptions, type FileReadResult, type FileWriteResult } from './file-handle.ts';
 export { Stats, BigIntStats } from './stats.ts';
