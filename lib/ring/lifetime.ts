@@ -7,9 +7,10 @@
 
 import * as ffi from '../../ffi/index.ts';
 import {
-  IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY, IORING_OP_ASYNC_CANCEL, IORING_OP_NOP, IORING_REGISTER_USE_REGISTERED_RING,
-  IORING_UNREGISTER_RING_FDS, IOSQE_IO_DRAIN,
+  IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY, IORING_OP_ASYNC_CANCEL, IORING_OP_NOP, IORING_REGISTER_SYNC_CANCEL,
+  IORING_REGISTER_USE_REGISTERED_RING, IORING_UNREGISTER_RING_FDS, IOSQE_IO_DRAIN,
 } from '../uapi/constants.ts';
+import { io_uring_sync_cancel_reg } from '../uapi/layout.ts';
 import type { IoUring } from './io-uring.ts';
 import { KeepTable } from './keep.ts';
 import { retireMapping, unmapWhenCollected, type Mapping } from './mapping.ts';
@@ -156,6 +157,7 @@ export function drainForClose(ring: IoUring, timeoutMs: number): boolean {
     return s;
   };
   try {
+    syncCancelAll(ring);
     const cancel = take();
     if (cancel === null) return false;
     writeRaw(cancel, IORING_OP_ASYNC_CANCEL, -1, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
@@ -190,6 +192,29 @@ export function drainForClose(ring: IoUring, timeoutMs: number): boolean {
     }
   } catch {
     return false;
+  }
+}
+
+// IORING_REGISTER_SYNC_CANCEL of everything (Linux 6.0; nothing happens on
+// older kernels), before the cancel entry: it reaches what is in flight
+// without going through the SQ. That matters while the ring is in drain
+// mode (an IOSQE_IO_DRAIN entry seen, and not yet a later one that found
+// nothing else in flight): since Linux 6.16 every new entry is then
+// deferred until each request allocated on the ring is deferred too
+// (io_uring.c, "drain based on allocated reqs"), so a poll armed on
+// something that will never fire (AsyncRing's doorbell polls the ring fd
+// itself) holds the cancel entry and the drain NOP back for good. Timeout
+// { 0, 0 }: what can't be stopped at once (io-wq work) is left to end and
+// post its CQE, which the drain NOP waits for.
+function syncCancelAll(ring: IoUring): void {
+  const arg = new Uint8Array(io_uring_sync_cancel_reg.sizeof);
+  const dv = new DataView(arg.buffer);
+  dv.setInt32(io_uring_sync_cancel_reg.fd, -1, true);
+  dv.setUint32(io_uring_sync_cancel_reg.flags, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL, true);
+  try {
+    ring.registerRaw(IORING_REGISTER_SYNC_CANCEL, arg, 1);
+  } catch {
+    // ENOENT (nothing to cancel), ETIME (something still running), EINVAL (before 6.0): the drain NOP decides.
   }
 }
 
