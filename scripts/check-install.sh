@@ -2,7 +2,8 @@
 # Installs this checkout the two ways the README's "Install" section gives,
 # each into a scratch project in a temporary folder, and uses it as a user
 # would: plain JavaScript imports it, makes a ring and runs a NOP (raw and
-# through AsyncRing), a TypeScript file type-checks against its declarations,
+# through AsyncRing) and writes and reads a file through tsuring/fs, a
+# TypeScript file type-checks against the declarations of both entry points,
 # and `npx tsuring probe --short` runs the installed command.
 #
 #   from a directory:  npm install --install-links <checkout>
@@ -63,9 +64,19 @@ try {
   await io.close();
 }
 console.log('plain JS: IoUring NOP and AsyncRing NOP completed');
+
+// The second entry point: tsuring/fs, a file out and back through the ring.
+const fs = await import('tsuring/fs');
+const file = new URL('./written.txt', import.meta.url);
+await fs.writeFile(file, 'through the ring');
+const back = await fs.readFile(file, 'utf8');
+if (back !== 'through the ring') throw new Error(`tsuring/fs read back ${JSON.stringify(back)}`);
+await fs.unlink(file);
+console.log('plain JS: tsuring/fs wrote and read a file');
 EOF
   cat > "$dir/use.ts" <<'EOF'
 import { IoUring, prepNop, type Cqe } from 'tsuring';
+import { readFile } from 'tsuring/fs';
 
 const ring: IoUring = new IoUring(4);
 const sqe = ring.getSqe();
@@ -73,7 +84,8 @@ if (sqe !== null) prepNop(sqe);
 const submitted: number = ring.submit();
 const cqe: Cqe = ring.waitCqe();
 ring.close();
-export { submitted, cqe };
+const text: Promise<string> = readFile('/proc/self/status', 'utf8');
+export { submitted, cqe, text };
 EOF
   cat > "$dir/tsconfig.json" <<EOF
 {
@@ -90,6 +102,7 @@ EOF
 use() {
   local dir=$1
   [ -f "$dir/node_modules/tsuring/dist/lib/index.js" ] || { echo "check-install: no dist/ in the installed package" >&2; return 1; }
+  [ -f "$dir/node_modules/tsuring/dist/lib/fs/index.js" ] || { echo "check-install: no dist/lib/fs in the installed package" >&2; return 1; }
   (cd "$dir" && node use.mjs)
   (cd "$dir" && "$tsc" -p .) && echo "TypeScript: use.ts type-checks against dist/lib/index.d.ts"
   (cd "$dir" && npx --no tsuring probe --short)
