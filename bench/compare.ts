@@ -18,13 +18,17 @@
 //             git worktree: what that change bought. From a git checkout only.
 //   defer     AsyncRing on a SINGLE_ISSUER | DEFER_TASKRUN ring against a
 //             default one (randread and pingpong): should it be the default?
+//   nopbase   the NOP rows at batch 32 and 128 against the same benchmark at
+//             --nop-base (default: the commit whose run met the NOP goals
+//             against C), in a git worktree: what the code since costs.
+//             Not in the default set. From a git checkout only.
 //   trace     NOPs at batch 1 with the trace turned off, against the same
 //             benchmark at --base (default: the commit before the trace
 //             hook existed), checked out in a git worktree: what an idle
 //             trace costs. From a git checkout only.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,trace]
-//                            [--file PATH] [--base REV] [--engine-base REV]
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,trace,nopbase]
+//                            [--file PATH] [--base REV] [--engine-base REV] [--nop-base REV]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
 // are skipped with a note.
@@ -46,12 +50,14 @@ const { values } = parseArgs({
     anchors: { type: 'string', default: resolve(root, '../shared/anchors') },
     base: { type: 'string', default: '16d44a5' },
     'engine-base': { type: 'string', default: '03aff1d' },
+    'nop-base': { type: 'string', default: 'd6b4976' },
   },
 });
 const runs = Number(values.runs);
 const seconds = values.seconds!;
 const only = values.only ? new Set(values.only.split(',')) : null;
-const want = (group: string): boolean => only === null || only.has(group);
+// nopbase only when asked for: it repeats the NOP rows against an old commit.
+const want = (group: string): boolean => (only === null ? group !== 'nopbase' : only.has(group));
 
 function lastNumber(out: string, key: string): number {
   const m = out.match(new RegExp(`^${key} (\\d+(?:\\.\\d+)?)$`, 'm'));
@@ -149,6 +155,23 @@ if (want('defer')) {
   const pp = (ring: string): string[] => [...script('pingpong'), '--api', 'async', '--seconds', seconds, '--ring', ring];
   cases.push({ name: 'randread qd 32', key: 'iops', a: { label: 'defer ring', cmd: rr('defer') }, b: { label: 'default ring', cmd: rr('default') } });
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'defer ring', cmd: pp('defer') }, b: { label: 'default ring', cmd: pp('default') } });
+}
+if (want('nopbase')) {
+  // The NOP rows against the same benchmark at --nop-base (default: the
+  // commit whose run met the NOP goals against C), on this machine: what the
+  // code since then costs, apart from how fast the machine's kernel is.
+  const rev = values['nop-base']!;
+  for (const batch of ['32', '128']) {
+    for (const api of ['sqe', 'words']) {
+      const args = ['--batch', batch, '--seconds', seconds, '--api', api];
+      const b = atBase(rev, `${api} ${rev}`, 'nop', args);
+      if (b === null) {
+        notes.push('nopbase rows skipped: need a git checkout');
+        break;
+      }
+      cases.push({ name: `nop batch ${batch}`, key: 'nops_per_sec', a: { label: api, cmd: [...script('nop'), ...args] }, b });
+    }
+  }
 }
 if (want('trace')) {
   const args = ['--batch', '1', '--seconds', seconds];
