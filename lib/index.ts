@@ -12,7 +12,7 @@
  * kernel is handed and what it can do; {@link IoUringError} is what a
  * failed setup, enter or register throws.
  *
- * @module
+ * @module tsuring
  */
 
 export { IoUring } from './ring/io-uring.ts';

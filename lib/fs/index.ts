@@ -1,16 +1,21 @@
-// tsuring/fs: node:fs/promises on io_uring. The functions io_uring has an
-// operation for run on this thread's AsyncRing (made at first use, idle
-// without keeping the process alive); the rest are node:fs/promises' own.
-// createFs(io) gives the same functions on a ring the caller owns.
-//
-// What runs where:
-//   on the ring: open (FileHandle: read, readv, write, writev, stat,
-//     truncate, sync, datasync, readFile, writeFile, appendFile, close),
-//     stat, lstat, unlink, rmdir, mkdir (recursive too), rename, link,
-//     symlink, truncate, readFile, writeFile, appendFile, copyFile
-//   node:fs/promises: access, cp, opendir, rm, readdir, readlink, statfs,
-//     chmod, lchmod, chown, lchown, utimes, lutimes, realpath, mkdtemp,
-//     watch, constants (and FileHandle's chmod, chown, utimes, streams)
+/**
+ * tsuring/fs: node:fs/promises on io_uring. Change the import, keep the
+ * code: the same functions, with Node's signatures, argument checks and
+ * errors. The functions io_uring has an operation for run on this thread's
+ * AsyncRing (made at first use, idle without keeping the process alive);
+ * the rest are node:fs/promises' own. {@link createFs} gives the same
+ * functions on a ring the caller owns.
+ *
+ * On the ring: open (a {@link FileHandle}: read, readv, write, writev, stat,
+ * truncate, sync, datasync, readFile, writeFile, appendFile, close), stat,
+ * lstat, unlink, rmdir, mkdir (recursive too), rename, link, symlink,
+ * truncate, readFile, writeFile, appendFile, copyFile. node:fs/promises'
+ * own: access, cp, opendir, rm, readdir, readlink, statfs, chmod, lchmod,
+ * chown, lchown, utimes, lutimes, realpath, mkdtemp, watch, constants (and
+ * FileHandle's chmod, chown, utimes and streams).
+ *
+ * @module tsuring/fs
+ */
 
 import { createFs, delegated, type Fs, type ReadFileBufferOptions, type ReadFileStringOptions } from './api.ts';
 import { defaultRing } from './ring.ts';
