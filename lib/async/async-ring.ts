@@ -530,7 +530,7 @@ export class AsyncRing extends LoopRing {
     return this.startReceive('recvMultishot', fd, opts, (sqe, bgid) => {
       prepRecvMultishot(sqe, fd, null, 0, flags);
       sqe.flags |= IOSQE_BUFFER_SELECT;
-      sqe.bufIndex = bgid; // buf_group
+      sqe.bufGroup = bgid;
     });
   }
 

@@ -311,7 +311,7 @@ function eventfdSocket(ring: IoUring): Socket {
 
 function ringPollAdd(sqe: Sqe, fd: number): void {
   prepRw(IORING_OP_POLL_ADD, sqe, fd, 0, 0, 0);
-  sqe.rwFlags = POLLIN; // poll32_events
+  sqe.poll32Events = POLLIN;
   sqe.flags = IOSQE_IO_LINK;
 }
 
