@@ -238,6 +238,39 @@ describe.each(variants.map((v) => [v.name, v] as const))('errors a person can ac
     expect(rm.message).toBe(`ENOENT: no such file or directory, unlinkat '${missing}'`);
   });
 
+  // Found by `npm run fuzz -- --seed 1 --start 375` and `--start 246`: what
+  // an operation names is looked at when its error is made, and `instanceof`
+  // ran a revoked Proxy's getPrototypeOf trap there, which throws: renameat
+  // threw instead of rejecting, and symlinkat's slot was never settled.
+  it.skipIf(skip !== '')('a revoked Proxy (or a Proxy whose traps throw) as a path: the call rejects, never throws, and nothing stays pending', async () => {
+    const io = ring();
+    const revoked = () => {
+      const r = Proxy.revocable(new Uint8Array(8), {});
+      r.revoke();
+      return r.proxy as unknown as Uint8Array;
+    };
+    const trapping = new Proxy(new Uint8Array(8), { getPrototypeOf() { throw new Error('trap'); } });
+    const tryAll = async () => {
+      for (const bad of [revoked(), trapping]) {
+        const calls = [
+          () => io.renameat(0, bad, -1, 'ld'),
+          () => io.symlinkat(bad, 1.5, new Uint8Array(8)),
+          () => io.openat(AT_FDCWD, bad),
+          () => io.linkat(AT_FDCWD, 'a', AT_FDCWD, bad),
+        ];
+        for (const call of calls) {
+          let p: Promise<unknown> | undefined;
+          expect(() => { p = call(); }).not.toThrow();
+          await expect(p).rejects.toBeInstanceOf(Error);
+        }
+      }
+      expect(io.pending).toBe(0);
+    };
+    await tryAll();
+    await io.close();
+    await tryAll(); // a closed ring's refusal names the path too
+  });
+
   it.skipIf(skip !== '')('a two-path operation names both, path and dest, as Node does for rename, link and symlink', async () => {
     const io = ring();
     const from = path.join(dir, 'nothing-here');

@@ -8,6 +8,7 @@
 
 import { IoUringError, rejectWithCallerFrames, type ErrorTarget } from '../errors.ts';
 import { ERRNO } from '../errno.ts';
+import { isUint8View } from '../ring/memory.ts';
 import { IOSQE_FIXED_FILE } from '../uapi/constants.ts';
 import { abortError, readOptions, type Mapper, type OpOptions } from './options.ts';
 import { GEN_SPAN, SLOT_SPAN, userData } from './user-data.ts';
@@ -296,7 +297,9 @@ export abstract class SlotTable {
   }
 }
 
-const isPath = (v: unknown): v is string | Uint8Array => typeof v === 'string' || v instanceof Uint8Array;
+// The brand check, not instanceof: a Proxy's getPrototypeOf trap (or a revoked
+// Proxy) would run, or throw, where an error is being made.
+const isPath = (v: unknown): v is string | Uint8Array => typeof v === 'string' || isUint8View(v);
 
 // What an operation named, as its error says it: a path (and the second
 // path of a rename or link) as Node's fs errors do; an fd where it named

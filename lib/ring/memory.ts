@@ -109,6 +109,15 @@ function isTypedArray(view: ArrayBufferView): boolean {
  * is detached): what the kernel may really touch. Throws a TypeError for
  * anything that is not a Buffer, TypedArray or DataView.
  */
+/**
+ * Whether `v` is a Uint8Array (a Buffer too), by the engine's own brand
+ * check: no getter, prototype lookup or Proxy trap of the object runs, so a
+ * revoked Proxy or a lying subclass can't throw or answer for it.
+ */
+export function isUint8View(v: unknown): v is Uint8Array {
+  return isView(v) && apply(taTag, v, []) === 'Uint8Array';
+}
+
 export function byteLengthOf(view: ArrayBufferView, what = 'view'): number {
   if (!isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
   return (isTypedArray(view) ? apply(taByteLength, view, []) : apply(dvByteLength, view, [])) as number;
