@@ -9,10 +9,11 @@ import { constants } from 'node:fs';
 import { copyFile as nodeCopyFile, fchmod as nodeFchmod } from './node-fs.ts';
 import type { AsyncRing } from '../async/async-ring.ts';
 import { AT_FDCWD } from '../uapi/fs.ts';
-import { argError, checkAborted, toFsError } from './errors.ts';
+import { argError, checkAborted, fsError, toFsError } from './errors.ts';
+import { readFileChained, writeFileChained } from './fast.ts';
 import { parseFileMode, stringToFlags, validateInteger } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
-import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
+import { readFileFd, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
 import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, writeFd } from './ops.ts';
 import { getOptions, type PathLike, validPath } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
@@ -36,6 +37,10 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
   if (path instanceof FileHandle) return await path.readFile(o as never);
   checkAborted(o.signal);
   const p = validPath(path);
+  if (flag === 'r' && o.signal === undefined) {
+    const data = await readFileChained(io, p, o.encoding === 'buffer' ? undefined : o.encoding ?? undefined);
+    if (data !== null) return data;
+  }
   const fd = await openFd(io, p, stringToFlags(flag, 'options.flag'), 0o666);
   let data: Buffer | string;
   try {
@@ -58,6 +63,24 @@ export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data
   const p = validPath(path);
   const f = stringToFlags(flag);
   const mode = parseFileMode(o.mode, 'mode', 0o666);
+  if (flag === 'w' && !o.flush && o.signal === undefined && ArrayBuffer.isView(bytes)) {
+    const r = await writeFileChained(io, p, bytes, mode);
+    if (r === 'done') return;
+    if (r !== null) {
+      if (r.errno !== 0) throw fsError(r.errno, r.syscall, r.syscall === 'open' ? shownOf(p) : undefined);
+      // A short write: the rest, where Node's next write would put it.
+      const fd = await openFd(io, p, O_WRONLY, 0);
+      try {
+        const all = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        for (let at = r.written; at < all.length;) at += await writeFd(io, fd, all.subarray(at, at + WRITE_CHUNK), at);
+      } catch (err) {
+        await closeFd(io, fd).catch(() => {});
+        throw err;
+      }
+      await closeFd(io, fd);
+      return;
+    }
+  }
   const fd = await openFd(io, p, f, mode);
   try {
     await writeFileFd(io, fd, bytes, o.signal, o.encoding);
