@@ -13,6 +13,7 @@ import { argError, checkAborted, fsError, toFsError } from './errors.ts';
 import { readFileChained, writeFileChained } from './fast.ts';
 import { parseFileMode, stringToFlags, validateInteger } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
+import { spliceCopy } from './splice-copy.ts';
 import { readFileFd, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
 import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, writeFd } from './ops.ts';
 import { getOptions, type PathLike, validPath } from './validate.ts';
@@ -110,7 +111,8 @@ const COPY_CHUNK = 1024 * 1024;
  * remove it.
  * Differs from node:fs/promises: COPYFILE_FICLONE and COPYFILE_FICLONE_FORCE
  * go to node:fs/promises (a reflink is an ioctl the ring doesn't run); the
- * copy is reads and writes of 1 MiB through the ring, not copy_file_range.
+ * copy is splices through a pipe (splice-copy.ts), not copy_file_range,
+ * and reads and writes of 1 MiB for whatever the splices left.
  */
 export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mode = 0): Promise<void> {
   const s = validPath(src, 'src');
@@ -140,8 +142,8 @@ export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mod
         throw toFsError(err, 'copyfile', ss, ds);
       }
     }
-    const buf = Buffer.allocUnsafeSlow(Math.min(COPY_CHUNK, Math.max(st.size, 1)));
-    let at = 0;
+    let at = await spliceCopy(io, srcFd, dstFd, st.size);
+    const buf = Buffer.allocUnsafeSlow(Math.min(COPY_CHUNK, Math.max(st.size - at, 1)));
     while (at < st.size) {
       const n = await readFd(io, srcFd, buf.subarray(0, Math.min(buf.length, st.size - at)), at, 'copyfile', ss, ds);
       if (n === 0) break;
