@@ -229,6 +229,16 @@ export async function readFileChained(io: AsyncRing, path: string | Uint8Array, 
   return out;
 }
 
+// An openat that may create or truncate never completes inline: the kernel
+// hands it to an io-wq worker (io_openat2 in io_uring/openclose.c), one
+// worker per operation waiting, and workers creating files in one directory
+// spin on its lock (perf: rwsem_spin_on_owner). So at most CREATES chained
+// writeFiles run at once, as many as libuv's thread pool has threads; the
+// rest wait their turn here.
+const CREATES = 4;
+let creating = 0;
+const createQueue: (() => void)[] = [];
+
 /** What a chained writeFile did: 'done', an errno and the step that failed, or null when the step-by-step path is to do it (nothing was done). */
 export type WriteOutcome = null | 'done' | { errno: number; syscall: 'open' | 'write' | 'close'; written: number };
 
@@ -242,6 +252,17 @@ export async function writeFileChained(io: AsyncRing, path: string | Uint8Array,
   if (slots === undefined) return null;
   const len = bytes.byteLength;
   if (len === 0 || len > READ_MAX) return null;
+  if (creating >= CREATES) await new Promise<void>((resolve) => createQueue.push(resolve));
+  creating++;
+  try {
+    return await writeChain(slots, io, path, bytes, len, mode);
+  } finally {
+    creating--;
+    createQueue.shift()?.();
+  }
+}
+
+async function writeChain(slots: Slots, io: AsyncRing, path: string | Uint8Array, bytes: ArrayBufferView, len: number, mode: number): Promise<WriteOutcome> {
   const s = slots.take();
   if (s === null) return null;
   if (!s.setPath(path)) {
