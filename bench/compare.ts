@@ -18,12 +18,14 @@
 //             git worktree: what that change bought. From a git checkout only.
 //   defer     AsyncRing on a SINGLE_ISSUER | DEFER_TASKRUN ring against a
 //             default one (randread and pingpong): should it be the default?
+//   fs        tsuring/fs against node:fs/promises (bench/fs.ts): small-files,
+//             copy, randread and write-small
 //   trace     NOPs at batch 1 with the trace turned off, against the same
 //             benchmark at --base (default: the commit before the trace
 //             hook existed), checked out in a git worktree: what an idle
 //             trace costs. From a git checkout only.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,trace]
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,fs,trace]
 //                            [--file PATH] [--base REV] [--engine-base REV]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
@@ -149,6 +151,16 @@ if (want('defer')) {
   const pp = (ring: string): string[] => [...script('pingpong'), '--api', 'async', '--seconds', seconds, '--ring', ring];
   cases.push({ name: 'randread qd 32', key: 'iops', a: { label: 'defer ring', cmd: rr('defer') }, b: { label: 'default ring', cmd: rr('default') } });
   cases.push({ name: 'pingpong', key: 'round_trips_per_sec', a: { label: 'defer ring', cmd: pp('defer') }, b: { label: 'default ring', cmd: pp('default') } });
+}
+if (want('fs')) {
+  // tsuring/fs against node:fs/promises (bench/fs.ts), each workload held
+  // to its floor. Their files live under .bench-data, on the disk.
+  const fs = (api: string, workload: string): string[] => [...script('fs'), '--api', api, '--workload', workload, '--seconds', seconds];
+  for (const [workload, key, floor] of [
+    ['small-files', 'files_per_sec', 15], ['copy', 'mib_per_sec', 1.0], ['randread', 'reads_per_sec', 5], ['write-small', 'files_per_sec', 3],
+  ] as const) {
+    cases.push({ name: `fs ${workload}`, key, floor, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node:fs/promises', cmd: fs('node', workload) } });
+  }
 }
 if (want('trace')) {
   const args = ['--batch', '1', '--seconds', seconds];
