@@ -37,6 +37,7 @@
 
 import { Buffer } from 'node:buffer';
 import { constants } from 'node:fs';
+import { release } from 'node:os';
 import type { AsyncRing } from '../async/async-ring.ts';
 import type { Prep } from '../async/options.ts';
 import { rw } from '../prep/rw.ts';
@@ -163,9 +164,14 @@ const rings = new WeakMap<AsyncRing, Slots>();
 /**
  * Lets readFile and writeFile use their chains on `io`, a ring tsuring/fs
  * made and nothing else uses: registers a sparse file table for their
- * direct descriptors. Without one (the kernel refused it) they go step by step.
+ * direct descriptors. Without one (a kernel before 5.15, or one that refused
+ * the table) they go step by step.
  */
 export function enableChains(io: AsyncRing): void {
+  // openat into a direct descriptor and its close are Linux 5.15's; an older
+  // kernel would ignore file_index and open a plain fd the chain never closes.
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  if (major < 5 || (major === 5 && minor < 15)) return;
   try {
     registerFilesSparse(io.ring, MAX_SLOTS);
   } catch {
