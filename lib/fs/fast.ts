@@ -258,13 +258,16 @@ export async function writeFileChained(io: AsyncRing, path: string | Uint8Array,
   if (slots === undefined) return null;
   const len = bytes.byteLength;
   if (len === 0 || len > READ_MAX) return null;
-  if (creating >= CREATES) await new Promise<void>((resolve) => createQueue.push(resolve));
-  creating++;
+  // A turn ending passes straight to the first waiting, so no newcomer
+  // slips in between.
+  if (creating < CREATES) creating++;
+  else await new Promise<void>((resolve) => createQueue.push(resolve));
   try {
     return await writeChain(slots, io, path, bytes, len, mode);
   } finally {
-    creating--;
-    createQueue.shift()?.();
+    const next = createQueue.shift();
+    if (next !== undefined) next();
+    else creating--;
   }
 }
 
