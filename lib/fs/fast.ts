@@ -13,11 +13,11 @@
 // memory (lib/prep/path.ts) cost more than the rest of an operation, and a
 // fresh buffer per call pays both; the slot pays them once. A slot goes back
 // to the free list only when its operation has settled, when the kernel has
-// let go of its memory (an operation that rejects, which only a closed ring
-// does, keeps its slot for good: memory the kernel may still hold is never
-// handed out again). The read lands in the slot's memory and is copied into
-// the Buffer returned, so the caller's Buffer is never memory the kernel
-// writes.
+// let go of its memory; a chain rejects only when the ring is closing, and
+// its slot is then kept out for good (memory the kernel may still hold is
+// never handed out again). A read of up to 64 KiB lands in the slot and is
+// copied into the Buffer returned (a copy costs less than taking a fresh
+// Buffer's address); a larger one is read into a Buffer of its own.
 //
 // Why readFile asks statx first rather than linking it in: the chain's read
 // starts before its result can be looked at, and only a regular file may be
@@ -27,8 +27,10 @@
 // that statx doesn't call a regular file of 1 byte to 512 KiB (one read in
 // node:fs/promises too: its kReadFileBufferLength) is left to the step by
 // step path (whole-file.ts), as is any call the chain doesn't do as Node
-// does: other flags, a signal, a failure (retried step by step, so the error
-// is the one Node gives, from the step that fails).
+// does: other flags, a signal, a failure of statx or of the chain (retried
+// step by step, so the error is the one Node gives, from the step that
+// fails). The price: statx runs on an io-wq worker, not inline (perf shows
+// vfs_statx under io_wq_worker), a thread hand-off per readFile.
 //
 // The chain: openat's failure cancels the read and the close (IOSQE_IO_LINK);
 // the read's failure doesn't stop the close (IOSQE_IO_HARDLINK), so the
