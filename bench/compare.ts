@@ -22,12 +22,14 @@
 //             --nop-base (default: the commit whose run met the NOP goals
 //             against C), in a git worktree: what the code since costs.
 //             Not in the default set. From a git checkout only.
+//   fs        tsuring/fs against node:fs/promises (bench/fs.ts): small-files,
+//             copy, randread and write-small
 //   trace     NOPs at batch 1 with the trace turned off, against the same
 //             benchmark at --base (default: the commit before the trace
 //             hook existed), checked out in a git worktree: what an idle
 //             trace costs. From a git checkout only.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,trace,nopbase]
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,fs,trace,nopbase]
 //                            [--file PATH] [--base REV] [--engine-base REV] [--nop-base REV]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
@@ -171,6 +173,16 @@ if (want('nopbase')) {
       }
       cases.push({ name: `nop batch ${batch}`, key: 'nops_per_sec', a: { label: api, cmd: [...script('nop'), ...args] }, b });
     }
+  }
+}
+if (want('fs')) {
+  // tsuring/fs against node:fs/promises (bench/fs.ts), each workload held
+  // to its floor. Their files live under .bench-data, on the disk.
+  const fs = (api: string, workload: string): string[] => [...script('fs'), '--api', api, '--workload', workload, '--seconds', seconds];
+  for (const [workload, key, floor] of [
+    ['small-files', 'files_per_sec', 15], ['copy', 'mib_per_sec', 1.0], ['randread', 'reads_per_sec', 5], ['write-small', 'files_per_sec', 3],
+  ] as const) {
+    cases.push({ name: `fs ${workload}`, key, floor, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node:fs/promises', cmd: fs('node', workload) } });
   }
 }
 if (want('trace')) {

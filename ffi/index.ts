@@ -28,6 +28,7 @@ interface Bindings {
   madvise: (addr: number, len: number, advice: number) => number;
   close: (fd: number) => number;
   pipe2: (fds: Int32Array, flags: number) => number;
+  fcntl: (fd: number, cmd: number, arg: number) => number;
   socketpair: (domain: number, type: number, protocol: number, fds: Int32Array) => number;
   dup: (fd: number) => number;
   dup3: (oldfd: number, newfd: number, flags: number) => number;
@@ -81,6 +82,8 @@ function load(): Bindings | null {
       madvise: libc.func('int madvise(uintptr_t addr, size_t len, int advice)'),
       close: libc.func('int close(int fd)'),
       pipe2: libc.func('int pipe2(void *fds, int flags)'),
+      // fcntl(2) is variadic; an int third argument goes in the same register.
+      fcntl: libc.func('int fcntl(int fd, int cmd, int arg)'),
       socketpair: libc.func('int socketpair(int domain, int type, int protocol, void *fds)'),
       dup: libc.func('int dup(int fd)'),
       dup3: libc.func('int dup3(int oldfd, int newfd, int flags)'),
@@ -167,6 +170,11 @@ export function pipe(flags = 0): [number, number] | number {
   const fds = new Int32Array(2);
   const r = sysret(b().pipe2(fds, flags));
   return r < 0 ? r : [fds[0]!, fds[1]!];
+}
+
+/** fcntl(2) with an int argument (F_SETPIPE_SZ, F_GETFL, ...): its result, or -errno. */
+export function fcntl(fd: number, cmd: number, arg = 0): number {
+  return sysret(b().fcntl(fd, cmd, arg));
 }
 
 /** socketpair(2): two connected sockets, or -errno. */

@@ -26,6 +26,22 @@ describe('ffi', () => {
     expect(ffi.mmap(0, 4096, 3, 0x01, -1, 0)).toBe(-EBADF); // MAP_SHARED of no fd
   });
 
+  it('fcntl: grows a pipe (F_SETPIPE_SZ, F_GETPIPE_SZ), -errno for a bad fd', () => {
+    const F_SETPIPE_SZ = 1031;
+    const F_GETPIPE_SZ = 1032;
+    const fds = ffi.pipe(0);
+    if (typeof fds === 'number') throw new Error(`pipe: ${fds}`);
+    try {
+      expect(ffi.fcntl(fds[1], F_GETPIPE_SZ)).toBe(65536);
+      expect(ffi.fcntl(fds[1], F_SETPIPE_SZ, 1 << 20)).toBe(1 << 20);
+      expect(ffi.fcntl(fds[0], F_GETPIPE_SZ)).toBe(1 << 20);
+    } finally {
+      ffi.close(fds[0]);
+      ffi.close(fds[1]);
+    }
+    expect(ffi.fcntl(-1, F_GETPIPE_SZ)).toBe(-EBADF);
+  });
+
   it('closes what it is given', () => {
     const fd = openSync(new URL('../package.json', import.meta.url), 'r');
     expect(ffi.close(fd)).toBe(0);

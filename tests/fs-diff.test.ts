@@ -161,6 +161,28 @@ const cases: Record<string, Case> = {
   'readFile with flag a+ creates': (fs, d) => fs.readFile(`${d}/n`, { flag: 'a+' }),
   'readFile aborted': (fs, d) => fs.readFile(`${d}/f`, { signal: AbortSignal.abort() }),
   'readFile a bad signal': (fs, d) => fs.readFile(`${d}/f`, { signal: 1 as never }),
+  // Sizes either side of the chained read's limits (lib/fs/fast.ts): its slot
+  // (64 KiB), a Buffer of its own (up to 512 KiB), step by step beyond.
+  ...Object.fromEntries([0, 1, 65535, 65536, 65537, 512 * 1024, 512 * 1024 + 1].map((n): [string, Case] => [`readFile of ${n} bytes`, async (fs, d) => {
+    writeFileSync(`${d}/s`, Buffer.alloc(n, 'xyz\u00e9'));
+    const [b, s] = [await fs.readFile(`${d}/s`), await fs.readFile(`${d}/s`, 'utf8')];
+    // The memory under the Buffer too: a file Node reads in one read is a
+    // Buffer of its own. (An empty one's differs between Node versions, as
+    // does a /proc file's: Node 26 sizes them, older ones don't.)
+    const memory = n === 0 ? [] : [b.buffer.byteLength, b.byteOffset];
+    return [b.length, ...memory, b.subarray(-9).toString('hex'), s.length, s.slice(-5)];
+  }])),
+  'readFile a Buffer path': (fs, d) => fs.readFile(Buffer.from(`${d}/f`)),
+  'readFile a path longer than PATH_MAX: ENAMETOOLONG': (fs, d) => fs.readFile(`${d}/${'x/'.repeat(2100)}f`),
+  'readFile a file without read permission': async (fs, d) => {
+    chmodSync(`${d}/f`, 0o200);
+    return await fs.readFile(`${d}/f`).catch((e: { code?: string }) => e.code === 'EACCES' || e);
+  },
+  'readFile of 200 files at once (more than the chains have slots)': async (fs, d) => {
+    for (let i = 0; i < 200; i++) writeFileSync(`${d}/m${i}`, `file ${i}`);
+    return (await Promise.all(Array.from({ length: 200 }, (_, i) => fs.readFile(`${d}/${i % 7 === 3 ? 'missing' : `m${i}`}`, 'utf8').catch((e: Error) => e.message)))).join();
+  },
+  'readFile /dev/null': (fs) => fs.readFile('/dev/null'),
 
   // writeFile, appendFile
   'writeFile a new file': (fs, d) => fs.writeFile(`${d}/n`, 'new'),
@@ -179,6 +201,16 @@ const cases: Record<string, Case> = {
   'writeFile under a missing directory: ENOENT': (fs, d) => fs.writeFile(`${d}/missing/n`, 'x'),
   'writeFile a number': (fs, d) => fs.writeFile(`${d}/n`, 5 as never),
   'writeFile aborted': (fs, d) => fs.writeFile(`${d}/n`, 'x', { signal: AbortSignal.abort() }),
+  // Sizes either side of the chained write's limits (lib/fs/fast.ts).
+  ...Object.fromEntries([0, 65536, 65537, 512 * 1024, 512 * 1024 + 1].map((n): [string, Case] => [`writeFile of ${n} bytes`, (fs, d) => fs.writeFile(`${d}/n`, Buffer.alloc(n, 'ab'))])),
+  'writeFile a DataView of part of a buffer': (fs, d) => fs.writeFile(`${d}/n`, new DataView(Buffer.from('0123456789').buffer, 2, 5)),
+  'writeFile a Buffer path': (fs, d) => fs.writeFile(Buffer.from(`${d}/n`), 'x'),
+  'writeFile mode 0o640 as a string': (fs, d) => fs.writeFile(`${d}/n`, 'x', { mode: '640' }),
+  'writeFile a path longer than PATH_MAX: ENAMETOOLONG': (fs, d) => fs.writeFile(`${d}/${'x/'.repeat(2100)}n`, 'x'),
+  'writeFile through a dangling symlink creates its target': (fs, d) => fs.writeFile(`${d}/dl`, 'x'),
+  'writeFile of 200 files at once (more than the chains have slots)': async (fs, d) => {
+    await Promise.all(Array.from({ length: 200 }, (_, i) => fs.writeFile(`${d}/${i % 9 === 4 ? 'missing/' : ''}w${i}`, `file ${i}`).catch((e: Error) => e.message)));
+  },
   'appendFile': (fs, d) => fs.appendFile(`${d}/f`, 'more'),
   'appendFile a new file': (fs, d) => fs.appendFile(`${d}/n`, 'x'),
   'appendFile with flag w': (fs, d) => fs.appendFile(`${d}/f`, 'x', { flag: 'w' }),
@@ -187,6 +219,15 @@ const cases: Record<string, Case> = {
   // copyFile
   'copyFile': (fs, d) => fs.copyFile(`${d}/f`, `${d}/g`),
   'copyFile 700 KiB': (fs, d) => fs.copyFile(`${d}/big`, `${d}/g`),
+  'copyFile 3 MiB and 5 bytes (splices, the last one short)': (fs, d) => {
+    writeFileSync(`${d}/s`, Buffer.alloc(3 * 1024 * 1024 + 5, 'copy'));
+    return fs.copyFile(`${d}/s`, `${d}/g`);
+  },
+  'copyFile an empty file': (fs, d) => {
+    writeFileSync(`${d}/s`, '');
+    return fs.copyFile(`${d}/s`, `${d}/g`);
+  },
+  'copyFile a /proc file (size 0: nothing copied)': (fs, d) => fs.copyFile('/proc/version', `${d}/g`),
   'copyFile over a file': (fs, d) => fs.copyFile(`${d}/f`, `${d}/d/a`),
   'copyFile keeps the mode': async (fs, d) => {
     chmodSync(`${d}/f`, 0o640);

@@ -5,7 +5,7 @@
 
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +32,16 @@ describe('errors', () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe(`ENOENT: no such file or directory, open '${join(dir, 'missing.json')}'`);
     expect((err as Error).stack).toMatch(/\n\s+at (async )?loadConfig /);
+  });
+
+  test("writeFile's chained open names the path and its caller", async () => {
+    async function saveState(): Promise<void> {
+      await ringFs.writeFile(join(dir, 'missing', 'state.json'), '{}');
+    }
+    const err = (await saveState().catch((e: unknown) => e)) as Error & { syscall: string; path: string };
+    expect(err.message).toBe(`ENOENT: no such file or directory, open '${join(dir, 'missing', 'state.json')}'`);
+    expect([err.syscall, err.path]).toEqual(['open', join(dir, 'missing', 'state.json')]);
+    expect(err.stack).toMatch(/\n\s+at (async )?saveState /);
   });
 
   test('a FileHandle call carries its caller too', async () => {
@@ -153,5 +163,22 @@ describe('the ring', () => {
   });
   test('a worker_thread gets a ring of its own, and both exit', () => {
     expect(run('worker')).toBe('worker read true\nexit\n');
+  });
+});
+
+describe('readFile of what is not a regular file', () => {
+  // The chained read (lib/fs/fast.ts) reads once and closes: a FIFO must go
+  // step by step, reading until the writer is done, or the rest is lost.
+  test('a FIFO written in two pieces is read to its end, as node:fs/promises reads it', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const results: string[] = [];
+    for (const readFile of [nodeFs.readFile, ringFs.readFile as typeof nodeFs.readFile]) {
+      const writer = spawn('sh', ['-c', `{ printf ab; sleep 0.2; printf cd; } > '${fifo}'`], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => writer.on('exit', resolve));
+      results.push(await readFile(fifo, 'utf8'));
+      await exited;
+    }
+    expect(results).toEqual(['abcd', 'abcd']);
   });
 });

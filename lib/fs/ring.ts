@@ -2,13 +2,19 @@
 // (module state is per thread: a worker_thread loads this module afresh),
 // made at the first call. An AsyncRing with nothing in flight doesn't keep
 // the process alive (its waker is disarmed once idle: see
-// lib/async/schedule.ts), so neither does this one.
+// lib/async/schedule.ts), so neither does this one. Its file table is
+// readFile's and writeFile's (fast.ts).
 
 import { AsyncRing } from '../async/async-ring.ts';
+import { enableChains } from './fast.ts';
 
 let ring: AsyncRing | null = null;
 
 /** This thread's ring for tsuring/fs, made at first use. */
 export function defaultRing(): AsyncRing {
-  return (ring ??= new AsyncRing({}));
+  if (ring === null) {
+    ring = new AsyncRing({});
+    enableChains(ring);
+  }
+  return ring;
 }

@@ -9,10 +9,12 @@ import { constants } from 'node:fs';
 import { copyFile as nodeCopyFile, fchmod as nodeFchmod } from './node-fs.ts';
 import type { AsyncRing } from '../async/async-ring.ts';
 import { AT_FDCWD } from '../uapi/fs.ts';
-import { argError, checkAborted, toFsError } from './errors.ts';
+import { argError, checkAborted, fsError, toFsError } from './errors.ts';
+import { readFileChained, writeFileChained } from './fast.ts';
 import { parseFileMode, stringToFlags, validateInteger } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
-import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
+import { spliceCopy } from './splice-copy.ts';
+import { readFileFd, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
 import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, writeFd } from './ops.ts';
 import { getOptions, type PathLike, validPath } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
@@ -36,6 +38,10 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
   if (path instanceof FileHandle) return await path.readFile(o as never);
   checkAborted(o.signal);
   const p = validPath(path);
+  if (flag === 'r' && o.signal === undefined) {
+    const data = await readFileChained(io, p, o.encoding === 'buffer' ? undefined : o.encoding ?? undefined);
+    if (data !== null) return data;
+  }
   const fd = await openFd(io, p, stringToFlags(flag, 'options.flag'), 0o666);
   let data: Buffer | string;
   try {
@@ -58,6 +64,24 @@ export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data
   const p = validPath(path);
   const f = stringToFlags(flag);
   const mode = parseFileMode(o.mode, 'mode', 0o666);
+  if (flag === 'w' && !o.flush && o.signal === undefined && ArrayBuffer.isView(bytes)) {
+    const r = await writeFileChained(io, p, bytes, mode);
+    if (r === 'done') return;
+    if (r !== null) {
+      if (r.errno !== 0) throw fsError(r.errno, r.syscall, r.syscall === 'open' ? shownOf(p) : undefined);
+      // A short write: the rest, where Node's next write would put it.
+      const fd = await openFd(io, p, O_WRONLY, 0);
+      try {
+        const all = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        for (let at = r.written; at < all.length;) at += await writeFd(io, fd, all.subarray(at, at + WRITE_CHUNK), at);
+      } catch (err) {
+        await closeFd(io, fd).catch(() => {});
+        throw err;
+      }
+      await closeFd(io, fd);
+      return;
+    }
+  }
   const fd = await openFd(io, p, f, mode);
   try {
     await writeFileFd(io, fd, bytes, o.signal, o.encoding);
@@ -87,7 +111,8 @@ const COPY_CHUNK = 1024 * 1024;
  * remove it.
  * Differs from node:fs/promises: COPYFILE_FICLONE and COPYFILE_FICLONE_FORCE
  * go to node:fs/promises (a reflink is an ioctl the ring doesn't run); the
- * copy is reads and writes of 1 MiB through the ring, not copy_file_range.
+ * copy is splices through a pipe (splice-copy.ts), not copy_file_range,
+ * and reads and writes of 1 MiB for whatever the splices left.
  */
 export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mode = 0): Promise<void> {
   const s = validPath(src, 'src');
@@ -117,8 +142,8 @@ export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mod
         throw toFsError(err, 'copyfile', ss, ds);
       }
     }
-    const buf = Buffer.allocUnsafeSlow(Math.min(COPY_CHUNK, Math.max(st.size, 1)));
-    let at = 0;
+    let at = await spliceCopy(io, srcFd, dstFd, st.size);
+    const buf = Buffer.allocUnsafeSlow(Math.min(COPY_CHUNK, Math.max(st.size - at, 1)));
     while (at < st.size) {
       const n = await readFd(io, srcFd, buf.subarray(0, Math.min(buf.length, st.size - at)), at, 'copyfile', ss, ds);
       if (n === 0) break;

@@ -1,0 +1,311 @@
+// readFile and writeFile of small files in two ring operations and one,
+// where node:fs/promises takes four thread-pool jobs each:
+//
+//   readFile:  statx(path), then one linked chain
+//              openat(path) into a direct descriptor -> read -> close
+//   writeFile: openat(path, O_WRONLY|O_CREAT|O_TRUNC) into a direct
+//              descriptor -> write -> close, one linked chain
+//
+// Each call borrows a slot: memory whose address is taken once (the path as
+// a C string, a struct statx, 64 KiB of data) and a direct descriptor of the
+// ring's file table (registered here, sparse: the ring must be one tsuring/fs
+// made). Taking an address (lib/ring/memory.ts) and turning a path into C
+// memory (lib/prep/path.ts) cost more than the rest of an operation, and a
+// fresh buffer per call pays both; the slot pays them once. A slot goes back
+// to the free list only when its operation has settled, when the kernel has
+// let go of its memory; a chain rejects only when the ring is closing, and
+// its slot is then kept out for good (memory the kernel may still hold is
+// never handed out again). A read of up to 64 KiB lands in the slot and is
+// copied into the Buffer returned (a copy costs less than taking a fresh
+// Buffer's address); a larger one is read into a Buffer of its own.
+//
+// Why readFile asks statx first rather than linking it in: the chain's read
+// starts before its result can be looked at, and only a regular file may be
+// read that way. Node reads a FIFO, a terminal or a /proc file (size 0) in
+// 64 KiB chunks until a read returns nothing; the chain would read once and
+// close, and what it read from a pipe could not be read again. So a path
+// that statx doesn't call a regular file of 1 byte to 512 KiB (one read in
+// node:fs/promises too: its kReadFileBufferLength) is left to the step by
+// step path (whole-file.ts), as is any call the chain doesn't do as Node
+// does: other flags, a signal, a failure of statx or of the chain (retried
+// step by step, so the error is the one Node gives, from the step that
+// fails). The price: statx runs on an io-wq worker, not inline (perf shows
+// vfs_statx under io_wq_worker), a thread hand-off per readFile.
+//
+// The chain: openat's failure cancels the read and the close (IOSQE_IO_LINK);
+// the read's failure doesn't stop the close (IOSQE_IO_HARDLINK), so the
+// descriptor is closed whatever happened. A direct descriptor has no fd
+// number, so O_CLOEXEC has nothing to do (the kernel refuses it there).
+
+import { Buffer } from 'node:buffer';
+import { constants } from 'node:fs';
+import { release } from 'node:os';
+import type { AsyncRing } from '../async/async-ring.ts';
+import type { Prep } from '../async/options.ts';
+import { rw } from '../prep/rw.ts';
+import { registerFilesSparse } from '../register/files.ts';
+import { addressFor } from '../ring/memory.ts';
+import type { Sqe } from '../ring/sqe.ts';
+import {
+  IORING_OP_CLOSE, IORING_OP_OPENAT, IORING_OP_READ, IORING_OP_STATX, IORING_OP_WRITE, IOSQE_FIXED_FILE, IOSQE_IO_HARDLINK,
+} from '../uapi/constants.ts';
+import { AT_FDCWD, STATX_BASIC_STATS, STATX_BTIME, statx } from '../uapi/fs.ts';
+import { ERRNO } from '../errno.ts';
+import { IoUringError } from '../errors.ts';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, S_IFMT, S_IFREG } = constants;
+const { ECANCELED } = ERRNO;
+
+/** Bytes of a path slot: PATH_MAX (include/uapi/linux/limits.h), the NUL included. */
+const PATH_BYTES = 4096;
+/** Bytes of data a slot holds; a larger file (up to READ_MAX) is read into its own Buffer. */
+const DATA_BYTES = 64 * 1024;
+/** The largest file read in the chain: node:fs/promises' kReadFileBufferLength, what it reads in one read. */
+const READ_MAX = 512 * 1024;
+/** Slots made at a time, and at most (the size of the file table registered). */
+const CHUNK = 16;
+const MAX_SLOTS = 128;
+const SLOT_BYTES = PATH_BYTES + statx.sizeof + DATA_BYTES;
+// statx as libuv calls it (uv__fs_statx): the basic stats and the birth time.
+const STATX_MASK = STATX_BASIC_STATS | STATX_BTIME;
+const WRITE_FLAGS = O_WRONLY | O_CREAT | O_TRUNC;
+
+/** One call's memory and direct descriptor, and the encoders that name them. */
+class Slot {
+  readonly path: Buffer;
+  readonly pathAddr: number;
+  readonly stx: DataView;
+  readonly stxAddr: number;
+  readonly data: Buffer;
+  readonly dataAddr: number;
+  // The operation under way: what the encoders write.
+  flags = 0;
+  mode = 0;
+  len = 0;
+  ioAddr = 0;
+  /** A buffer of the caller's (or a fresh one) the chain names instead of `data`; kept on its entry. */
+  ioBuf: Buffer | null = null;
+  readonly statxPrep: Prep;
+  readonly chainPreps: Prep[];
+
+  constructor(readonly file: number, ab: ArrayBuffer, base: number, at: number) {
+    this.path = Buffer.from(ab, at, PATH_BYTES);
+    this.pathAddr = base + at;
+    this.stx = new DataView(ab, at + PATH_BYTES, statx.sizeof);
+    this.stxAddr = base + at + PATH_BYTES;
+    this.data = Buffer.from(ab, at + PATH_BYTES + statx.sizeof, DATA_BYTES);
+    this.dataAddr = base + at + PATH_BYTES + statx.sizeof;
+    const fileIndex = file + 1; // file_index: the slot + 1
+    this.statxPrep = (sqe: Sqe) => {
+      rw(IORING_OP_STATX, sqe, AT_FDCWD, this.pathAddr, STATX_MASK, this.stxAddr);
+      sqe.u32[sqe.w + 7] = 0; // statx_flags: follow a final symlink, as stat(2)
+    };
+    const open = (sqe: Sqe) => {
+      rw(IORING_OP_OPENAT, sqe, AT_FDCWD, this.pathAddr, this.mode, 0);
+      sqe.u32[sqe.w + 7] = this.flags; // open_flags
+      sqe.u32[sqe.w + 11] = fileIndex;
+    };
+    const io = (sqe: Sqe) => {
+      rw(this.flags === O_RDONLY ? IORING_OP_READ : IORING_OP_WRITE, sqe, file, this.ioAddr, this.len, -1);
+      sqe.flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+      if (this.ioBuf !== null) sqe.keep(this.ioBuf);
+    };
+    const close = (sqe: Sqe) => {
+      rw(IORING_OP_CLOSE, sqe, 0, 0, 0, 0);
+      sqe.u32[sqe.w + 11] = fileIndex;
+    };
+    this.chainPreps = [open, io, close];
+  }
+
+  /** Writes `p` as a C string into the slot; false when it doesn't fit (the step-by-step path takes it). */
+  setPath(p: string | Uint8Array): boolean {
+    let n: number;
+    if (typeof p === 'string') {
+      // Buffer.write stops short of a character that doesn't fit: a path that
+      // comes within 4 bytes of the end may have been cut.
+      n = this.path.write(p, 0, PATH_BYTES - 1, 'utf8');
+      if (n > PATH_BYTES - 5) return false;
+    } else {
+      n = p.length;
+      if (n > PATH_BYTES - 1) return false;
+      this.path.set(p);
+    }
+    this.path[n] = 0;
+    return true;
+  }
+}
+
+/** The slots of a ring, and its file table. */
+class Slots {
+  private readonly free: Slot[] = [];
+  private made = 0;
+  constructor(readonly io: AsyncRing) {}
+
+  take(): Slot | null {
+    const s = this.free.pop();
+    if (s !== undefined) return s;
+    if (this.made >= MAX_SLOTS) return null;
+    const ab = new ArrayBuffer(SLOT_BYTES * CHUNK);
+    const base = addressFor(new Uint8Array(ab), ab.byteLength, 'slots');
+    for (let i = CHUNK - 1; i > 0; i--) this.free.push(new Slot(this.made + i, ab, base, i * SLOT_BYTES));
+    const first = new Slot(this.made, ab, base, 0);
+    this.made += CHUNK;
+    held.push(ab); // never freed: see the file's head
+    return first;
+  }
+
+  give(s: Slot): void {
+    s.ioBuf = null;
+    this.free.push(s);
+  }
+}
+const held: ArrayBuffer[] = [];
+
+const rings = new WeakMap<AsyncRing, Slots>();
+
+/**
+ * Lets readFile and writeFile use their chains on `io`, a ring tsuring/fs
+ * made and nothing else uses: registers a sparse file table for their
+ * direct descriptors. Without one (a kernel before 5.15, or one that refused
+ * the table) they go step by step.
+ */
+export function enableChains(io: AsyncRing): void {
+  // openat into a direct descriptor and its close are Linux 5.15's; an older
+  // kernel would ignore file_index and open a plain fd the chain never closes.
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  if (major < 5 || (major === 5 && minor < 15)) return;
+  try {
+    registerFilesSparse(io.ring, MAX_SLOTS);
+  } catch {
+    return;
+  }
+  rings.set(io, new Slots(io));
+}
+
+/** What a chained readFile came to: the data, or null when the step-by-step path is to do it. */
+export async function readFileChained(io: AsyncRing, path: string | Uint8Array, encoding: BufferEncoding | undefined): Promise<Buffer | string | null> {
+  const slots = rings.get(io);
+  if (slots === undefined) return null;
+  const s = slots.take();
+  if (s === null) return null;
+  if (!s.setPath(path)) {
+    slots.give(s);
+    return null;
+  }
+  try {
+    await io.run(s.statxPrep);
+  } catch (err) {
+    // statx's own failure: the step-by-step path fails as Node does. The
+    // ring's closing (ECANCELED) keeps the slot out.
+    if (err instanceof IoUringError && err.errno !== -ECANCELED) slots.give(s);
+    return null;
+  }
+  const mode = s.stx.getUint16(statx.stx_mode, true);
+  const size = s.stx.getUint32(statx.stx_size, true) + s.stx.getUint32(statx.stx_size + 4, true) * 2 ** 32;
+  if ((mode & S_IFMT) !== S_IFREG || size === 0 || size > READ_MAX) {
+    slots.give(s);
+    return null;
+  }
+  s.flags = O_RDONLY;
+  s.mode = 0;
+  s.len = size;
+  let own: Buffer | null = null;
+  if (size <= DATA_BYTES) {
+    s.ioAddr = s.dataAddr;
+  } else {
+    own = s.ioBuf = Buffer.allocUnsafeSlow(size);
+    s.ioAddr = addressFor(own, size, 'buffer');
+  }
+  let r: number[];
+  try {
+    r = await io.chain(s.chainPreps);
+  } catch {
+    return null; // the ring is closed: the slot stays out
+  }
+  const n = r[1]!;
+  let out: Buffer | string | null = null;
+  if (r[0]! >= 0 && n >= 0 && r[2]! >= 0) {
+    // As Node: the bytes one read of the size fstat gave brought.
+    if (own !== null) out = encoding ? own.toString(encoding, 0, n) : n === size ? own : own.subarray(0, n);
+    else if (encoding) out = s.data.toString(encoding, 0, n);
+    else {
+      out = Buffer.allocUnsafeSlow(n);
+      s.data.copy(out, 0, 0, n);
+    }
+  }
+  slots.give(s);
+  return out;
+}
+
+// An openat that may create or truncate never completes inline: the kernel
+// hands it to an io-wq worker (io_openat2 in io_uring/openclose.c), one
+// worker per operation waiting, and workers creating files in one directory
+// spin on its lock (perf: rwsem_spin_on_owner). So at most CREATES chained
+// writeFiles run at once, as many as libuv's thread pool has threads; the
+// rest wait their turn here.
+const CREATES = 4;
+let creating = 0;
+const createQueue: (() => void)[] = [];
+
+/** What a chained writeFile did: 'done', an errno and the step that failed, or null when the step-by-step path is to do it (nothing was done). */
+export type WriteOutcome = null | 'done' | { errno: number; syscall: 'open' | 'write' | 'close'; written: number };
+
+/**
+ * writeFile of `bytes` (at most 512 KiB: one write in node:fs/promises too)
+ * to `path` with flag 'w' and `mode`, as one chain. A short write is
+ * reported as { errno: 0, written } for the caller to finish.
+ */
+export async function writeFileChained(io: AsyncRing, path: string | Uint8Array, bytes: ArrayBufferView, mode: number): Promise<WriteOutcome> {
+  const slots = rings.get(io);
+  if (slots === undefined) return null;
+  const len = bytes.byteLength;
+  if (len === 0 || len > READ_MAX) return null;
+  // A turn ending passes straight to the first waiting, so no newcomer
+  // slips in between.
+  if (creating < CREATES) creating++;
+  else await new Promise<void>((resolve) => createQueue.push(resolve));
+  try {
+    return await writeChain(slots, io, path, bytes, len, mode);
+  } finally {
+    const next = createQueue.shift();
+    if (next !== undefined) next();
+    else creating--;
+  }
+}
+
+async function writeChain(slots: Slots, io: AsyncRing, path: string | Uint8Array, bytes: ArrayBufferView, len: number, mode: number): Promise<WriteOutcome> {
+  const s = slots.take();
+  if (s === null) return null;
+  if (!s.setPath(path)) {
+    slots.give(s);
+    return null;
+  }
+  s.flags = WRITE_FLAGS;
+  s.mode = mode;
+  s.len = len;
+  const src = Buffer.from(bytes.buffer, bytes.byteOffset, len);
+  if (len <= DATA_BYTES) {
+    src.copy(s.data, 0, 0, len);
+    s.ioAddr = s.dataAddr;
+  } else {
+    try {
+      s.ioAddr = addressFor(src, len, 'data');
+    } catch {
+      slots.give(s); // memory the ring can't name (a resizable buffer): step by step
+      return null;
+    }
+    s.ioBuf = src;
+  }
+  let r: number[];
+  try {
+    r = await io.chain(s.chainPreps);
+  } catch {
+    return null;
+  }
+  slots.give(s);
+  if (r[0]! < 0) return { errno: r[0]!, syscall: 'open', written: 0 };
+  if (r[1]! < 0) return { errno: r[1]!, syscall: 'write', written: 0 };
+  if (r[2]! < 0) return { errno: r[2]!, syscall: 'close', written: len };
+  if (r[1]! < len) return { errno: 0, syscall: 'write', written: r[1]! };
+  return 'done';
+}
