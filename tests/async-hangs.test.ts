@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { readSync, writeSync } from 'node:fs';
 import * as ffi from '../ffi/index.ts';
 import {
-  AsyncRing, IoUringError, IORING_OP_SEND_ZC, IORING_OP_TIMEOUT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN, prepNop, prepWrite,
+  AsyncRing, IoUringError, IORING_OP_SEND_ZC, IORING_OP_TIMEOUT, IOSQE_ASYNC, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN, prepNop, prepWrite,
   type AsyncRingOptions,
 } from '../lib/index.ts';
 import { catchWarnings, opcodesMissing } from './helpers.ts';
@@ -127,6 +127,25 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
       expect(readNow(r2)).toBe('two'); // the aborted read took nothing
       expect(io.pending).toBe(0);
     });
+  });
+
+  // In drain mode (Linux 6.16+) the kernel defers every new entry until each
+  // request in flight is deferred too; the doorbell's own poll of the ring
+  // fd is always in flight, and completes only on a CQE. Every operation
+  // after a drained one then waited on it, and the poll on them.
+  test('after a drained operation, later operations still run and settle (the doorbell takes its poll out of their way)', async () => {
+    const io = open();
+    const [fr, fw] = newPipe();
+    for (let round = 0; round < 20; round++) {
+      writeSync(fw, 'drained');
+      expect(await within(io.read(fr, new Uint8Array(8), -1, { flags: IOSQE_IO_DRAIN | IOSQE_ASYNC }), 5000, 'the drained read')).toBe(7);
+      const [r, w] = newPipe();
+      const read = io.read(r, new Uint8Array(8), -1, { flags: IOSQE_ASYNC });
+      await ticks(2);
+      writeSync(w, 'x');
+      expect(await within(read, 5000, `the read after the drain (round ${round})`)).toBe(1);
+      expect(await within(io.nop(), 5000, 'a nop')).toBe(0);
+    }
   });
 
   describe('a zero-copy send while the ring is in drain mode', () => {

@@ -256,6 +256,11 @@ export abstract class Scheduler extends SlotTable {
     this.flushQueued = false;
     if (this.ring.isClosed) return;
     if (this.ring.sqReady() > 0) {
+      // Once a drain has been issued the ring may be in drain mode, where
+      // the kernel defers every new entry until each request in flight is
+      // deferred too (Linux 6.16+): the doorbell's armed poll must not be
+      // one of those, or what this submit starts waits on it.
+      if (this.drainSeen) this.waker.beforeDrain();
       if (this.inflight > 0 || this.inbox !== null) this.arm(); // the doorbell rides along with this submit
       this.ring.submit();
     }

@@ -31,6 +31,7 @@ import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import { IoUringError } from '../errors.ts';
+import { ERRNO } from '../errno.ts';
 import * as ffi from '../../ffi/index.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import type { Sqe } from '../ring/sqe.ts';
@@ -39,9 +40,10 @@ import { addressFor } from '../ring/memory.ts';
 import { socketAt } from '../ring/thread-exit.ts';
 import { O_CLOEXEC, O_NONBLOCK } from '../uapi/fs.ts';
 import {
-  IORING_OP_POLL_ADD, IORING_OP_WRITE, IORING_REGISTER_EVENTFD, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_DEFER_TASKRUN,
-  IORING_UNREGISTER_EVENTFD, IOSQE_IO_LINK,
+  IORING_OP_POLL_ADD, IORING_OP_WRITE, IORING_REGISTER_EVENTFD, IORING_REGISTER_SYNC_CANCEL, IORING_SETUP_COOP_TASKRUN,
+  IORING_SETUP_DEFER_TASKRUN, IORING_UNREGISTER_EVENTFD, IOSQE_IO_LINK,
 } from '../uapi/constants.ts';
+import { io_uring_sync_cancel_reg } from '../uapi/layout.ts';
 import { DOORBELL_POLL_DATA, DOORBELL_WRITE_DATA } from './user-data.ts';
 
 const POLLIN = 0x1;
@@ -57,6 +59,13 @@ export interface Waker {
   arm(): number;
   /** Nothing is in flight: let the process exit. */
   disarm(): void;
+  /**
+   * Entries are about to be submitted to a ring that may be in drain mode
+   * (an IOSQE_IO_DRAIN entry was issued): a waker whose own entry is in
+   * flight in the ring takes it out first, so what is submitted does not
+   * wait on it (arm() puts it back behind them).
+   */
+  beforeDrain(): void;
   /**
    * Stops watching. Resolves once libuv has finished closing its watcher:
    * only then may the watched fd be closed (see closeLater).
@@ -160,6 +169,9 @@ class PollWaker implements Waker {
     }
   }
 
+  /** Nothing of this waker's is in the ring. */
+  beforeDrain(): void {}
+
   close(): Promise<void> {
     // A closed uv handle must not be touched again: ref or unref on one
     // kills the process (SIGSEGV, seen when a disarm came a turn late).
@@ -192,11 +204,15 @@ class DoorbellWaker implements Waker {
   private readonly byte = new Uint8Array(new ArrayBuffer(1));
   private readonly byteAddr = addressFor(this.byte, 1, 'doorbell byte');
   private pending = false; // a POLL_ADD is armed in the kernel
+  // struct io_uring_sync_cancel_reg matching the POLL_ADD's user_data, fd -1, timeout { 0, 0 }.
+  private readonly cancelArg = new Uint8Array(io_uring_sync_cancel_reg.sizeof);
+  private readonly cancelWords = new Uint32Array(this.cancelArg.buffer);
   private refd = false;
   private closed = false;
 
   constructor(ring: IoUring, onWake: () => void, fds: [number, number]) {
     this.ring = ring;
+    new DataView(this.cancelArg.buffer).setInt32(io_uring_sync_cancel_reg.fd, -1, true);
     this.writeFd = fds[1];
     const owner = socketAt(fds[1], false);
     this.writeOwner = typeof owner === 'number' ? null : owner;
@@ -234,6 +250,33 @@ class DoorbellWaker implements Waker {
     if (this.refd && !this.closed) {
       this.socket.unref();
       this.refd = false;
+    }
+  }
+
+  // The armed POLL_ADD completes only when a CQE is posted. An
+  // IOSQE_IO_DRAIN entry waits for every request in flight before it, and
+  // in drain mode (Linux 6.16+) so does every entry after it: with nothing
+  // else to complete, they and the poll waited on each other (seen: an
+  // operation never settling on a doorbell ring after a drained one). So the
+  // poll (and the WRITE linked to it) is cancelled synchronously, bypassing
+  // the SQ, and the next arm() queues a new one after the new entries: the
+  // kernel defers it with them, and it fires once a CQE is posted. The
+  // cancelled pair still post their CQEs, which reap() takes as the
+  // doorbell's.
+  beforeDrain(): void {
+    if (!this.pending || this.closed) return;
+    const u = this.cancelWords;
+    u[0] = DOORBELL_POLL_DATA % 2 ** 32;
+    u[1] = Math.floor(DOORBELL_POLL_DATA / 2 ** 32);
+    try {
+      this.ring.registerRaw(IORING_REGISTER_SYNC_CANCEL, this.cancelArg, 1);
+      this.pending = false;
+    } catch (err) {
+      // ETIME/EALREADY: found, and its CQE follows. ENOENT: it already
+      // fired, and its byte is on the way. EINVAL: no synchronous cancel
+      // (before Linux 6.0).
+      const errno = err instanceof IoUringError ? -err.errno : 0;
+      if (errno === ERRNO.ETIME || errno === ERRNO.EALREADY) this.pending = false;
     }
   }
 
@@ -281,6 +324,9 @@ class EventfdWaker implements Waker {
       this.refd = false;
     }
   }
+
+  /** Nothing of this waker's is in the ring. */
+  beforeDrain(): void {}
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
