@@ -9,8 +9,6 @@ import { invalidArgValue, invalidArgType, outOfRange } from './errors.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = constants;
 
-/** O_CLOEXEC (include/uapi/asm-generic/fcntl.h, x86_64 and arm64), which node:fs's constants leave out. */
-export const O_CLOEXEC = 0o2000000;
 
 const FLAGS: Readonly<Record<string, number>> = {
   __proto__: null as never,

@@ -10,7 +10,7 @@ import { prepStatx } from '../prep/fs.ts';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, STATX_BTIME, statx } from '../uapi/fs.ts';
 import { IoUringError } from '../errors.ts';
 import { toFsError } from './errors.ts';
-import { O_CLOEXEC } from './flags.ts';
+import { O_CLOEXEC } from '../uapi/fs.ts';
 import { statsFromStatx, type BigIntStats, type Stats } from './stats.ts';
 
 const { S_IFMT, S_IFREG } = constants;

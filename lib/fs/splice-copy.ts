@@ -17,15 +17,12 @@ import { close, fcntl, pipe } from '../../ffi/index.ts';
 import type { AsyncRing } from '../async/async-ring.ts';
 import type { Prep } from '../async/options.ts';
 import { prepSplice } from '../prep/splice.ts';
-import { SPLICE_F_MOVE } from '../uapi/fs.ts';
-import { O_CLOEXEC } from './flags.ts';
+import { F_SETPIPE_SZ, O_CLOEXEC, SPLICE_F_MOVE } from '../uapi/fs.ts';
 
 /** A pipe's default capacity (pipe(7)). */
 const DEFAULT_PIPE_BYTES = 64 * 1024;
 /** What the pipe is grown to: within /proc/sys/fs/pipe-max-size's default (1 MiB), for an unprivileged process too. */
 const PIPE_BYTES = 1024 * 1024;
-/** fcntl(2)'s F_SETPIPE_SZ (include/uapi/linux/fcntl.h: F_LINUX_SPECIFIC_BASE + 7). */
-const F_SETPIPE_SZ = 1031;
 /** Splice pairs a chain: 64 entries, a chain's most. */
 const PAIRS = 32;
 

@@ -254,6 +254,10 @@ export const SPLICE_F_MORE = 0x04;
 /** vmsplice: the pages are a gift. */
 export const SPLICE_F_GIFT = 0x08;
 
+// include/uapi/linux/fcntl.h: F_LINUX_SPECIFIC_BASE (1024) + 7.
+/** fcntl(2): set a pipe's capacity in bytes (rounded up to a power-of-two number of pages). */
+export const F_SETPIPE_SZ = 1031;
+
 // include/uapi/linux/xattr.h
 /** setxattr: fail with -EEXIST if the attribute exists. */
 export const XATTR_CREATE = 0x1;
