@@ -109,6 +109,11 @@ if (anchors !== null && want('nop')) {
         b: { label: 'C liburing', cmd: [join(anchors, 'nop'), String(batch), seconds] },
       });
     }
+    // The ceiling: the least JavaScript over koffi can do (bench/nop.ts
+    // --api bare, no bookkeeping), against C and against the library.
+    const bare = { label: 'JS bare', cmd: [...script('nop'), '--batch', String(batch), '--seconds', seconds, '--api', 'bare'] };
+    cases.push({ name: `nop batch ${batch}`, key: 'nops_per_sec', a: bare, b: { label: 'C liburing', cmd: [join(anchors, 'nop'), String(batch), seconds] } });
+    cases.push({ name: `nop batch ${batch}`, key: 'nops_per_sec', a: { label: 'TS getSqes', cmd: [...script('nop'), '--batch', String(batch), '--seconds', seconds, '--api', 'words'] }, b: bare });
   }
 }
 if (anchors !== null && want('randread')) {

@@ -7,12 +7,20 @@
 // sqeSetData64, and walks the CQEs with forEachCqe. --api words takes the
 // batch with getSqes, writes each entry's 16 words into ring.sqes, and reads
 // each CQE's res from ring.cqes: the path without an object per entry.
+// --api bare is not a way to use the library: it reaches past it to the ring
+// words and calls io_uring_enter through ffi itself, with none of the
+// library's bookkeeping (no memory kept, no checks). It is the least any
+// JavaScript over koffi can do per batch: the ceiling the other two are
+// measured against, beside C.
 //
-//   npx tsx bench/nop.ts --batch 32 --seconds 5 [--api sqe|words] [--trace never|off|on]
+//   npx tsx bench/nop.ts --batch 32 --seconds 5 [--api sqe|words|bare] [--trace never|off|on]
 
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { IORING_OP_NOP, IoUring, prepNop, sqeSetData64, type Cqe } from '../lib/index.ts';
+import {
+  IORING_ENTER_GETEVENTS, IORING_OP_NOP, IORING_SETUP_CQE32, IORING_SETUP_IOPOLL, IORING_SETUP_SQE128, IORING_SETUP_SQPOLL,
+  IORING_SETUP_SQ_REWIND, IoUring, prepNop, sqeSetData64, type Cqe } from '../lib/index.ts';
+import { ioUringEnter } from '../ffi/index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -84,8 +92,39 @@ function roundWords(): number {
   return n;
 }
 
-if (values.api !== 'sqe' && values.api !== 'words') throw new RangeError('--api must be sqe or words');
-const round = values.api === 'words' ? roundWords : roundSqe;
+// The ring's own words and indices, for --api bare (protected fields, read
+// once; the library never exposes them like this).
+const raw = ring as unknown as {
+  ringU32: Uint32Array; sqeU32: Uint32Array; cqU32: Uint32Array; cqeBase: number;
+  sqTail: number; sqMask: number; cqHead: number; cqTail: number; cqMask: number; enterFd: number; enterFlags: number;
+};
+let bareTail = 0;
+function roundBare(): number {
+  const sqe = raw.sqeU32;
+  const mask = raw.sqMask;
+  for (let i = 0; i < batch; i++) {
+    const w = ((bareTail + i) & mask) << 4;
+    sqe[w] = 0; sqe[w + 1] = -1; sqe[w + 2] = 0; sqe[w + 3] = 0; sqe[w + 4] = 0; sqe[w + 5] = 0; sqe[w + 6] = 0; sqe[w + 7] = 0;
+    sqe[w + 8] = i; sqe[w + 9] = 0; sqe[w + 10] = 0; sqe[w + 11] = 0; sqe[w + 12] = 0; sqe[w + 13] = 0; sqe[w + 14] = 0; sqe[w + 15] = 0;
+  }
+  bareTail = (bareTail + batch) >>> 0;
+  raw.ringU32[raw.sqTail] = bareTail;
+  const r = ioUringEnter(raw.enterFd, batch, batch, IORING_ENTER_GETEVENTS | raw.enterFlags, 0, 0);
+  if (r < 0) throw new Error(`io_uring_enter: ${r}`);
+  const cq = raw.cqU32;
+  const head = cq[raw.cqHead]!;
+  const tail = Atomics.load(cq, raw.cqTail);
+  for (let j = head; j !== tail; j = (j + 1) >>> 0) if ((cq[raw.cqeBase + ((j & raw.cqMask) << 2) + 2]! | 0) !== 0) bad++;
+  Atomics.store(cq, raw.cqHead, tail);
+  return (tail - head) >>> 0;
+}
+
+if (values.api !== 'sqe' && values.api !== 'words' && values.api !== 'bare') throw new RangeError('--api must be sqe, words or bare');
+if (values.api === 'bare') {
+  if (ring.flags & (IORING_SETUP_SQPOLL | IORING_SETUP_IOPOLL | IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_SQ_REWIND)) throw new Error('--api bare needs a plain ring');
+  bareTail = raw.ringU32[raw.sqTail]!;
+}
+const round = values.api === 'bare' ? roundBare : values.api === 'words' ? roundWords : roundSqe;
 
 // Warm up the JIT before counting.
 for (let i = 0; i < 20000; i++) round();
