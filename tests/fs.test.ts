@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import { AsyncRing } from '../lib/async/async-ring.ts';
+import { POSIX_FADV_DONTNEED, prepFadvise } from '../lib/index.ts';
 import * as ringFs from '../lib/fs/index.ts';
 import { compiled } from './helpers.ts';
 
@@ -180,5 +181,43 @@ describe('readFile of what is not a regular file', () => {
       await exited;
     }
     expect(results).toEqual(['abcd', 'abcd']);
+  });
+
+  // The chain opens before it can tell a FIFO from a file, and the open is
+  // the FIFO's meeting with its writer: it can't be opened a second time for
+  // the same writer, so what the chain opened must be read to the end.
+  test.each([
+    ['a writer that is done before the read', 'printf abc', 3],
+    ['a writer of more than the pipe holds', 'head -c 100000 /dev/zero', 100000],
+  ])('a FIFO with %s is read from the one open, as node:fs/promises reads it', async (_, cmd, size) => {
+    const fifo = join(dir, 'fifo2');
+    execFileSync('mkfifo', [fifo]);
+    const lengths: number[] = [];
+    for (const readFile of [nodeFs.readFile, ringFs.readFile as typeof nodeFs.readFile]) {
+      const writer = spawn('sh', ['-c', `${cmd} > '${fifo}'`], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => writer.on('exit', resolve));
+      lengths.push((await readFile(fifo)).length);
+      await exited;
+    }
+    expect(lengths).toEqual([size, size]);
+  });
+
+  // Not in the page cache, the chain's non-blocking read fails with EAGAIN,
+  // and the file is read again the blocking way.
+  test('a file evicted from the page cache is read whole', async () => {
+    const f = join(dir, 'cold');
+    const data = Buffer.alloc(40000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    writeFileSync(f, data);
+    const io = new AsyncRing({});
+    try {
+      const fd = await io.openat(-100, f, 0);
+      await io.fsync(fd);
+      await io.run((sqe) => prepFadvise(sqe, fd, 0, 0, POSIX_FADV_DONTNEED));
+      await io.closeFd(fd);
+    } finally {
+      await io.close();
+    }
+    expect((await ringFs.readFile(f)).equals(data)).toBe(true);
   });
 });

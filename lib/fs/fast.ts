@@ -1,40 +1,50 @@
-// readFile and writeFile of small files in two ring operations and one,
-// where node:fs/promises takes four thread-pool jobs each:
+// readFile and writeFile of small files in one ring submission each, where
+// node:fs/promises takes four thread-pool jobs:
 //
-//   readFile:  statx(path), then one linked chain
-//              openat(path) into a direct descriptor -> read -> close
+//   readFile:  openat(path) into a direct descriptor -> fadvise -> read ->
+//              read -> close, one linked chain
 //   writeFile: openat(path, O_WRONLY|O_CREAT|O_TRUNC) into a direct
 //              descriptor -> write -> close, one linked chain
 //
 // Each call borrows a slot: memory whose address is taken once (the path as
-// a C string, a struct statx, 64 KiB of data) and a direct descriptor of the
-// ring's file table (registered here, sparse: the ring must be one tsuring/fs
-// made). Taking an address (lib/ring/memory.ts) and turning a path into C
-// memory (lib/prep/path.ts) cost more than the rest of an operation, and a
-// fresh buffer per call pays both; the slot pays them once. A slot goes back
-// to the free list only when its operation has settled, when the kernel has
-// let go of its memory; a chain rejects only when the ring is closing, and
-// its slot is then kept out for good (memory the kernel may still hold is
-// never handed out again). A read of up to 64 KiB lands in the slot and is
-// copied into the Buffer returned (a copy costs less than taking a fresh
-// Buffer's address); a larger one is read into a Buffer of its own.
+// a C string, a small scratch area, 64 KiB of data) and a direct descriptor
+// of the ring's file table (registered here, sparse: the ring must be one
+// tsuring/fs made). Taking an address (lib/ring/memory.ts) and turning a
+// path into C memory (lib/prep/path.ts) cost more than the rest of an
+// operation, and a fresh buffer per call pays both; the slot pays them once.
+// A slot goes back to the free list only when its operation has settled,
+// when the kernel has let go of its memory; a chain rejects only when the
+// ring is closing, and its slot is then kept out for good (memory the kernel
+// may still hold is never handed out again). A read of up to 64 KiB lands in
+// the slot and is copied into the Buffer returned (a copy costs less than
+// taking a fresh Buffer's address).
 //
-// Why readFile asks statx first rather than linking it in: the chain's read
-// starts before its result can be looked at, and only a regular file may be
-// read that way. Node reads a FIFO, a terminal or a /proc file (size 0) in
-// 64 KiB chunks until a read returns nothing; the chain would read once and
-// close, and what it read from a pipe could not be read again. So a path
-// that statx doesn't call a regular file of 1 byte to 512 KiB (one read in
-// node:fs/promises too: its kReadFileBufferLength) is left to the step by
-// step path (whole-file.ts), as is any call the chain doesn't do as Node
-// does: other flags, a signal, a failure of statx or of the chain (retried
+// readFile's chain reads a file of up to 64 KiB without asking its size
+// first (statx runs on an io-wq worker, never inline: a thread hand-off per
+// file, which halved the rate). Node reads a file of unknown size (a FIFO,
+// a terminal, a /proc file) until a read returns nothing, and what is read
+// from a pipe or a terminal can't be read again. So:
+//  - POSIX_FADV_NORMAL (no effect on a fresh descriptor) fails with ESPIPE on
+//    a FIFO, before anything is read: the reads and the close are cancelled,
+//    and the FIFO is read to its end from that one open (the open is its
+//    meeting with the writer; a second open would wait for another).
+//  - Both reads are RWF_NOWAIT: a terminal, which can't read that way, fails
+//    them with EOPNOTSUPP and nothing is consumed; a file not in the page
+//    cache fails them with EAGAIN rather than waiting.
+//  - The second read, into the scratch area, returning nothing is what says
+//    the first had the whole file, as Node's last read says it.
+// Anything else (over 64 KiB, EAGAIN, EOPNOTSUPP, a directory) is closed by
+// the chain and read the older way: statx, then a chain of openat -> one
+// read of the size statx gave (up to 512 KiB, node:fs/promises'
+// kReadFileBufferLength) -> close, or, for what statx doesn't call a regular
+// file of 1 byte to 512 KiB, step by step (whole-file.ts), as is any call the
+// chains don't do as Node does: other flags, a signal, a failure (retried
 // step by step, so the error is the one Node gives, from the step that
-// fails). The price: statx runs on an io-wq worker, not inline (perf shows
-// vfs_statx under io_wq_worker), a thread hand-off per readFile.
+// fails).
 //
-// The chain: openat's failure cancels the read and the close (IOSQE_IO_LINK);
-// the read's failure doesn't stop the close (IOSQE_IO_HARDLINK), so the
-// descriptor is closed whatever happened. A direct descriptor has no fd
+// The chains: openat's failure cancels the rest (IOSQE_IO_LINK), as does
+// fadvise's; a read's failure or short read doesn't stop the close
+// (IOSQE_IO_HARDLINK), so the descriptor is closed whatever happened. A direct descriptor has no fd
 // number, so O_CLOEXEC has nothing to do (the kernel refuses it there).
 
 import { Buffer } from 'node:buffer';
@@ -47,14 +57,15 @@ import { registerFilesSparse } from '../register/files.ts';
 import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import {
-  IORING_OP_CLOSE, IORING_OP_OPENAT, IORING_OP_READ, IORING_OP_STATX, IORING_OP_WRITE, IOSQE_FIXED_FILE, IOSQE_IO_HARDLINK,
+  IORING_OP_CLOSE, IORING_OP_FADVISE, IORING_OP_OPENAT, IORING_OP_READ, IORING_OP_STATX, IORING_OP_WRITE, IOSQE_FIXED_FILE, IOSQE_IO_HARDLINK,
 } from '../uapi/constants.ts';
-import { AT_FDCWD, STATX_BASIC_STATS, STATX_BTIME, statx } from '../uapi/fs.ts';
+import { AT_FDCWD, RWF_NOWAIT, STATX_BASIC_STATS, STATX_BTIME, statx } from '../uapi/fs.ts';
 import { ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
+import { fsError } from './errors.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, S_IFMT, S_IFREG } = constants;
-const { ECANCELED } = ERRNO;
+const { ECANCELED, ESPIPE } = ERRNO;
 
 /** Bytes of a path slot: PATH_MAX (include/uapi/linux/limits.h), the NUL included. */
 const PATH_BYTES = 4096;
@@ -69,6 +80,8 @@ const SLOT_BYTES = PATH_BYTES + statx.sizeof + DATA_BYTES;
 // statx as libuv calls it (uv__fs_statx): the basic stats and the birth time.
 const STATX_MASK = STATX_BASIC_STATS | STATX_BTIME;
 const WRITE_FLAGS = O_WRONLY | O_CREAT | O_TRUNC;
+/** Bytes the read after the data asks for: any at all means the data was not the whole file. */
+const EOF_PROBE = 16;
 
 /** One call's memory and direct descriptor, and the encoders that name them. */
 class Slot {
@@ -87,6 +100,9 @@ class Slot {
   ioBuf: Buffer | null = null;
   readonly statxPrep: Prep;
   readonly chainPreps: Prep[];
+  readonly readPreps: Prep[];
+  readonly closePrep: Prep;
+  readonly readPrep: Prep;
 
   constructor(readonly file: number, ab: ArrayBuffer, base: number, at: number) {
     this.path = Buffer.from(ab, at, PATH_BYTES);
@@ -114,7 +130,27 @@ class Slot {
       rw(IORING_OP_CLOSE, sqe, 0, 0, 0, 0);
       sqe.u32[sqe.w + 11] = fileIndex;
     };
+    this.closePrep = close;
     this.chainPreps = [open, io, close];
+    const fadvise = (sqe: Sqe) => {
+      rw(IORING_OP_FADVISE, sqe, file, 0, 0, 0); // POSIX_FADV_NORMAL over the whole file
+      sqe.flags |= IOSQE_FIXED_FILE;
+    };
+    const readAll = (sqe: Sqe) => {
+      rw(IORING_OP_READ, sqe, file, this.dataAddr, DATA_BYTES, -1);
+      sqe.u32[sqe.w + 7] = RWF_NOWAIT;
+      sqe.flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+    };
+    const readEnd = (sqe: Sqe) => {
+      rw(IORING_OP_READ, sqe, file, this.stxAddr, EOF_PROBE, -1);
+      sqe.u32[sqe.w + 7] = RWF_NOWAIT;
+      sqe.flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+    };
+    this.readPreps = [open, fadvise, readAll, readEnd, close];
+    this.readPrep = (sqe: Sqe) => {
+      rw(IORING_OP_READ, sqe, file, this.dataAddr, DATA_BYTES, -1);
+      sqe.flags |= IOSQE_FIXED_FILE;
+    };
   }
 
   /** Writes `p` as a C string into the slot; false when it doesn't fit (the step-by-step path takes it). */
@@ -182,6 +218,40 @@ export function enableChains(io: AsyncRing): void {
   rings.set(io, new Slots(io));
 }
 
+// Closes the slot's descriptor; false when the ring is closing (the slot stays out).
+async function closeSlot(io: AsyncRing, s: Slot): Promise<boolean> {
+  try {
+    await io.run(s.closePrep);
+  } catch (err) {
+    if (!(err instanceof IoUringError) || err.errno === -ECANCELED) return false;
+  }
+  return true;
+}
+
+// A FIFO open in the slot, read as Node reads a file of unknown size: a
+// chunk at a time until a read returns nothing. Then closed.
+async function readToEnd(io: AsyncRing, slots: Slots, s: Slot, encoding: BufferEncoding | undefined): Promise<Buffer | string | null> {
+  const chunks: Buffer[] = [];
+  let failed = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = await io.run(s.readPrep);
+    } catch (err) {
+      if (!(err instanceof IoUringError) || err.errno === -ECANCELED) return null; // the ring is closing: the slot stays out
+      failed = err.errno;
+      break;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(s.data.subarray(0, n)));
+  }
+  if (!(await closeSlot(io, s))) return null;
+  slots.give(s);
+  if (failed !== 0) throw fsError(failed, 'read');
+  const all = Buffer.concat(chunks);
+  return encoding ? all.toString(encoding) : all;
+}
+
 /** What a chained readFile came to: the data, or null when the step-by-step path is to do it. */
 export async function readFileChained(io: AsyncRing, path: string | Uint8Array, encoding: BufferEncoding | undefined): Promise<Buffer | string | null> {
   const slots = rings.get(io);
@@ -192,6 +262,39 @@ export async function readFileChained(io: AsyncRing, path: string | Uint8Array, 
     slots.give(s);
     return null;
   }
+  s.flags = O_RDONLY;
+  s.mode = 0;
+  let r: number[];
+  try {
+    r = await io.chain(s.readPreps);
+  } catch {
+    return null; // the ring is closed: the slot stays out
+  }
+  if (r[0]! < 0) {
+    slots.give(s); // open failed: the step-by-step path fails as Node does
+    return null;
+  }
+  if (r[1]! >= 0 && r[2]! >= 0 && r[3] === 0 && r[4]! >= 0) {
+    const n = r[2]!;
+    let out: Buffer | string;
+    if (encoding) out = s.data.toString(encoding, 0, n);
+    else {
+      out = Buffer.allocUnsafeSlow(n);
+      s.data.copy(out, 0, 0, n);
+    }
+    slots.give(s);
+    return out;
+  }
+  if (r[1]! < 0) {
+    // fadvise refused: the reads and the close were cancelled, and the
+    // file is still open in the slot. A FIFO (ESPIPE) can't be opened
+    // again (its writer met this open), so it is read here to its end.
+    if (r[1] === -ESPIPE) return await readToEnd(io, slots, s, encoding);
+    if (!(await closeSlot(io, s))) return null;
+  }
+  // Read but not to its end (over 64 KiB), or not read (not in the page
+  // cache: EAGAIN; no non-blocking reads, as a terminal: EOPNOTSUPP; a
+  // directory): closed, and taken again below with the file's size.
   try {
     await io.run(s.statxPrep);
   } catch (err) {
@@ -216,7 +319,6 @@ export async function readFileChained(io: AsyncRing, path: string | Uint8Array, 
     own = s.ioBuf = Buffer.allocUnsafeSlow(size);
     s.ioAddr = addressFor(own, size, 'buffer');
   }
-  let r: number[];
   try {
     r = await io.chain(s.chainPreps);
   } catch {
