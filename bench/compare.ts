@@ -24,12 +24,14 @@
 //             Not in the default set. From a git checkout only.
 //   fs        tsuring/fs against node:fs/promises (bench/fs.ts): small-files,
 //             copy, randread and write-small
+//   frames    tsuring/fs small-files against itself with stack traces off:
+//             what the caller's frames in its errors cost calls that succeed
 //   trace     NOPs at batch 1 with the trace turned off, against the same
 //             benchmark at --base (default: the commit before the trace
 //             hook existed), checked out in a git worktree: what an idle
 //             trace costs. From a git checkout only.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,fs,trace,nopbase]
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,fs,frames,trace,nopbase]
 //                            [--file PATH] [--base REV] [--engine-base REV] [--nop-base REV]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
@@ -189,6 +191,17 @@ if (want('fs')) {
   ] as const) {
     cases.push({ name: `fs ${workload}`, key, floor, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node:fs/promises', cmd: fs('node', workload) } });
   }
+}
+if (want('frames')) {
+  // What the caller's frames in tsuring/fs's errors cost a call that
+  // succeeds: V8 builds async frames only when an error's stack is taken,
+  // so the same run with stack traces off (--stack-trace-limit=0) is the
+  // rival. The issue's bound: 3%.
+  const args = [...script('fs'), '--api', 'tsuring', '--workload', 'small-files', '--seconds', seconds];
+  cases.push({
+    name: 'fs small-files', key: 'files_per_sec', floor: 0.97,
+    a: { label: 'frames', cmd: args }, b: { label: 'no stack traces', cmd: args, env: { NODE_OPTIONS: '--stack-trace-limit=0' } },
+  });
 }
 if (want('trace')) {
   const args = ['--batch', '1', '--seconds', seconds];
