@@ -4,11 +4,13 @@
 // method then rejects with Node's `file closed` error (code EBADF, the
 // method's syscall name); close() waits for the methods under way, as
 // Node's does. Reads and writes without a position go to the file position
-// (the ring's offset -1), which moves as Node's does.
+// (the ring's offset -1), which moves as Node's does. A handle collected
+// unclosed has its fd closed, as Node's FileHandle destructor does
+// (src/node_file.cc): see `collected` below.
 
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { fchmod, fchown, futimes, createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
+import { closeSync, fchmod, fchown, futimes, createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { AsyncRing } from '../async/async-ring.ts';
@@ -29,6 +31,63 @@ const futimesP = promisify(futimes);
 
 /** Node 20 names it Symbol.for('nodejs.asyncDispose') where the engine has no Symbol.asyncDispose. */
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+// A FileHandle that is collected unclosed has its fd closed here, as Node
+// closes one in FileHandle's destructor (src/node_file.cc), at once and
+// synchronously. Then, as Node 20 to 24 do, a warning names the fd, and the
+// first of the thread a DEP0137 DeprecationWarning; Node 26 throws
+// ERR_INVALID_STATE from an immediate instead, uncaught, naming the fd and
+// the path; a close(2) that fails is thrown so too (Node: a fatal error).
+// What the registry holds must not reach the handle, or it would never be
+// collected: the fd and the path alone. A method under way keeps its handle
+// reachable (its async frame holds `this` until its finally has run, and the
+// ring holds that frame's continuation), so no fd is closed under an
+// operation on it; the streams made from a handle hold it too.
+interface Collected {
+  fd: number;
+  path: string;
+}
+
+const gcThrows = Number(process.versions.node.split('.')[0]) >= 26;
+let deprecationShown = false;
+
+function closeCollected({ fd, path }: Collected): void {
+  try {
+    closeSync(fd);
+  } catch (err) {
+    // Node's words for it: `EBADF: Closing file descriptor 5 on garbage collection failed, close`.
+    const e = err as Error & { code: string };
+    e.message = `${e.code}: Closing file descriptor ${fd} on garbage collection failed, close`;
+    setImmediate(() => {
+      throw e;
+    });
+    return;
+  }
+  if (gcThrows) {
+    const err = new Error(
+      'A FileHandle object was closed during garbage collection. This used to be allowed with a deprecation warning but is now '
+      + `considered an error. Please close FileHandle objects explicitly. File descriptor: ${fd} (${path})`,
+    ) as Error & { code: string };
+    err.code = 'ERR_INVALID_STATE';
+    setImmediate(() => {
+      throw err;
+    });
+    return;
+  }
+  setImmediate(() => {
+    process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
+    if (!deprecationShown) {
+      deprecationShown = true;
+      process.emitWarning(
+        'Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects explicitly using '
+        + 'FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is closed during garbage collection.',
+        'DeprecationWarning', 'DEP0137',
+      );
+    }
+  }).unref();
+}
+
+const collected = new FinalizationRegistry<Collected>(closeCollected);
 
 /** What FileHandle.read resolves with. */
 export interface FileReadResult<T extends ArrayBufferView> {
@@ -65,10 +124,12 @@ export interface FileReadOptions<T extends ArrayBufferView = Buffer> {
 }
 
 /**
- * An open file, as node:fs/promises' FileHandle.
- * Differs from node:fs/promises: a FileHandle dropped unclosed is not
- * closed when collected (close it, or `await using` it); createReadStream
- * and createWriteStream read and write through node:fs on the fd.
+ * An open file, as node:fs/promises' FileHandle. One dropped unclosed has
+ * its fd closed when it is collected, with Node's warnings (Node 20 to 24)
+ * or its uncaught ERR_INVALID_STATE (Node 26): close it, or `await using`
+ * it.
+ * Differs from node:fs/promises: createReadStream and createWriteStream
+ * read and write through node:fs on the fd.
  */
 export class FileHandle extends EventEmitter {
   readonly #io: AsyncRing;
@@ -78,11 +139,12 @@ export class FileHandle extends EventEmitter {
   #closeResolve: (() => void) | null = null;
   #closeReject: ((err: unknown) => void) | null = null;
 
-  /** @internal a FileHandle of `fd`, opened on `io`. */
-  constructor(io: AsyncRing, fd: number) {
+  /** @internal a FileHandle of `fd`, opened on `io` from `path` (what Node 26 names when it is collected unclosed). */
+  constructor(io: AsyncRing, fd: number, path: string) {
     super();
     this.#io = io;
     this.#fd = fd;
+    collected.register(this, { fd, path }, this);
   }
 
   /** The file descriptor, -1 once closed. */
@@ -102,6 +164,7 @@ export class FileHandle extends EventEmitter {
     if (--this.#refs === 0) {
       const fd = this.#fd;
       this.#fd = -1;
+      collected.unregister(this);
       closeFd(this.#io, fd).then(this.#closeResolve, this.#closeReject);
     }
   }
@@ -341,6 +404,7 @@ export class FileHandle extends EventEmitter {
     const autoClose = options?.autoClose ?? true;
     const s = createReadStream('', { ...options, fd: this.fd, autoClose: false });
     if (autoClose) s.once('close', () => void this.close());
+    else holdHandle(s, this);
     return s;
   }
 
@@ -349,6 +413,7 @@ export class FileHandle extends EventEmitter {
     const autoClose = options?.autoClose ?? true;
     const s = createWriteStream('', { ...options, fd: this.fd, autoClose: false });
     if (autoClose) s.once('close', () => void this.close());
+    else holdHandle(s, this);
     return s;
   }
 
@@ -369,6 +434,7 @@ export class FileHandle extends EventEmitter {
     if (--this.#refs === 0) {
       const fd = this.#fd;
       this.#fd = -1;
+      collected.unregister(this);
       p = closeFd(this.#io, fd);
     } else {
       p = new Promise<void>((resolve, reject) => {
@@ -389,6 +455,13 @@ export class FileHandle extends EventEmitter {
   async [asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+// A stream of a handle's fd holds the handle, as Node's streams of a
+// FileHandle do, so that the collector doesn't close the fd under it.
+const kHandle = Symbol('FileHandle');
+function holdHandle(stream: object, handle: FileHandle): void {
+  Object.defineProperty(stream, kHandle, { value: handle });
 }
 
 const WRITE_DEFAULTS = { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 'w', flush: false };

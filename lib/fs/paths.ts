@@ -27,7 +27,7 @@ export async function open(io: AsyncRing, path: PathLike, flags?: string | numbe
   const p = validPath(path);
   const f = stringToFlags(flags);
   const m = parseFileMode(mode, 'mode', 0o666);
-  return new FileHandle(io, await openFd(io, p, f, m));
+  return new FileHandle(io, await openFd(io, p, f, m), shownOf(p));
 }
 
 /** Options of stat and lstat. */
