@@ -166,6 +166,49 @@ describe('the ring', () => {
   });
 });
 
+describe('the same names as node:fs/promises on the Node that runs the test', () => {
+  // What user code can reach: string keys, and symbols it can name
+  // (Symbol.asyncDispose, a Symbol.for one); not Node's private symbols.
+  const wellKnown = new Set(Object.getOwnPropertyNames(Symbol).map((k) => (Symbol as unknown as Record<string, unknown>)[k]).filter((v) => typeof v === 'symbol'));
+  const reachable = (k: string | symbol): boolean => typeof k === 'string' || wellKnown.has(k) || Symbol.keyFor(k) !== undefined;
+  function members(o: object): Map<string | symbol, string> {
+    const out = new Map<string | symbol, string>();
+    for (let p: object | null = o; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const k of Reflect.ownKeys(p)) {
+        if (!reachable(k) || k === 'constructor' || (typeof k === 'string' && k.startsWith('_')) || out.has(k)) continue;
+        const d = Object.getOwnPropertyDescriptor(p, k)!;
+        out.set(k, d.get ? 'getter' : typeof d.value);
+      }
+    }
+    return out;
+  }
+
+  test("every export of node:fs/promises is tsuring/fs's, and the default export's keys too", () => {
+    const ring = ringFs as unknown as Record<string, unknown>;
+    const node = nodeFs as unknown as Record<string, unknown>;
+    const missing = Object.keys(node).filter((k) => !(k in ring) || typeof ring[k] !== typeof node[k]);
+    expect(missing).toEqual([]);
+    const ringDefault = ring.default as Record<string, unknown>;
+    expect(Object.keys(node.default as object).filter((k) => typeof ringDefault[k] !== typeof (node.default as Record<string, unknown>)[k])).toEqual([]);
+    for (const k of Object.keys(ringDefault)) expect([k, ringDefault[k]]).toEqual([k, ring[k]]);
+    // The names only later Node lines have are undefined where node:fs/promises lacks them.
+    for (const k of ['glob', 'mkdtempDisposable']) expect([k, ring[k]]).toEqual([k, node[k]]);
+  });
+
+  test("every member of node:fs/promises' FileHandle is tsuring/fs's, of the same kind", async () => {
+    const nodeFh = await nodeFs.open(join(dir, 'f'));
+    const ringFh = await ringFs.open(join(dir, 'f'));
+    try {
+      const ring = members(ringFh);
+      const node = [...members(nodeFh)].filter(([k, kind]) => ring.get(k) !== kind);
+      expect(node).toEqual([]);
+    } finally {
+      await nodeFh.close();
+      await ringFh.close();
+    }
+  });
+});
+
 describe('a FileHandle collected unclosed', () => {
   // As Node's FileHandle destructor (src/node_file.cc): the fd is closed;
   // Node 20 to 24 warn (each fd, and DEP0137 once), Node 26 throws
