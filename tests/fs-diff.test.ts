@@ -419,6 +419,24 @@ const cases: Record<string, Case> = {
     await tmp.remove();
     return [Object.keys(there).filter((k) => k.startsWith('tmp-')).length, tmp.path.startsWith(`${d}/tmp-`)];
   },
+  // What the fuzzer (fuzz/fs.ts) found tsuring/fs refusing or taking where
+  // node:fs/promises doesn't.
+  'a Proxy of a path Buffer is no path': (fs, d) => fs.stat(new Proxy(Buffer.from(`${d}/f`), {}) as never),
+  'a Proxy of a path Buffer is no path (open)': (fs, d) => fs.open(new Proxy(Buffer.from(`${d}/f`), {}) as never),
+  'open flags past int32': (fs, d) => fs.open(`${d}/f`, 2 ** 32 - 1),
+  'writev and readv at positions that are no safe integer': withHandle('f', 'r+', async (fh) => [
+    await fh.writev([Buffer.from('ab')], NaN), await fh.writev([Buffer.from('cd')], 1.5), await fh.readv([Buffer.alloc(3)], 2 ** 64),
+    await fh.write(Buffer.from('ef'), 0, 2, Infinity as never), await fh.write('gh', -5), await fh.read(Buffer.alloc(4), 0, 4, 0),
+  ]),
+  'write a string in an unknown encoding (as UTF-8)': withHandle('f', 'r+', async (fh) => [await fh.write('é', 0, 'bogus' as never), await fh.write('x', 3, 5 as never)]),
+  'mkdir with recursive null': (fs, d) => fs.mkdir(`${d}/m`, { recursive: null } as never),
+  'rmdir with maxRetries -1': (fs, d) => fs.rmdir(`${d}/e`, { maxRetries: -1 }),
+  'rmdir with null options': (fs, d) => fs.rmdir(`${d}/e`, null as never),
+  'rmdir with retryDelay 1.5': (fs, d) => fs.rmdir(`${d}/e`, { retryDelay: 1.5 }),
+  'stat with null options': (fs, d) => fs.stat(`${d}/f`, null as never),
+  'stat with a number for options': (fs, d) => fs.stat(`${d}/f`, 5 as never),
+  'lstat with null options': (fs, d) => fs.lstat(`${d}/f`, null as never),
+  'FileHandle stat with null options': withHandle('f', 'r', (fh) => fh.stat(null as never)),
   'close of an fd closed behind its back: EBADF': async (fs, d) => {
     const fh = await fs.open(`${d}/f`);
     const other = await fs.open(`${d}/f`);

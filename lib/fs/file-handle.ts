@@ -273,7 +273,8 @@ export class FileHandle extends EventEmitter {
       validateStringAfterArrayBufferView(buffer, 'buffer');
       const encoding = (length ?? 'utf8') as BufferEncoding;
       validateEncoding(buffer, encoding);
-      const bytes = Buffer.from(buffer, encoding);
+      // Node's binding writes a string in UTF-8 when it doesn't know the encoding (ParseEncoding).
+      const bytes = Buffer.from(buffer, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
       const bytesWritten = await writeFd(this.#io, fd, bytes, typeof offset === 'number' ? ringPosition(offset) : -1);
       return { __proto__: null, bytesWritten, buffer } as never;
     } finally {
@@ -306,7 +307,9 @@ export class FileHandle extends EventEmitter {
   async stat(options?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
     const fd = this.#ref('fstat');
     try {
-      return await fstatOf(this.#io, fd, options?.bigint === true);
+      // as stat(): Node 26 checks for an object, Node 20 to 24 read `options.bigint` (of null: a TypeError)
+      if (nodeMajor >= 26 && options !== undefined) validateObject(options, 'options');
+      return await fstatOf(this.#io, fd, (options === undefined ? undefined : options.bigint) === true);
     } finally {
       this.#unref();
     }
