@@ -23,7 +23,11 @@
 //             against C), in a git worktree: what the code since costs.
 //             Not in the default set. From a git checkout only.
 //   fs        tsuring/fs against node:fs/promises (bench/fs.ts): small-files,
-//             copy, randread and write-small
+//             copy, randread and write-small; against node:fs/promises with
+//             UV_USE_IO_URING=1 (libuv's own io_uring, where it has one);
+//             and against node:fs/promises under Bun (--bun PATH, default
+//             /tmp/bun/package/bin/bun: `npm pack @oven/bun-linux-x64` and
+//             untar; without it those rows are skipped with a note)
 //   frames    tsuring/fs small-files against itself with stack traces off:
 //             what the caller's frames in its errors cost calls that succeed
 //   trace     NOPs at batch 1 with the trace turned off, against the same
@@ -32,7 +36,7 @@
 //             trace costs. From a git checkout only.
 //
 //   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,fs,frames,trace,nopbase]
-//                            [--file PATH] [--base REV] [--engine-base REV] [--nop-base REV]
+//                            [--file PATH] [--base REV] [--engine-base REV] [--nop-base REV] [--bun PATH]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
 // are skipped with a note.
@@ -55,6 +59,7 @@ const { values } = parseArgs({
     base: { type: 'string', default: '16d44a5' },
     'engine-base': { type: 'string', default: '03aff1d' },
     'nop-base': { type: 'string', default: 'd6b4976' },
+    bun: { type: 'string', default: '/tmp/bun/package/bin/bun' },
   },
 });
 const runs = Number(values.runs);
@@ -190,6 +195,17 @@ if (want('fs')) {
     ['small-files', 'files_per_sec', 15], ['copy', 'mib_per_sec', 1.0], ['randread', 'reads_per_sec', 5], ['write-small', 'files_per_sec', 3],
   ] as const) {
     cases.push({ name: `fs ${workload}`, key, floor, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node:fs/promises', cmd: fs('node', workload) } });
+  }
+  // libuv's io_uring (off by default since libuv 1.45 for its file
+  // operations; UV_USE_IO_URING=1 turns it back on) and Bun: no goals, the
+  // ratio is what is learnt.
+  const bunPath = values.bun!;
+  const hasBun = existsSync(bunPath);
+  if (!hasBun) notes.push(`Bun rows skipped: no Bun at ${bunPath} (npm pack @oven/bun-linux-x64, untar, pass --bun PATH)`);
+  const bunScript = compiled ? join(here, 'fs.js') : join(here, 'fs.ts');
+  for (const [workload, key] of [['small-files', 'files_per_sec'], ['copy', 'mib_per_sec'], ['randread', 'reads_per_sec'], ['write-small', 'files_per_sec']] as const) {
+    cases.push({ name: `fs ${workload}`, key, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node+UV_IO_URING', cmd: fs('node', workload), env: { UV_USE_IO_URING: '1' } } });
+    if (hasBun) cases.push({ name: `fs ${workload}`, key, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'Bun', cmd: [bunPath, bunScript, '--api', 'bun', '--workload', workload, '--seconds', seconds] } });
   }
 }
 if (want('frames')) {

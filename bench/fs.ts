@@ -2,6 +2,12 @@
 // Prints `<metric> N` as its last line.
 //
 //   npx tsx bench/fs.ts --api tsuring|node --workload small-files|copy|randread|write-small --seconds S [--dir D]
+//   bun bench/fs.ts --api bun ...
+//
+// --api node is node:fs/promises under Node (UV_USE_IO_URING=1 in the
+// environment lets libuv run its file operations on io_uring, where it still
+// can); --api bun is node:fs/promises under Bun, which runs this file as it
+// is (Bun reads TypeScript), and must be the runtime.
 //
 // small-files: readFile of each of 10,000 4 KiB files, 64 in flight (files_per_sec).
 // write-small: writeFile of 10,000 small files, 64 in flight (files_per_sec).
@@ -15,7 +21,6 @@ import { mkdirSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as nodeFs from 'node:fs/promises';
-import * as ringFs from '../lib/fs/index.ts';
 import { ensureFile } from './make-file.ts';
 
 const { values } = parseArgs({
@@ -26,8 +31,11 @@ const { values } = parseArgs({
     dir: { type: 'string', default: '.bench-data' },
   },
 });
-const fs = (values.api === 'node' ? nodeFs : ringFs) as unknown as typeof nodeFs;
-if (values.api !== 'node' && values.api !== 'tsuring') throw new Error('--api is tsuring or node');
+if (values.api !== 'node' && values.api !== 'tsuring' && values.api !== 'bun') throw new Error('--api is tsuring, node or bun');
+const bun = (process.versions as { bun?: string }).bun;
+if ((values.api === 'bun') !== (bun !== undefined)) throw new Error('--api bun is node:fs/promises under Bun (bun bench/fs.ts --api bun), and only there');
+// tsuring/fs only when measured: Bun never loads it (nor koffi).
+const fs = (values.api === 'tsuring' ? await import('../lib/fs/index.ts') : nodeFs) as unknown as typeof nodeFs;
 const seconds = Number(values.seconds);
 const dir = values.dir!;
 mkdirSync(dir, { recursive: true });

@@ -1,7 +1,8 @@
 // npm run fuzz -- --seed N --seconds S [--iterations N] [--start I] [--only a,b] [--ignore kind,kind] [--verbose]
 //
-// Calls every exported encoder, IoUring method, register function and
-// AsyncRing method with hostile arguments (wrong types, views that lie,
+// Calls every exported encoder, IoUring method, register function, AsyncRing
+// method, and tsuring/fs function and FileHandle method (beside
+// node:fs/promises in a twin directory: fuzz/fs.ts) with hostile arguments (wrong types, views that lie,
 // Proxies, detached and resizable buffers, huge / negative / NaN / BigInt
 // numbers, closed and foreign fds, aborted signals) mixed with valid ones,
 // and checks the safety contract: refusals are TypeError / RangeError /
@@ -88,7 +89,7 @@ export async function fuzz(o: { seed: number; seconds?: number; iterations?: num
         if (m.t === 'start') { current = m.it as number; at = ''; ran++; }
         else if (m.t === 'at') at = m.what as string;
         else if (m.t === 'fail') record({ it: m.it as number, kind: m.kind as string, target: m.target as string, desc: m.desc as string, msg: m.msg as string });
-        else if (m.t === 'targets' && current === start) log(`fuzz: ${m.raw} raw targets, ${m.async} AsyncRing targets`);
+        else if (m.t === 'targets' && current === start) log(`fuzz: ${m.raw} raw targets, ${m.async} AsyncRing targets, ${m.fs} tsuring/fs targets`);
         else if (m.t === 'done') { done = true; next = m.next as number; }
       });
       const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('exit', (c, s) => res([c, s])));

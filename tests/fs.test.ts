@@ -167,6 +167,92 @@ describe('the ring', () => {
   });
 });
 
+describe('the same names as node:fs/promises on the Node that runs the test', () => {
+  // What user code can reach: string keys, and symbols it can name
+  // (Symbol.asyncDispose, a Symbol.for one); not Node's private symbols.
+  const wellKnown = new Set(Object.getOwnPropertyNames(Symbol).map((k) => (Symbol as unknown as Record<string, unknown>)[k]).filter((v) => typeof v === 'symbol'));
+  const reachable = (k: string | symbol): boolean => typeof k === 'string' || wellKnown.has(k) || Symbol.keyFor(k) !== undefined;
+  function members(o: object): Map<string | symbol, string> {
+    const out = new Map<string | symbol, string>();
+    for (let p: object | null = o; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const k of Reflect.ownKeys(p)) {
+        if (!reachable(k) || k === 'constructor' || (typeof k === 'string' && k.startsWith('_')) || out.has(k)) continue;
+        const d = Object.getOwnPropertyDescriptor(p, k)!;
+        out.set(k, d.get ? 'getter' : typeof d.value);
+      }
+    }
+    return out;
+  }
+
+  test("every export of node:fs/promises is tsuring/fs's, and the default export's keys too", () => {
+    const ring = ringFs as unknown as Record<string, unknown>;
+    const node = nodeFs as unknown as Record<string, unknown>;
+    const missing = Object.keys(node).filter((k) => !(k in ring) || typeof ring[k] !== typeof node[k]);
+    expect(missing).toEqual([]);
+    const ringDefault = ring.default as Record<string, unknown>;
+    expect(Object.keys(node.default as object).filter((k) => typeof ringDefault[k] !== typeof (node.default as Record<string, unknown>)[k])).toEqual([]);
+    for (const k of Object.keys(ringDefault)) expect([k, ringDefault[k]]).toEqual([k, ring[k]]);
+    // The names only later Node lines have are undefined where node:fs/promises lacks them.
+    for (const k of ['glob', 'mkdtempDisposable']) expect([k, ring[k]]).toEqual([k, node[k]]);
+  });
+
+  test("every member of node:fs/promises' FileHandle is tsuring/fs's, of the same kind", async () => {
+    const nodeFh = await nodeFs.open(join(dir, 'f'));
+    const ringFh = await ringFs.open(join(dir, 'f'));
+    try {
+      const ring = members(ringFh);
+      const node = [...members(nodeFh)].filter(([k, kind]) => ring.get(k) !== kind);
+      expect(node).toEqual([]);
+    } finally {
+      await nodeFh.close();
+      await ringFh.close();
+    }
+  });
+});
+
+describe('a FileHandle collected unclosed', () => {
+  // As Node's FileHandle destructor (src/node_file.cc): the fd is closed;
+  // Node 20 to 24 warn (each fd, and DEP0137 once), Node 26 throws
+  // ERR_INVALID_STATE uncaught instead.
+  const run = (mode: string) => JSON.parse(execFileSync(process.execPath, ['--expose-gc', compiled('tests/fixtures/fs-gc-child.ts'), mode, dir], {
+    encoding: 'utf8', stdio: 'pipe', timeout: 20_000,
+  })) as Record<string, unknown>;
+  const major = Number(process.versions.node.split('.')[0]);
+
+  test('has its fd closed, with the warnings or the error of the Node it runs on', () => {
+    const r = run('dropped');
+    expect([r.opened, r.collected]).toEqual([2, 0]);
+    const [a, b] = r.shown as number[];
+    const gcMessage = (fd: number) => 'A FileHandle object was closed during garbage collection. This used to be allowed with a deprecation warning but is now '
+      + `considered an error. Please close FileHandle objects explicitly. File descriptor: ${fd} (${join(dir, 'f')})`;
+    if (major >= 26) {
+      expect(r.warnings).toEqual([]);
+      expect((r.uncaught as string[]).sort()).toEqual([`ERR_INVALID_STATE ${gcMessage(a!)}`, `ERR_INVALID_STATE ${gcMessage(b!)}`].sort());
+    } else {
+      expect(r.uncaught).toEqual([]);
+      const warnings = r.warnings as string[];
+      expect(warnings.filter((w) => w.startsWith('DeprecationWarning DEP0137 Closing a FileHandle object on garbage collection is deprecated.'))).toHaveLength(1);
+      expect(warnings.filter((w) => w.startsWith('Warning ')).sort()).toEqual(
+        [`Warning  Closing file descriptor ${a} on garbage collection`, `Warning  Closing file descriptor ${b} on garbage collection`].sort(),
+      );
+    }
+  });
+
+  test('closed before it is dropped, it is not closed again', () => {
+    expect(run('closed')).toEqual({ collected: 0, warnings: [], uncaught: [] });
+  });
+
+  test('is not closed while a read on it waits, and is once the read is done', () => {
+    const r = run('inflight');
+    expect([r.opened, r.whileReading, r.read, r.collected]).toEqual([1, 1, 'data', 0]);
+  });
+
+  test('is held by a stream of its fd', () => {
+    const r = run('stream');
+    expect([r.whileStreaming, r.read, r.warnings, r.uncaught]).toEqual([1, 'hello, world\n', [], []]);
+  });
+});
+
 describe('readFile of what is not a regular file', () => {
   // The chained read (lib/fs/fast.ts) reads once and closes: a FIFO must go
   // step by step, reading until the writer is done, or the rest is lost.

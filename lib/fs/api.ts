@@ -122,7 +122,35 @@ export interface Fs {
   watch: typeof nodeFs.watch;
   /** node:fs/promises' constants (node:fs's). */
   constants: typeof nodeFs.constants;
+  /** node:fs/promises' glob (Node 22 and later; undefined on Node 20, which has none). */
+  glob: Glob | undefined;
+  /** node:fs/promises' mkdtempDisposable (Node 24 and later; undefined before, which have none). */
+  mkdtempDisposable: MkdtempDisposable | undefined;
 }
+
+/** node:fs/promises' glob (Node 22 and later): the paths matching `pattern`, as they are found. */
+export type Glob = (pattern: string | readonly string[], options?: {
+  /** The directory the patterns are relative to; process.cwd() by default. */
+  cwd?: string | URL;
+  /** Paths (or a test of each) not to yield nor walk into. */
+  exclude?: readonly string[] | ((path: string) => boolean);
+  /** Dirents instead of paths. */
+  withFileTypes?: boolean;
+}) => AsyncIterableIterator<string>;
+
+/** node:fs/promises' mkdtempDisposable (Node 24 and later): a new temporary directory, removed with everything in it by `remove()` or `await using`. */
+export type MkdtempDisposable = (prefix: string, options?: BufferEncoding | { encoding?: BufferEncoding | null } | null) => Promise<{
+  /** The directory made. */
+  path: string;
+  /** Removes the directory and all it holds. */
+  remove(): Promise<void>;
+  /** remove(), for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}>;
+
+// node:fs/promises' functions that only later Node lines have: what the
+// running line has, or undefined, as Node 20 has no glob.
+const laterFs = nodeFs as { glob?: Glob; mkdtempDisposable?: MkdtempDisposable };
 
 /** node:fs/promises' own functions, those tsuring/fs hands on as they are. */
 export const delegated = {
@@ -143,6 +171,8 @@ export const delegated = {
   mkdtemp: nodeFs.mkdtemp,
   watch: nodeFs.watch,
   constants: nodeFs.constants,
+  glob: laterFs.glob,
+  mkdtempDisposable: laterFs.mkdtempDisposable,
 };
 
 /**

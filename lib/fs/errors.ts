@@ -76,6 +76,24 @@ export function closedError(syscall: string): Error {
   return err;
 }
 
+/** ERR_INVALID_STATE, as Node's: `Invalid state: <message>`, a plain Error. */
+export function invalidState(message: string): Error {
+  const err = new Error(`Invalid state: ${message}`) as Error & { code: string };
+  err.code = 'ERR_INVALID_STATE';
+  Error.captureStackTrace(err, invalidState);
+  err.stack = err.stack?.replace(/^Error/, 'Error [ERR_INVALID_STATE]');
+  return err;
+}
+
+/** ERR_METHOD_NOT_IMPLEMENTED, as Node's: `The <what> method is not implemented`. */
+export function methodNotImplemented(what: string): Error {
+  const err = new Error(`The ${what} method is not implemented`) as Error & { code: string };
+  err.code = 'ERR_METHOD_NOT_IMPLEMENTED';
+  Error.captureStackTrace(err, methodNotImplemented);
+  err.stack = err.stack?.replace(/^Error/, 'Error [ERR_METHOD_NOT_IMPLEMENTED]');
+  return err;
+}
+
 /** Node's AbortError (node:internal/errors): code ABORT_ERR, the signal's reason as its cause. */
 export class AbortError extends Error {
   /** Always 'ABORT_ERR'. */

@@ -4,21 +4,25 @@
 // method then rejects with Node's `file closed` error (code EBADF, the
 // method's syscall name); close() waits for the methods under way, as
 // Node's does. Reads and writes without a position go to the file position
-// (the ring's offset -1), which moves as Node's does.
+// (the ring's offset -1), which moves as Node's does. A handle collected
+// unclosed has its fd closed, as Node's FileHandle destructor does
+// (src/node_file.cc): see `collected` below.
 
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { fchmod, fchown, futimes, createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
+import { closeSync, fchmod, fchown, futimes, createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
+import { AsyncResource } from 'node:async_hooks';
+import { ReadableStream, type ReadableByteStreamController, type ReadableStreamDefaultController } from 'node:stream/web';
 import { promisify } from 'node:util';
 import type { AsyncRing } from '../async/async-ring.ts';
-import { closedError, invalidArgValue } from './errors.ts';
+import { closedError, invalidArgType, invalidArgValue, invalidState, methodNotImplemented } from './errors.ts';
 import { validateInteger } from './flags.ts';
 import { closeFd, fstatOf, ftruncateFd, readFd, readvFd, syncFd, writeFd, writevFd } from './ops.ts';
 import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
 import type { BigIntStats, Stats } from './stats.ts';
 import {
-  getOptions, validateBuffer, validateBufferArray, validateObject, validateOffsetLengthRead,
+  getOptions, validateBoolean, validateBuffer, validateBufferArray, validateObject, validateOffsetLengthRead,
   validateOffsetLengthWrite, validatePosition, validateStringAfterArrayBufferView, ringPosition,
 } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
@@ -29,6 +33,65 @@ const futimesP = promisify(futimes);
 
 /** Node 20 names it Symbol.for('nodejs.asyncDispose') where the engine has no Symbol.asyncDispose. */
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+// A FileHandle that is collected unclosed has its fd closed here, as Node
+// closes one in FileHandle's destructor (src/node_file.cc), at once and
+// synchronously. Then, as Node 20 to 24 do, a warning names the fd, and the
+// first of the thread a DEP0137 DeprecationWarning; Node 26 throws
+// ERR_INVALID_STATE from an immediate instead, uncaught, naming the fd and
+// the path; a close(2) that fails is thrown so too (Node: a fatal error).
+// What the registry holds must not reach the handle, or it would never be
+// collected: the fd and the path alone. A method under way keeps its handle
+// reachable (its async frame holds `this` until its finally has run, and the
+// ring holds that frame's continuation), so no fd is closed under an
+// operation on it; the streams made from a handle hold it too (their fs
+// calls are its methods).
+interface Collected {
+  fd: number;
+  path: string;
+}
+
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const gcThrows = nodeMajor >= 26;
+let deprecationShown = false;
+
+function closeCollected({ fd, path }: Collected): void {
+  try {
+    closeSync(fd);
+  } catch (err) {
+    // Node's words for it: `EBADF: Closing file descriptor 5 on garbage collection failed, close`.
+    const e = err as Error & { code: string };
+    e.message = `${e.code}: Closing file descriptor ${fd} on garbage collection failed, close`;
+    setImmediate(() => {
+      throw e;
+    });
+    return;
+  }
+  if (gcThrows) {
+    const err = new Error(
+      'A FileHandle object was closed during garbage collection. This used to be allowed with a deprecation warning but is now '
+      + `considered an error. Please close FileHandle objects explicitly. File descriptor: ${fd} (${path})`,
+    ) as Error & { code: string };
+    err.code = 'ERR_INVALID_STATE';
+    setImmediate(() => {
+      throw err;
+    });
+    return;
+  }
+  setImmediate(() => {
+    process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
+    if (!deprecationShown) {
+      deprecationShown = true;
+      process.emitWarning(
+        'Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects explicitly using '
+        + 'FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is closed during garbage collection.',
+        'DeprecationWarning', 'DEP0137',
+      );
+    }
+  }).unref();
+}
+
+const collected = new FinalizationRegistry<Collected>(closeCollected);
 
 /** What FileHandle.read resolves with. */
 export interface FileReadResult<T extends ArrayBufferView> {
@@ -65,10 +128,10 @@ export interface FileReadOptions<T extends ArrayBufferView = Buffer> {
 }
 
 /**
- * An open file, as node:fs/promises' FileHandle.
- * Differs from node:fs/promises: a FileHandle dropped unclosed is not
- * closed when collected (close it, or `await using` it); createReadStream
- * and createWriteStream read and write through node:fs on the fd.
+ * An open file, as node:fs/promises' FileHandle. One dropped unclosed has
+ * its fd closed when it is collected, with Node's warnings (Node 20 to 24)
+ * or its uncaught ERR_INVALID_STATE (Node 26): close it, or `await using`
+ * it.
  */
 export class FileHandle extends EventEmitter {
   readonly #io: AsyncRing;
@@ -77,12 +140,15 @@ export class FileHandle extends EventEmitter {
   #closing: Promise<void> | null = null;
   #closeResolve: (() => void) | null = null;
   #closeReject: ((err: unknown) => void) | null = null;
+  #locked = false;
+  #asyncResource: AsyncResource | null = null;
 
-  /** @internal a FileHandle of `fd`, opened on `io`. */
-  constructor(io: AsyncRing, fd: number) {
+  /** @internal a FileHandle of `fd`, opened on `io` from `path` (what Node 26 names when it is collected unclosed). */
+  constructor(io: AsyncRing, fd: number, path: string) {
     super();
     this.#io = io;
     this.#fd = fd;
+    collected.register(this, { fd, path }, this);
   }
 
   /** The file descriptor, -1 once closed. */
@@ -102,6 +168,7 @@ export class FileHandle extends EventEmitter {
     if (--this.#refs === 0) {
       const fd = this.#fd;
       this.#fd = -1;
+      collected.unregister(this);
       closeFd(this.#io, fd).then(this.#closeResolve, this.#closeReject);
     }
   }
@@ -206,7 +273,8 @@ export class FileHandle extends EventEmitter {
       validateStringAfterArrayBufferView(buffer, 'buffer');
       const encoding = (length ?? 'utf8') as BufferEncoding;
       validateEncoding(buffer, encoding);
-      const bytes = Buffer.from(buffer, encoding);
+      // Node's binding writes a string in UTF-8 when it doesn't know the encoding (ParseEncoding).
+      const bytes = Buffer.from(buffer, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
       const bytesWritten = await writeFd(this.#io, fd, bytes, typeof offset === 'number' ? ringPosition(offset) : -1);
       return { __proto__: null, bytesWritten, buffer } as never;
     } finally {
@@ -239,7 +307,9 @@ export class FileHandle extends EventEmitter {
   async stat(options?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
     const fd = this.#ref('fstat');
     try {
-      return await fstatOf(this.#io, fd, options?.bigint === true);
+      // as stat(): Node 26 checks for an object, Node 20 to 24 read `options.bigint` (of null: a TypeError)
+      if (nodeMajor >= 26 && options !== undefined) validateObject(options, 'options');
+      return await fstatOf(this.#io, fd, (options === undefined ? undefined : options.bigint) === true);
     } finally {
       this.#unref();
     }
@@ -336,20 +406,154 @@ export class FileHandle extends EventEmitter {
     }
   }
 
-  /** A node:fs ReadStream of the fd; with `autoClose` (the default) its end closes this handle. */
+  /**
+   * A node:fs ReadStream reading through this handle (on the ring), as
+   * Node's: the stream holds the handle, ends when it closes, and, with
+   * `autoClose` (the default), closes it at its end; destroying the stream
+   * closes the handle whatever `autoClose` says.
+   */
   createReadStream(options?: Parameters<typeof createReadStream>[1] & object): ReadStream {
-    const autoClose = options?.autoClose ?? true;
-    const s = createReadStream('', { ...options, fd: this.fd, autoClose: false });
-    if (autoClose) s.once('close', () => void this.close());
-    return s;
+    return this.#stream(createReadStream('', this.#streamOptions(options)));
   }
 
-  /** A node:fs WriteStream of the fd; with `autoClose` (the default) its end closes this handle. */
+  /** A node:fs WriteStream writing through this handle (on the ring), as createReadStream. */
   createWriteStream(options?: Parameters<typeof createWriteStream>[1] & object): WriteStream {
-    const autoClose = options?.autoClose ?? true;
-    const s = createWriteStream('', { ...options, fd: this.fd, autoClose: false });
-    if (autoClose) s.once('close', () => void this.close());
-    return s;
+    return this.#stream(createWriteStream('', this.#streamOptions(options)));
+  }
+
+  // Node's streams of a FileHandle (importFd and FileHandleOperations in
+  // lib/internal/fs/streams.js): their fs calls are the handle's methods,
+  // the stream counts as a call under way until it closes the handle, and
+  // the handle's close ends the stream.
+  #streamOptions<T extends object>(options: T | undefined): T & { fd: number; fs: object } {
+    if ((options as { fs?: unknown } | undefined)?.fs) throw methodNotImplemented('FileHandle with fs');
+    const fs = {
+      open: (): never => {
+        throw methodNotImplemented('open()');
+      },
+      close: (_fd: number, cb: (err?: unknown) => void): void => {
+        this.#unref();
+        this.close().then(() => cb(), cb);
+      },
+      fsync: (_fd: number, cb: (err?: unknown) => void): void => {
+        this.sync().then(() => cb(), cb);
+      },
+      read: (_fd: number, buf: Uint8Array, offset: number, length: number, pos: number | null, cb: (err: unknown, n: number, buf: Uint8Array) => void): void => {
+        this.read<Uint8Array>(buf, offset, length, pos).then((r) => cb(null, r.bytesRead, r.buffer), (err) => cb(err, 0, buf));
+      },
+      write: (_fd: number, buf: Uint8Array, offset: number, length: number, pos: number | null, cb: (err: unknown, n: number, buf: Uint8Array) => void): void => {
+        this.write(buf, offset, length, pos).then((r) => cb(null, r.bytesWritten, r.buffer), (err) => cb(err, 0, buf));
+      },
+      writev: (_fd: number, buffers: ArrayBufferView[], pos: number | null, cb: (err: unknown, n: number, bufs: readonly ArrayBufferView[]) => void): void => {
+        this.writev(buffers, pos).then((r) => cb(null, r.bytesWritten, r.buffers), (err) => cb(err, 0, buffers));
+      },
+    };
+    return { ...options as T, fd: this.fd, fs };
+  }
+
+  #stream<S extends ReadStream | WriteStream>(stream: S): S {
+    this.#refs++;
+    this.on('close', () => stream.close());
+    return stream;
+  }
+
+  /**
+   * The file from its file position as a web ReadableStream, as Node's
+   * readableWebStream: a byte stream (BYOB readers too) of reads on the
+   * ring, 16 KiB at a time. A handle gives one stream in its life; close()
+   * waits for the stream's end and ends it. Node 22 and later: `autoClose`
+   * closes the handle at the end; a `type` other than 'bytes' warns and
+   * makes a byte stream all the same. Node 20: without `type: 'bytes'`, a
+   * stream of ArrayBuffers of up to 64 KiB (no BYOB reader), as Node 20's.
+   * Differs from Node 20 and 22: a BYOB reader's view is read into from its
+   * own start, as Node 24 reads (they read at its byteOffset within it).
+   */
+  readableWebStream(options: { type?: 'bytes'; autoClose?: boolean } = {}): ReadableStream {
+    if (this.#fd === -1) throw invalidState('The FileHandle is closed');
+    if (this.#closing !== null) throw invalidState('The FileHandle is closing');
+    if (this.#locked) throw invalidState('The FileHandle is locked');
+    this.#locked = true;
+    let bytes = true;
+    let autoClose = false;
+    if (nodeMajor < 22) {
+      if (options.type !== undefined && typeof options.type !== 'string') throw invalidArgType('options.type', 'of type string', options.type);
+      bytes = options.type === 'bytes';
+    } else {
+      validateObject(options, 'options');
+      const { type = 'bytes', autoClose: close = false } = options;
+      validateBoolean(close, 'options.autoClose');
+      if (type !== 'bytes') process.emitWarning('A non-"bytes" options.type has no effect. A byte-oriented steam is always created.', 'ExperimentalWarning');
+      autoClose = close;
+    }
+    let done = false;
+    const ondone = async (): Promise<void> => {
+      if (done) return;
+      done = true;
+      this.#unref();
+      if (autoClose) await this.close();
+    };
+    let controller!: ReadableByteStreamController | ReadableStreamDefaultController<ArrayBuffer>;
+    // The reads go into memory of the stream's own and are copied out: a
+    // buffer the ring has read into can't be transferred (its address is
+    // kept: lib/ring/memory.ts), and the stream transfers the views it fills.
+    let scratch = new Uint8Array(bytes ? 16384 : 65536);
+    const readable = bytes
+      ? new ReadableStream({
+        type: 'bytes',
+        autoAllocateChunkSize: 16384,
+        start: (c: ReadableByteStreamController) => {
+          controller = c;
+        },
+        pull: async (c: ReadableByteStreamController) => {
+          const view = c.byobRequest!.view!;
+          if (scratch.byteLength < view.byteLength) scratch = new Uint8Array(view.byteLength);
+          const { bytesRead } = await this.read(scratch, 0, view.byteLength);
+          if (done) return; // ended by close() while this read ran
+          if (bytesRead === 0) {
+            c.close();
+            await ondone();
+          } else new Uint8Array(view.buffer, view.byteOffset, bytesRead).set(scratch.subarray(0, bytesRead));
+          c.byobRequest!.respond(bytesRead);
+        },
+        cancel: ondone,
+      })
+      : new ReadableStream<ArrayBuffer>({
+        start: (c) => {
+          controller = c;
+        },
+        pull: async (c) => {
+          const { bytesRead } = await this.read(scratch, 0, 65536);
+          if (done) return;
+          if (bytesRead === 0) {
+            c.close();
+            await ondone();
+          } else c.enqueue(scratch.buffer.slice(0, bytesRead) as ArrayBuffer);
+        },
+        cancel: ondone,
+      });
+    this.#refs++;
+    // Node cancels the stream when the handle closes; a stream a reader
+    // holds can't be cancelled from outside, so it is closed instead (reads
+    // waiting resolve as done).
+    this.once('close', () => {
+      if (done) return;
+      try {
+        controller.close();
+        (controller as ReadableByteStreamController).byobRequest?.respond(0);
+      } catch {
+        // already closed or errored: nothing is waiting on it
+      }
+      void ondone();
+    });
+    return readable;
+  }
+
+  /**
+   * An async id of this handle, as Node's getAsyncId (type 'FILEHANDLE').
+   * Differs from node:fs/promises: made at the first call, not at open.
+   */
+  getAsyncId(): number {
+    return (this.#asyncResource ??= new AsyncResource('FILEHANDLE')).asyncId();
   }
 
   /** The file's lines, through node:readline over createReadStream. */
@@ -369,6 +573,7 @@ export class FileHandle extends EventEmitter {
     if (--this.#refs === 0) {
       const fd = this.#fd;
       this.#fd = -1;
+      collected.unregister(this);
       p = closeFd(this.#io, fd);
     } else {
       p = new Promise<void>((resolve, reject) => {

@@ -38,11 +38,14 @@ const FLAGS: Readonly<Record<string, number>> = {
 
 /**
  * Node's stringToFlags: a flag string ('r', 'w+', 'ax', ...) as O_* bits,
- * a number as it is, null or undefined as O_RDONLY; anything else is
- * ERR_INVALID_ARG_VALUE.
+ * a number as it is if it is an int32 (ERR_OUT_OF_RANGE if not), null or
+ * undefined as O_RDONLY; anything else is ERR_INVALID_ARG_VALUE.
  */
 export function stringToFlags(flags: unknown, name = 'flags'): number {
-  if (typeof flags === 'number') return flags;
+  if (typeof flags === 'number') {
+    validateInteger(flags, name, -(2 ** 31), 2 ** 31 - 1);
+    return flags;
+  }
   if (flags == null) return O_RDONLY;
   if (typeof flags === 'string') {
     const f = FLAGS[flags];

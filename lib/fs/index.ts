@@ -7,17 +7,20 @@
  * functions on a ring the caller owns.
  *
  * On the ring: open (a {@link FileHandle}: read, readv, write, writev, stat,
- * truncate, sync, datasync, readFile, writeFile, appendFile, close), stat,
+ * truncate, sync, datasync, readFile, writeFile, appendFile, close, and
+ * its streams, which read and write through it), stat,
  * lstat, unlink, rmdir, mkdir (recursive too), rename, link, symlink,
  * truncate, readFile, writeFile, appendFile, copyFile. node:fs/promises'
  * own: access, cp, opendir, rm, readdir, readlink, statfs, chmod, lchmod,
- * chown, lchown, utimes, lutimes, realpath, mkdtemp, watch, constants (and
- * FileHandle's chmod, chown, utimes and streams).
+ * chown, lchown, utimes, lutimes, realpath, mkdtemp, watch, constants,
+ * glob (Node 22+), mkdtempDisposable (Node 24+) (and FileHandle's chmod,
+ * chown and utimes). The default export holds them all, as
+ * node:fs/promises' does.
  *
  * @module tsuring/fs
  */
 
-import { createFs, delegated, type Fs, type ReadFileBufferOptions, type ReadFileStringOptions } from './api.ts';
+import { createFs, delegated, type Fs, type Glob, type MkdtempDisposable, type ReadFileBufferOptions, type ReadFileStringOptions } from './api.ts';
 import { defaultRing } from './ring.ts';
 // TSURING_TRACE and ring.trace() for programs that import only tsuring/fs,
 // as lib/index.ts gives them to the rest.
@@ -92,8 +95,20 @@ export const mkdtemp: Fs['mkdtemp'] = delegated.mkdtemp;
 export const watch: Fs['watch'] = delegated.watch;
 /** node:fs's constants (O_*, S_*, COPYFILE_*, ...). */
 export const constants: Fs['constants'] = delegated.constants;
+/** node:fs/promises' glob, as it is: Node 22 and later; undefined on Node 20, as node:fs/promises has none there. */
+export const glob: Fs['glob'] = delegated.glob;
+/** node:fs/promises' mkdtempDisposable, as it is: Node 24 and later; undefined before, as node:fs/promises has none there. */
+export const mkdtempDisposable: Fs['mkdtempDisposable'] = delegated.mkdtempDisposable;
 
-export { createFs, type Fs, type ReadFileBufferOptions, type ReadFileStringOptions };
+/** All of the above as one object, as node:fs/promises' default export (`import fs from 'tsuring/fs'`). */
+const promises: Fs = {
+  open, stat, lstat, unlink, rmdir, mkdir, rename, link, symlink, truncate, readFile, writeFile, appendFile, copyFile,
+  access, cp, opendir, rm, readdir, readlink, statfs, chmod, lchmod, chown, lchown, utimes, lutimes, realpath, mkdtemp,
+  watch, constants, glob, mkdtempDisposable,
+};
+export default promises;
+
+export { createFs, type Fs, type Glob, type MkdtempDisposable, type ReadFileBufferOptions, type ReadFileStringOptions };
 export { defaultRing };
 export { FileHandle, type FileReadOptions, type FileReadResult, type FileWriteResult } from './file-handle.ts';
 export { Stats, BigIntStats } from './stats.ts';

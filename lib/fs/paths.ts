@@ -15,8 +15,8 @@ import {
   closeFd, ftruncateFd, linkPaths, mkdirErrno, openFd, renamePaths, shownOf, statOf, statxRaw, symlinkPaths, unlinkPath,
 } from './ops.ts';
 import type { BigIntStats, Stats } from './stats.ts';
-import { type PathLike, validPath, validateBoolean, validateObject } from './validate.ts';
-import { validateInteger } from './flags.ts';
+import { NODE_MAJOR, type PathLike, validPath, validateBoolean, validateObject } from './validate.ts';
+import { validateInteger, validateUint32 } from './flags.ts';
 import { AT_FDCWD } from '../uapi/fs.ts';
 
 const { EACCES, ENOSPC, ENOTDIR, EPERM, ENOENT, EEXIST } = ERRNO;
@@ -27,7 +27,7 @@ export async function open(io: AsyncRing, path: PathLike, flags?: string | numbe
   const p = validPath(path);
   const f = stringToFlags(flags);
   const m = parseFileMode(mode, 'mode', 0o666);
-  return new FileHandle(io, await openFd(io, p, f, m));
+  return new FileHandle(io, await openFd(io, p, f, m), shownOf(p));
 }
 
 /** Options of stat and lstat. */
@@ -40,18 +40,21 @@ export interface StatOptions {
 
 /** stat (follows a final symlink) or lstat (doesn't). */
 export async function stat(io: AsyncRing, which: 'stat' | 'lstat', path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats | undefined> {
-  if (options !== undefined) validateObject(options, 'options');
+  // Node 26 checks the options are an object; Node 20 to 24 read
+  // `options.bigint` of whatever they are (null throws a TypeError there).
+  if (NODE_MAJOR >= 26 && options !== undefined) validateObject(options, 'options');
   const p = validPath(path);
+  const bigint = (options === undefined ? undefined : options.bigint) === true;
   if (which === 'stat' && options?.throwIfNoEntry === false) {
     try {
-      return await statOf(io, which, p, options?.bigint === true);
+      return await statOf(io, which, p, bigint);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw err;
     }
   }
-  return await statOf(io, which, p, options?.bigint === true);
+  return await statOf(io, which, p, bigint);
 }
 
 /** unlink(2). */
@@ -59,10 +62,23 @@ export async function unlink(io: AsyncRing, path: PathLike): Promise<void> {
   await unlinkPath(io, validPath(path), false);
 }
 
-/** rmdir(2). Node 20's deprecated `{ recursive: true }` goes to node:fs/promises. */
+/**
+ * rmdir(2). The options are checked as Node's validateRmdirOptions checks
+ * them (on Node 26, which has no `recursive`, only that they are an
+ * object); the deprecated `{ recursive: true }` goes to node:fs/promises.
+ */
 export async function rmdir(io: AsyncRing, path: PathLike, options?: { recursive?: boolean; maxRetries?: number; retryDelay?: number }): Promise<void> {
   const p = validPath(path);
-  if (options?.recursive !== undefined) return await nodeRmdir(path, options);
+  if (options !== undefined) {
+    validateObject(options, 'options');
+    if (NODE_MAJOR < 26) {
+      const o = { recursive: false, retryDelay: 100, maxRetries: 0, ...options };
+      validateBoolean(o.recursive, 'options.recursive');
+      validateInteger(o.retryDelay, 'options.retryDelay', 0, 2 ** 31 - 1);
+      validateUint32(o.maxRetries, 'options.maxRetries');
+      if (o.recursive) return await nodeRmdir(path, options);
+    }
+  }
   await unlinkPath(io, p, true);
 }
 
@@ -77,8 +93,9 @@ export interface MakeDirectoryOptions {
 /** mkdir(2); with `recursive`, mkdir -p, resolving with the first directory it made (undefined if none). */
 export async function mkdir(io: AsyncRing, path: PathLike, options?: MakeDirectoryOptions | number | string | null): Promise<string | undefined> {
   const o = typeof options === 'number' || typeof options === 'string' ? { mode: options } : options ?? {};
-  const recursive = o.recursive ?? false;
-  const mode = o.mode ?? 0o777;
+  // Defaults only for what is absent, as Node's destructuring: a null recursive is refused.
+  const recursive = o.recursive === undefined ? false : o.recursive;
+  const mode = o.mode === undefined ? 0o777 : o.mode;
   const p = validPath(path);
   validateBoolean(recursive, 'options.recursive');
   const m = parseFileMode(mode, 'mode', 0o777);

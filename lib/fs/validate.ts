@@ -5,8 +5,14 @@
 
 import { Buffer } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
+import { isUint8Array } from 'node:util/types';
 import { argError, invalidArgType, invalidArgValue, outOfRange } from './errors.ts';
 import { validateInteger } from './flags.ts';
+
+const typedArrayIncludes = Object.getPrototypeOf(Uint8Array.prototype).includes as (this: Uint8Array, v: number) => boolean;
+
+/** The major version of the Node running: where node:fs/promises differs by line, tsuring/fs follows the one it runs on. */
+export const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 /** A path as node:fs takes it. */
 export type PathLike = string | Buffer | URL;
@@ -27,8 +33,10 @@ export function validPath(p: unknown, name = 'path'): string | Uint8Array {
     if (p.includes('\u0000')) throw invalidArgValue(name, p, 'must be a string, Uint8Array, or URL without null bytes');
     return p;
   }
-  if (p instanceof Uint8Array) {
-    if (p.includes(0)) throw invalidArgValue(name, p, 'must be a string, Uint8Array, or URL without null bytes');
+  // By the engine's own check, as Node's validatePath: a Proxy of a
+  // Uint8Array is no path, and the NUL search reads the view's own bytes.
+  if (isUint8Array(p)) {
+    if (typedArrayIncludes.call(p, 0)) throw invalidArgValue(name, p, 'must be a string, Uint8Array, or URL without null bytes');
     return p;
   }
   throw invalidArgType(name, 'of type string or an instance of Buffer or URL', p);
@@ -128,9 +136,11 @@ export function validatePosition(position: unknown, name: string, length: number
 }
 
 /**
- * A file position for the ring: -1 (the file position) for null, undefined
- * and negative numbers, as libuv reads or writes at the file position for
- * any negative offset; a bigint as a number.
+ * A file position for the ring: -1 (the file position) for null, undefined,
+ * negative numbers and numbers that are no safe integer (NaN, 1.5, 2^64),
+ * as Node's binding takes any of them as -1 (GET_OFFSET in
+ * src/node_file.cc) and libuv reads or writes at the file position for any
+ * negative offset; a bigint as a number.
  * Differs from node:fs/promises: a bigint past 2^53 is refused (RangeError)
  * rather than used, as the ring's offsets are numbers.
  */
@@ -142,5 +152,5 @@ export function ringPosition(position: number | bigint | null | undefined): numb
     }
     return position < 0n ? -1 : Number(position);
   }
-  return position < 0 ? -1 : position;
+  return Number.isSafeInteger(position) && position >= 0 ? position : -1;
 }
