@@ -139,6 +139,9 @@ const cases: Record<string, Case> = {
   'symlink: EEXIST': (fs, d) => fs.symlink('f', `${d}/d`),
   'symlink: ENOENT': (fs, d) => fs.symlink('f', `${d}/missing/s`),
   'symlink a bad target type': (fs, d) => fs.symlink(5 as never, `${d}/s`),
+  // The type is checked as each Node line checks it (lib/fs/paths.ts).
+  ...Object.fromEntries(['fuzz', '', 5, {}, null, 'dir'].map((t): [string, Case] => [`symlink of type ${JSON.stringify(t)}`, (fs, d) => fs.symlink('f', `${d}/s`, t as never)])),
+  'symlink of a bad type and a bad path': (fs) => fs.symlink('f', 7 as never, 'fuzz' as never),
 
   // truncate
   'truncate to 3': (fs, d) => fs.truncate(`${d}/f`, 3),
@@ -154,6 +157,9 @@ const cases: Record<string, Case> = {
   'readFile utf8': (fs, d) => fs.readFile(`${d}/f`, 'utf8'),
   'readFile { encoding: hex }': (fs, d) => fs.readFile(`${d}/f`, { encoding: 'hex' }),
   'readFile a bad encoding': (fs, d) => fs.readFile(`${d}/f`, 'bogus' as never),
+  'readFile with encoding buffer (Node decodes, and fails, once it has read)': (fs, d) => fs.readFile(`${d}/f`, 'buffer' as never),
+  'readFile with { encoding: buffer }': (fs, d) => fs.readFile(`${d}/f`, { encoding: 'buffer' } as never),
+  'readFile with encoding buffer: ENOENT first': (fs, d) => fs.readFile(`${d}/missing`, 'buffer' as never),
   'readFile 700 KiB (chunked reads)': async (fs, d) => (await fs.readFile(`${d}/big`)).length,
   'readFile 700 KiB as latin1': async (fs, d) => (await fs.readFile(`${d}/big`, 'latin1')).slice(-40),
   'readFile through a symlink': (fs, d) => fs.readFile(`${d}/l`, 'utf8'),

@@ -111,8 +111,8 @@ export function checkAborted(signal: AbortSignal | undefined): void {
 }
 
 /** An argument error with Node's code, class and message. */
-export function argError(kind: 'type' | 'range', code: string, message: string): Error {
-  const err = kind === 'type' ? new TypeError(message) : new RangeError(message);
+export function argError(kind: 'type' | 'range' | 'plain', code: string, message: string): Error {
+  const err = kind === 'type' ? new TypeError(message) : kind === 'range' ? new RangeError(message) : new Error(message);
   (err as Error & { code: string }).code = code;
   // Node's name reads `TypeError [ERR_X]` only in the stack's first line.
   err.stack = err.stack?.replace(/^(\w+Error)/, `$1 [${code}]`);

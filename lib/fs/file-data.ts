@@ -41,6 +41,15 @@ const FIRST_READ_NAMES_PATH = Number(process.versions.node.split('.')[0]) >= 26;
  * fstat and the first read name.
  */
 export async function readFileFd(io: AsyncRing, fd: number, options: ReadFileOptions, path?: string): Promise<Buffer | string> {
+  const data = await readData(io, fd, options, path);
+  // getOptions lets 'buffer' through (readdir takes it); readFile's decoding
+  // doesn't, so Node rejects it once the file is read: toString throws
+  // Node's own ERR_UNKNOWN_ENCODING.
+  if (options.encoding === 'buffer') data.toString('buffer' as BufferEncoding);
+  return data;
+}
+
+async function readData(io: AsyncRing, fd: number, options: ReadFileOptions, path?: string): Promise<Buffer | string> {
   const shown = FIRST_READ_NAMES_PATH ? path : undefined;
   const signal = options.signal;
   const encoding = options.encoding === 'buffer' ? undefined : options.encoding ?? undefined;

@@ -8,7 +8,7 @@ import { rmdir as nodeRmdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import type { AsyncRing } from '../async/async-ring.ts';
 import { ERRNO } from '../errno.ts';
-import { fsError } from './errors.ts';
+import { argError, fsError, invalidArgValue } from './errors.ts';
 import { parseFileMode, stringToFlags } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
 import {
@@ -165,9 +165,19 @@ export async function link(io: AsyncRing, existingPath: PathLike, newPath: PathL
 
 /** symlink(2): a link at `path` to `target`; `type` matters only on Windows. */
 export async function symlink(io: AsyncRing, target: PathLike, path: PathLike, type?: string | null): Promise<void> {
-  void type;
-  await symlinkPaths(io, validPath(target, 'target'), validPath(path));
+  // Node 24 checks the type first, against every value; Node 20 and 22 only
+  // a string, and after the paths.
+  if (NODE_MAJOR >= 24 && !SYMLINK_TYPES.includes(type)) {
+    throw invalidArgValue('type', type, "must be one of: 'dir', 'file', 'junction', null, undefined");
+  }
+  const t = validPath(target, 'target');
+  const p = validPath(path);
+  if (typeof type === 'string' && !SYMLINK_TYPES.includes(type)) {
+    throw argError('plain', 'ERR_FS_INVALID_SYMLINK_TYPE', `Symlink type must be one of "dir", "file", or "junction". Received ${JSON.stringify(type)}`);
+  }
+  await symlinkPaths(io, t, p);
 }
+const SYMLINK_TYPES: unknown[] = ['dir', 'file', 'junction', null, undefined];
 
 /** truncate: open 'r+', ftruncate to `len` (default 0; negative is 0), close. */
 export async function truncate(io: AsyncRing, path: PathLike, len = 0): Promise<void> {

@@ -38,8 +38,8 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
   if (path instanceof FileHandle) return await path.readFile(o as never);
   checkAborted(o.signal);
   const p = validPath(path);
-  if (flag === 'r' && o.signal === undefined) {
-    const data = await readFileChained(io, p, o.encoding === 'buffer' ? undefined : o.encoding ?? undefined);
+  if (flag === 'r' && o.signal === undefined && o.encoding !== 'buffer') {
+    const data = await readFileChained(io, p, o.encoding ?? undefined);
     if (data !== null) return data;
   }
   const fd = await openFd(io, p, stringToFlags(flag, 'options.flag'), 0o666);
