@@ -276,3 +276,19 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
     });
   });
 });
+
+// Two SQ and CQ slots are held back for the doorbell's entries: a ring of 1
+// or 2 entries took every operation and started none (nop() never settled).
+describe('a ring too small to start anything', () => {
+  it.each([1, 2])('entries %i is refused at construction', (entries) => {
+    expect(() => new AsyncRing({ entries })).toThrow(/an AsyncRing needs at least 3 SQ and CQ entries/);
+  });
+  it.each([3, 4])('entries %i runs operations', async (entries) => {
+    const io = new AsyncRing({ entries });
+    try {
+      expect(await Promise.all([io.nop(), io.nop(), io.nop()])).toEqual([0, 0, 0]);
+    } finally {
+      await io.close();
+    }
+  });
+});

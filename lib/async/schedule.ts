@@ -109,6 +109,14 @@ export abstract class Scheduler extends SlotTable {
     this.ring = new IoUring(entries, ringOptions);
     this.deferred = (this.ring.flags & IORING_SETUP_DEFER_TASKRUN) !== 0;
     this.cqLimit = this.ring.cqEntries;
+    // fits() holds two SQ and CQ slots back for the doorbell's entries: a
+    // ring with less than room for one operation beside them would take
+    // every operation and never start one.
+    if (this.ring.sqEntries < 3 || this.cqLimit < 3) {
+      const { sqEntries, cqEntries } = this.ring;
+      this.ring.close();
+      throw new RangeError(`an AsyncRing needs at least 3 SQ and CQ entries, 2 of each for its waker (this ring has ${sqEntries} and ${cqEntries}: ask for entries >= 3)`);
+    }
     try {
       this.waker = createWaker(this.ring, wakeThrough(this.anchor), waker);
     } catch (err) {
