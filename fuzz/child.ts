@@ -22,6 +22,8 @@ interface Config {
   end: number;
   deadline: number;
   only: string[];
+  /** Target name prefixes left out (`fs.,fh.`: the tsuring/fs targets). */
+  skip?: string[];
   verbose: boolean;
   tmp: string;
 }
@@ -123,6 +125,7 @@ const FD_RESULT = /^(prep(Openat2?|Open|Accept|MultishotAccept|Socket|FixedFdIns
 const BLOCKING = new Set(['waitCqeNr', 'submitAndWait', 'submitAndWaitReg']);
 
 function selected(name: string): boolean {
+  if (cfg.skip?.some((p) => name.startsWith(p))) return false;
   return cfg.only.length === 0 || cfg.only.some((o) => name.includes(o));
 }
 const rawTargets = [

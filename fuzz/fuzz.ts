@@ -1,4 +1,4 @@
-// npm run fuzz -- --seed N --seconds S [--iterations N] [--start I] [--only a,b] [--ignore kind,kind] [--verbose]
+// npm run fuzz -- --seed N --seconds S [--iterations N] [--start I] [--only a,b] [--skip prefix,prefix] [--ignore kind,kind] [--verbose]
 //
 // Calls every exported encoder, IoUring method, register function, AsyncRing
 // method, and tsuring/fs function and FileHandle method (beside
@@ -35,14 +35,15 @@ export interface FuzzResult {
 
 const HANG_MS = 15_000; // no word from the child for this long: it hangs
 
-function replay(seed: number, it: number, only: string[]): string {
-  return `npm run fuzz -- --seed ${seed} --start ${it} --iterations 1${only.length ? ` --only ${only.join(',')}` : ''}`;
+function replay(seed: number, it: number, only: string[], skip: string[]): string {
+  return `npm run fuzz -- --seed ${seed} --start ${it} --iterations 1${only.length ? ` --only ${only.join(',')}` : ''}${skip.length ? ` --skip ${skip.join(',')}` : ''}`;
 }
 
 /** Runs the fuzzer; resolves with what it found (also printed as it goes unless quiet). */
-export async function fuzz(o: { seed: number; seconds?: number; iterations?: number; start?: number; only?: string[]; ignore?: string[]; verbose?: boolean; quiet?: boolean }): Promise<FuzzResult> {
+export async function fuzz(o: { seed: number; seconds?: number; iterations?: number; start?: number; only?: string[]; skip?: string[]; ignore?: string[]; verbose?: boolean; quiet?: boolean }): Promise<FuzzResult> {
   const seed = o.seed;
   const only = o.only ?? [];
+  const skip = o.skip ?? [];
   const start = o.start ?? 0;
   const end = o.iterations !== undefined ? start + o.iterations : Number.MAX_SAFE_INTEGER;
   const deadline = o.seconds !== undefined ? Date.now() + o.seconds * 1000 : o.iterations !== undefined ? Number.MAX_SAFE_INTEGER : Date.now() + 10_000;
@@ -62,11 +63,11 @@ export async function fuzz(o: { seed: number; seconds?: number; iterations?: num
     const key = `${f.kind} ${f.target}`;
     if (shown.has(key) && !o.verbose) return;
     shown.add(key);
-    log(`FAIL [${f.kind}] ${f.target} at seed ${seed} iteration ${f.it}\n  call: ${f.desc}\n  ${f.msg}\n  replay: ${replay(seed, f.it, only)}`);
+    log(`FAIL [${f.kind}] ${f.target} at seed ${seed} iteration ${f.it}\n  call: ${f.desc}\n  ${f.msg}\n  replay: ${replay(seed, f.it, only, skip)}`);
   };
   try {
     while (next < end && Date.now() < deadline) {
-      const cfg = JSON.stringify({ seed, start: next, end, deadline, only, verbose: o.verbose ?? false, tmp });
+      const cfg = JSON.stringify({ seed, start: next, end, deadline, only, skip, verbose: o.verbose ?? false, tmp });
       // ulimit -f: a write or fallocate at a huge offset fails with EFBIG
       // instead of filling the disk (the child ignores SIGXFSZ).
       const child = spawn('bash', ['-c', 'ulimit -f 131072; exec "$0" --expose-gc --import tsx fuzz/child.ts "$1"', process.execPath, cfg], {
@@ -120,6 +121,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
       iterations: { type: 'string' },
       start: { type: 'string', default: '0' },
       only: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
       ignore: { type: 'string', multiple: true },
       verbose: { type: 'boolean', default: false },
     },
@@ -136,6 +138,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     iterations: num(values.iterations, 'iterations'),
     start: num(values.start, 'start'),
     only: (values.only ?? []).flatMap((s) => s.split(',')).filter((s) => s !== ''),
+    skip: (values.skip ?? []).flatMap((s) => s.split(',')).filter((s) => s !== ''),
     ignore: (values.ignore ?? []).flatMap((s) => s.split(',')).filter((s) => s !== ''),
     verbose: values.verbose,
   });
