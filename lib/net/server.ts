@@ -38,7 +38,14 @@ export interface ListenOptions {
 /** Options of createServer(): those of the sockets it accepts (`signal` aside). */
 export type ServerOptions = Omit<SocketOptions, 'signal'>;
 
-/** What createServer() calls for each connection; a rejection destroys that socket (and is left unhandled, as a throwing node:net listener is). */
+/**
+ * What createServer() calls for each connection. An async handler (one that
+ * returns a promise) owns the socket until it settles: then the socket is
+ * ended (reading stopped, end() once the writes queued are out), or
+ * destroyed if it rejected (the rejection is left unhandled, as a throwing
+ * node:net listener's error is uncaught). Any other handler leaves the
+ * socket to be ended or destroyed by whoever keeps it, as node:net does.
+ */
 export type ConnectionHandler = (socket: Socket) => unknown;
 
 const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true }) as IteratorResult<never>;
@@ -177,10 +184,13 @@ export class Server implements AsyncIterable<Socket> {
       return;
     }
     if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
-      (r as Promise<unknown>).then(undefined, (err: unknown) => {
-        socket.destroy(err as Error);
-        throw err;
-      });
+      (r as Promise<unknown>).then(
+        () => settled(socket),
+        (err: unknown) => {
+          socket.destroy(err as Error);
+          throw err;
+        },
+      );
     }
   }
 
@@ -242,6 +252,7 @@ export class Server implements AsyncIterable<Socket> {
     if (this.fd < 0) return Promise.reject(codeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.'));
     const ring: AsyncRing = this.ctx.ring;
     const fd = this.fd;
+    this.addr = null;
     this.closing = (async () => {
       const a = this.accepts;
       this.accepts = null;
@@ -255,11 +266,18 @@ export class Server implements AsyncIterable<Socket> {
         }
       }
       this.fd = -1;
-      this.addr = null;
       await Promise.all(Array.from(this.sockets, (s) => s.closed));
     })();
     return this.closing;
   }
+}
+
+// An async handler has settled: what it left open is ended (reading stopped,
+// end() after the writes still queued), unless a Duplex took the socket over.
+function settled(socket: Socket): void {
+  if (socket.destroyed || socket.handedOver) return;
+  void socket.return();
+  socket.end().catch(() => {});
 }
 
 function listenFailure(err: unknown, where: string, port: number): unknown {

@@ -69,6 +69,9 @@ export class Socket implements AsyncIterableIterator<Buffer> {
   /** Settles once the socket's fd is closed. */
   readonly closed: Promise<void>;
 
+  /** @internal toDuplex() took the socket over: an async handler's end doesn't end it. */
+  handedOver = false;
+
   private readonly ctx: NetContext;
   private fdNumber: number;
   private recv: AsyncIterableIterator<Chunk> | null = null;
@@ -489,6 +492,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
    * read it yourself as well).
    */
   toDuplex(): Duplex {
+    this.handedOver = true;
     return toDuplex(this);
   }
 }
