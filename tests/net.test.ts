@@ -460,6 +460,41 @@ describe('tsuring/net', () => {
     }
   });
 
+  test('connections sharing a pool too small for all of them each get every byte: a receive woken for a buffer that another took parks again', async () => {
+    // Before: the second ENOBUFS of a receive in a row ended it ("read ENOBUFS"),
+    // taken as a pool whose count is wrong; with a shared pool it only means
+    // another connection's receive took the buffer first.
+    const io = new AsyncRing();
+    const ctx: NetContext = { ring: io, pool: io.bufferPool({ size: 256, count: 2 }) };
+    try {
+      const N = 4;
+      const SIZE = 256 << 10;
+      const counts: Promise<unknown>[] = [];
+      const server = createServerOn(ctx, async (s: Socket) => {
+        const counted = (async () => {
+          let n = 0;
+          let ok = true;
+          for await (const c of s) {
+            for (const b of c) if (b !== c[0]) ok = false;
+            n += c.length;
+            await new Promise((r) => setImmediate(r)); // a slow reader: chunks pile up
+          }
+          return ok ? n : 'mixed bytes';
+        })().catch((e: unknown) => e);
+        counts.push(counted);
+        await counted;
+      });
+      await server.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = server.address() as AddressInfo;
+      for (let i = 0; i < N; i++) net.connect(port, '127.0.0.1').on('error', () => {}).end(Buffer.alloc(SIZE, i));
+      await within((async () => { while (counts.length < N) await new Promise((r) => setImmediate(r)); })());
+      expect(await within(Promise.all(counts), 30_000)).toEqual(Array(N).fill(SIZE));
+      await within(server.close());
+    } finally {
+      await io.close();
+    }
+  }, 60_000);
+
   test('fd count comes back to where it was once servers and sockets are closed', async () => {
     await connect({ port: 1, host: '127.0.0.1' }).catch(() => {}); // the ring exists before the count
     const before = await settledFds();
