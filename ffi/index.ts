@@ -36,6 +36,9 @@ interface Bindings {
   epoll_create1: (flags: number) => number;
   getrlimit: (resource: number, out: BigUint64Array) => number;
   setrlimit: (resource: number, lim: BigUint64Array) => number;
+  getsockname: (fd: number, addr: Uint8Array, addrlen: Uint32Array) => number;
+  getpeername: (fd: number, addr: Uint8Array, addrlen: Uint32Array) => number;
+  setsockopt: (fd: number, level: number, name: number, val: Int32Array, len: number) => number;
   errno: () => number;
   view: (addr: number, len: number) => ArrayBuffer;
   poll: PollFn | undefined;
@@ -91,6 +94,12 @@ function load(): Bindings | null {
       epoll_create1: libc.func('int epoll_create1(int flags)'),
       getrlimit: libc.func('int getrlimit(int resource, void *rlim)'),
       setrlimit: libc.func('int setrlimit(int resource, void *rlim)'),
+      // The socket calls tsuring/net needs before the ring has them: the
+      // GETSOCKNAME socket command is Linux 6.19, getpeername has none, and
+      // SETSOCKOPT (6.7) would be an SQE and an await for each option set.
+      getsockname: libc.func('int getsockname(int fd, void *addr, void *addrlen)'),
+      getpeername: libc.func('int getpeername(int fd, void *addr, void *addrlen)'),
+      setsockopt: libc.func('int setsockopt(int fd, int level, int name, void *val, unsigned int len)'),
       errno: () => koffi.errno(),
       view: (addr: number, len: number) => koffi.view(addr, len),
       poll: typeof koffi.node?.poll === 'function' ? koffi.node.poll.bind(koffi.node) : undefined,
@@ -215,6 +224,24 @@ export function getrlimit(resource: number): [bigint, bigint] | number {
 export function setrlimit(resource: number, soft: bigint, hard: bigint): number {
   const lim = new BigUint64Array([soft, hard]);
   return sysret(b().setrlimit(resource, lim));
+}
+
+/**
+ * getsockname(2) into `addr` (room for any address: 128 bytes); `addrlen[0]`
+ * says the room on the way in and the address's length on the way out. 0 or -errno.
+ */
+export function getsockname(fd: number, addr: Uint8Array, addrlen: Uint32Array): number {
+  return sysret(b().getsockname(fd, addr, addrlen));
+}
+
+/** getpeername(2), as getsockname: 0 or -errno. */
+export function getpeername(fd: number, addr: Uint8Array, addrlen: Uint32Array): number {
+  return sysret(b().getpeername(fd, addr, addrlen));
+}
+
+/** setsockopt(2) of an int option (`val[0]`): 0 or -errno. */
+export function setsockopt(fd: number, level: number, name: number, val: Int32Array): number {
+  return sysret(b().setsockopt(fd, level, name, val, 4));
 }
 
 /**

@@ -275,4 +275,18 @@ describe('examples', () => {
     expect(part(out, 5)).toContain('readdir: a, hello.txt; a/b/c holds deep.txt');
     expect(part(out, 6)).toContain('rm -r the temp dir: gone');
   });
+
+  const netWhy = missing(IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN);
+  it.skipIf(netWhy !== '')(`17-http: an HTTP/1.1 keep-alive server on tsuring/net: three GETs on one connection, pipelined requests, Connection: close${netWhy ? ` (skipped: ${netWhy})` : ''}`, () => {
+    expect(runClean('17-http.ts')).toBe([
+      '1. listening on 127.0.0.1, family IPv4',
+      '2. GET /a: 200 "hello\\n" reused=false',
+      '2. GET /b: 200 "hello\\n" reused=true', // the same connection: keep-alive
+      '2. GET /c: 200 "hello\\n" reused=true',
+      '2. connections so far: 1',
+      '3. pipelined: 3 responses, the last says close, then end of stream',
+      '4. closed: 2 connections, 6 requests',
+      '',
+    ].join('\n'));
+  });
 });

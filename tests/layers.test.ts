@@ -23,8 +23,8 @@ const LAYERS: readonly (readonly [name: string, places: readonly string[]])[] = 
   ['async', ['lib/async/']],
   ['facades', ['lib/fs/', 'lib/net/']],
   ['debug', ['lib/debug/']],
-  // The package's entry points: `tsuring` and `tsuring/fs`.
-  ['index', ['lib/index.ts', 'lib/fs/index.ts']],
+  // The package's entry points: `tsuring`, `tsuring/fs` and `tsuring/net`.
+  ['index', ['lib/index.ts', 'lib/fs/index.ts', 'lib/net/index.ts']],
 ];
 
 /** The layer of a file (a path from the repository root), or -1. */

@@ -191,6 +191,8 @@ export class BufferPool {
   private readonly starving: (() => void)[] = [];
   /** @internal multishot operations using it now */
   users = 0;
+  /** @internal buffers taken by completions so far (see streamCqe's ENOBUFS) */
+  takes = 0;
   private freed = false;
 
   /** @internal made by AsyncRing.bufferPool */
@@ -223,6 +225,7 @@ export class BufferPool {
   /** @internal a completion's buffer, `len` bytes of it filled */
   take(bid: number, len: number): Chunk {
     this.out++;
+    this.takes++;
     return new Chunk(this, bid, this.views[bid]!.subarray(0, len));
   }
 

@@ -58,6 +58,8 @@ export interface Stream {
   sawMore: boolean;
   // Re-armed after ENOBUFS, and no value since.
   starved: boolean;
+  // The pool's `takes` when it was re-armed after ENOBUFS.
+  takes: number;
   // Cancels of it that found nothing while it went on posting (see streamCancelled).
   misses: number;
   // Cancel it again at its next CQE.
@@ -98,6 +100,7 @@ export abstract class Streams extends Canceller {
       ownPool: how.ownPool ?? false,
       sawMore: false,
       starved: false,
+      takes: 0,
       misses: 0,
       recancel: false,
       overflows: 0,
@@ -165,17 +168,21 @@ export abstract class Streams extends Canceller {
       this.reissue(slot, st);
       return;
     }
-    if (!stopped && res === -ENOBUFS && st.pool !== null && !st.starved) {
-      // Every buffer is out: go on once the consumer releases one. (Twice
-      // in a row with no data between would mean the pool's count is wrong:
-      // then it ends with the error rather than spin.)
+    if (!stopped && res === -ENOBUFS && st.pool !== null && (!st.starved || st.pool.takes !== st.takes)) {
+      // Every buffer is out: go on once the consumer releases one. Twice in
+      // a row is a wait again when another operation on the same pool took
+      // the buffer first (its CQE came before this one); with nothing taken
+      // since the re-arm it would mean the pool's count is wrong: then it
+      // ends with the error rather than spin.
       st.starved = true;
       this.parked.set(slot, st);
-      st.pool.whenAvailable(() => {
+      const pool = st.pool;
+      pool.whenAvailable(() => {
         // Only if this stream still waits here: one left or aborted since
         // may have handed the slot to another.
         if (this.parked.get(slot) !== st) return;
         this.parked.delete(slot);
+        st.takes = pool.takes;
         this.reissue(slot, st);
       });
       return;

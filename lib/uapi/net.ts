@@ -132,3 +132,19 @@ export const SOL_SOCKET = 1;
 export const SCM_RIGHTS = 1;
 /** SCM_CREDENTIALS (include/linux/socket.h): a control message carrying a struct ucred. */
 export const SCM_CREDENTIALS = 2;
+
+// The socket options tsuring/net sets with setsockopt(2): SOL_SOCKET's from
+// include/uapi/asm-generic/socket.h, IPPROTO_TCP's from
+// include/uapi/linux/tcp.h, IPPROTO_IPV6's from include/uapi/linux/in6.h.
+/** SO_REUSEADDR: bind a listening port with connections of a previous one still in TIME_WAIT, socket(7) */
+export const SO_REUSEADDR = 2;
+/** SO_KEEPALIVE: send TCP keepalive probes on an idle connection, socket(7) */
+export const SO_KEEPALIVE = 9;
+/** TCP_NODELAY: send small segments at once (no Nagle), tcp(7) */
+export const TCP_NODELAY = 1;
+/** TCP_KEEPIDLE: seconds of idleness before the first keepalive probe, tcp(7) */
+export const TCP_KEEPIDLE = 4;
+/** IPPROTO_IPV6 (include/uapi/linux/in6.h): the level of IPv6 socket options */
+export const IPPROTO_IPV6 = 41;
+/** IPV6_V6ONLY: an AF_INET6 socket takes IPv6 only (0: IPv4-mapped too), ipv6(7) */
+export const IPV6_V6ONLY = 26;

@@ -1,0 +1,514 @@
+// A connected stream socket on the ring: an async iterable of the chunks it
+// receives (one recvMultishot into the context's shared BufferPool, started
+// at the first read), writes that settle once the kernel has taken every
+// byte (one send at a time, looping on short sends), end() as
+// shutdown(SHUT_WR), and destroy().
+//
+// When the fd is closed: once reading has ended (end of stream, the reader
+// left its loop, or an error) and end() has shut the writing side; or at
+// destroy(), once the kernel has let go of what was in flight (the receive
+// is cancelled, a send in flight is woken by shutdown(SHUT_RDWR)); so no
+// operation ever names an fd number that may have been reused.
+
+import type { Duplex } from 'node:stream';
+import type { Chunk } from '../async/async-ring.ts';
+import * as ffi from '../../ffi/index.ts';
+import { invalidArgType, outOfRange } from '../fs/errors.ts';
+import {
+  IPPROTO_TCP, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_NODELAY,
+} from '../uapi/net.ts';
+import { ERRNO } from '../errno.ts';
+import { socketName, type AddressInfo } from './address.ts';
+import { abortError, codeError, errnoError, errnoOf, idleError } from './errors.ts';
+import type { NetContext } from './ring.ts';
+import { toDuplex } from './duplex.ts';
+
+const { ENOTCONN } = ERRNO;
+
+/** Options of a socket, from connect() or a server's for the sockets it accepts. */
+export interface SocketOptions {
+  /** TCP_NODELAY: send small writes at once (default false, as node:net). */
+  noDelay?: boolean;
+  /** SO_KEEPALIVE (default false). */
+  keepAlive?: boolean;
+  /** Milliseconds of idleness before the first keepalive probe (TCP_KEEPIDLE, rounded down to seconds; 0 leaves the system's). */
+  keepAliveInitialDelay?: number;
+  /** An idle timeout in ms, as setTimeout(ms): no bytes in or out for that long destroys the socket. 0 (default) for none. */
+  timeout?: number;
+  /** Destroys the socket (and rejects connect()) with an AbortError when it fires. */
+  signal?: AbortSignal;
+}
+
+// A write waiting for the kernel, or the shutdown of end() (data null).
+interface PendingWrite {
+  data: Uint8Array | Uint8Array[] | null;
+  // Bytes in all, and sent so far.
+  length: number;
+  sent: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true }) as IteratorResult<never>;
+const noop = (): void => {};
+// sendmsg takes at most IOV_MAX (1024, include/uapi/linux/uio.h UIO_MAXIOV) buffers.
+const IOV_MAX = 1024;
+const keepInt = new Int32Array(1);
+
+/**
+ * A connected TCP or Unix stream socket. `for await (const chunk of socket)`
+ * reads: each chunk is a Buffer over a provided buffer, valid until the loop
+ * takes the next (copy what must live longer); the loop ends at end of
+ * stream, and leaving it early stops reading. One reader at a time.
+ */
+export class Socket implements AsyncIterableIterator<Buffer> {
+  /** Bytes received so far. */
+  bytesRead = 0;
+  /** Bytes the kernel has taken from write(), writev() and end() so far. */
+  bytesWritten = 0;
+  /** Settles once the socket's fd is closed. */
+  readonly closed: Promise<void>;
+
+  /** @internal toDuplex() took the socket over: an async handler's end doesn't end it. */
+  handedOver = false;
+
+  private readonly ctx: NetContext;
+  private fdNumber: number;
+  private recv: AsyncIterableIterator<Chunk> | null = null;
+  // Resolves once a cancelled receive has ended in the kernel.
+  private recvStop: Promise<unknown> | null = null;
+  private held: Chunk | null = null;
+  private readEnded = false;
+  private readonly writes: PendingWrite[] = [];
+  private sending = false;
+  private ending = false;
+  private writeEnded = false;
+  private isDestroyed = false;
+  private error: unknown = null;
+  private closing = false;
+  private resolveClosed!: () => void;
+  private timer: NodeJS.Timeout | null = null;
+  private timeoutMs = 0;
+  private onTimeout: (() => void) | null = null;
+  private signal: AbortSignal | null = null;
+  private local: AddressInfo | string | null | undefined = undefined;
+  private remote: AddressInfo | string | null | undefined = undefined;
+
+  /** @internal made by connect() and Server; `fd` is a connected stream socket this Socket now owns. */
+  constructor(ctx: NetContext, fd: number, options?: SocketOptions) {
+    this.ctx = ctx;
+    this.fdNumber = fd;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    if (options !== undefined) {
+      if (options.noDelay) this.setNoDelay(true);
+      if (options.keepAlive) this.setKeepAlive(true, options.keepAliveInitialDelay ?? 0);
+      if (options.timeout) this.setTimeout(options.timeout);
+      const signal = options.signal;
+      if (signal !== undefined) {
+        if (signal.aborted) this.destroy(abortError(signal));
+        else {
+          this.signal = signal;
+          signal.addEventListener('abort', this.onAbort, { once: true });
+        }
+      }
+    }
+  }
+
+  /** The socket's fd, -1 once closed. */
+  get fd(): number {
+    return this.fdNumber;
+  }
+
+  // ------------------------------------------------------------- reading
+
+  /** The next chunk received (what `for await` calls): steps past the one before, which goes back to the pool. */
+  next(): Promise<IteratorResult<Buffer>> {
+    const held = this.held;
+    if (held !== null) {
+      this.held = null;
+      held.release();
+    }
+    if (this.readEnded) return this.error !== null && this.isDestroyed ? Promise.reject(this.error) : Promise.resolve(DONE);
+    if (this.recv === null) this.recv = this.ctx.ring.recvMultishot(this.fdNumber, 0, { pool: this.ctx.pool });
+    return this.recv.next().then(this.onRead, this.onReadError);
+  }
+
+  private readonly onRead = (r: IteratorResult<Chunk>): IteratorResult<Buffer> => {
+    if (r.done) {
+      if (this.isDestroyed) {
+        if (this.error !== null) throw this.error;
+        return DONE;
+      }
+      // End of stream.
+      this.recv = null;
+      this.readEnded = true;
+      this.maybeClose();
+      return DONE;
+    }
+    const chunk = r.value;
+    if (this.isDestroyed) {
+      chunk.release();
+      if (this.error !== null) throw this.error;
+      return DONE;
+    }
+    this.held = chunk;
+    const d = chunk.data;
+    this.bytesRead += d.byteLength;
+    if (this.timer !== null) this.timer.refresh();
+    return { value: Buffer.from(d.buffer, d.byteOffset, d.byteLength), done: false };
+  };
+
+  private readonly onReadError = (err: unknown): never => {
+    this.recv = null;
+    if (this.isDestroyed && this.error !== null) throw this.error;
+    const errno = errnoOf(err);
+    const e = errno !== 0 ? errnoError(errno, 'read') : err;
+    this.readEnded = true;
+    this.destroy(e as Error);
+    throw e;
+  };
+
+  /** Leaves the read loop (what `break` calls): reading stops; the chunk held goes back to the pool. */
+  return(): Promise<IteratorResult<Buffer>> {
+    const held = this.held;
+    if (held !== null) {
+      this.held = null;
+      held.release();
+    }
+    if (!this.readEnded) {
+      this.readEnded = true;
+      this.stopReading();
+      this.maybeClose();
+    }
+    return Promise.resolve(DONE);
+  }
+
+  /** The socket itself: `for await (const chunk of socket)`. */
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  // Cancels the receive in the kernel; recvStop settles once it has ended.
+  private stopReading(): void {
+    const r = this.recv;
+    if (r === null) return;
+    this.recv = null;
+    this.recvStop = r.return!().then(noop, noop);
+  }
+
+  // ------------------------------------------------------------- writing
+
+  /**
+   * Sends `data` (a string in `encoding`, utf8 by default); settles once the
+   * kernel has taken every byte (several sends when it takes fewer). Writes
+   * go out in call order. To a peer that doesn't read, it stays pending:
+   * nothing is buffered here beyond the caller's own memory, which must not
+   * change until then.
+   */
+  write(data: Uint8Array | ArrayBufferView | string, encoding?: BufferEncoding): Promise<void> {
+    let buf: Uint8Array;
+    if (typeof data === 'string') buf = Buffer.from(data, encoding ?? 'utf8');
+    else if (data instanceof Uint8Array) buf = data;
+    else if (ArrayBuffer.isView(data)) buf = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer, TypedArray, or DataView', data));
+    return this.queue(buf, buf.byteLength);
+  }
+
+  /** Sends several buffers as one sendmsg(2) (more where the kernel takes fewer bytes); settles as write(). */
+  writev(chunks: readonly (Uint8Array | string)[]): Promise<void> {
+    if (!Array.isArray(chunks)) return Promise.reject(invalidArgType('chunks', 'an instance of Array', chunks));
+    const bufs: Uint8Array[] = [];
+    let length = 0;
+    for (const c of chunks) {
+      const b = typeof c === 'string' ? Buffer.from(c) : c;
+      if (!(b instanceof Uint8Array)) return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer or Uint8Array', c));
+      bufs.push(b);
+      length += b.byteLength;
+    }
+    return this.queue(bufs.length > IOV_MAX ? Buffer.concat(bufs) : bufs, length);
+  }
+
+  /**
+   * Half-closes: once the writes before it are out (after writing `data`,
+   * if given), shutdown(SHUT_WR) sends the peer end of stream. Reading goes
+   * on. A second call returns the first's promise.
+   */
+  end(data?: Uint8Array | string, encoding?: BufferEncoding): Promise<void> {
+    if (this.ending) return this.endPromise!;
+    const written = data === undefined ? undefined : this.write(data, encoding);
+    if (this.isDestroyed) return Promise.reject(codeError('ERR_STREAM_DESTROYED', 'Cannot call end after a stream was destroyed'));
+    this.ending = true;
+    this.endPromise = new Promise<void>((resolve, reject) => {
+      this.writes.push({ data: null, length: 0, sent: 0, resolve, reject });
+      if (!this.sending) this.pump();
+    });
+    if (written !== undefined) written.catch(noop); // end() rejects with the same error
+    return this.endPromise;
+  }
+
+  private endPromise: Promise<void> | null = null;
+
+  private queue(data: Uint8Array | Uint8Array[], length: number): Promise<void> {
+    // Node's order (lib/internal/streams/writable.js): after end() first.
+    if (this.ending) return Promise.reject(codeError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
+    if (this.isDestroyed) return Promise.reject(codeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
+    return new Promise<void>((resolve, reject) => {
+      this.writes.push({ data, length, sent: 0, resolve, reject });
+      if (!this.sending) this.pump();
+    });
+  }
+
+  // Starts the first waiting write (one at a time: two sends in flight on a
+  // stream socket could each go out in part, interleaved).
+  private pump(): void {
+    const w = this.writes[0];
+    if (w === undefined || this.sending || this.isDestroyed) return;
+    this.sending = true;
+    const { ring } = this.ctx;
+    let p: Promise<unknown>;
+    if (w.data === null) p = ring.shutdown(this.fdNumber, SHUT_WR);
+    else if (w.data instanceof Uint8Array) p = ring.send(this.fdNumber, w.sent === 0 ? w.data : w.data.subarray(w.sent), MSG_NOSIGNAL);
+    else p = ring.sendmsg(this.fdNumber, { iov: w.sent === 0 ? w.data : rest(w.data, w.sent) }, MSG_NOSIGNAL);
+    p.then(this.onSent, this.onSendError);
+  }
+
+  private readonly onSent = (res: unknown): void => {
+    this.sending = false;
+    const w = this.writes[0]!;
+    if (w.data === null) {
+      this.writes.shift();
+      this.writeEnded = true;
+      w.resolve();
+      this.maybeClose();
+      return;
+    }
+    const n = res as number;
+    this.bytesWritten += n;
+    w.sent += n;
+    if (this.timer !== null) this.timer.refresh();
+    if (w.sent >= w.length) {
+      this.writes.shift();
+      w.resolve();
+    }
+    if (this.isDestroyed) this.finishDestroy();
+    else this.pump();
+  };
+
+  private readonly onSendError = (err: unknown): void => {
+    this.sending = false;
+    const w = this.writes[0]!;
+    const errno = errnoOf(err);
+    if (this.isDestroyed) {
+      this.finishDestroy();
+      return;
+    }
+    if (w.data === null && errno === -ENOTCONN) {
+      // The peer is gone already: nothing left to shut.
+      this.onSent(0);
+      return;
+    }
+    const e = errno !== 0 ? errnoError(errno, w.data === null ? 'shutdown' : 'write') : err;
+    this.destroy(e as Error);
+  };
+
+  // ------------------------------------------------------------- closing
+
+  /**
+   * Closes the socket now: the receive is cancelled (a pending read ends, or
+   * throws `err`), writes not yet taken by the kernel reject (with `err`, or
+   * ERR_STREAM_DESTROYED), and the fd is closed once the kernel has let go.
+   */
+  destroy(err?: Error): this {
+    if (this.isDestroyed) return this;
+    this.isDestroyed = true;
+    if (err !== undefined && err !== null) this.error = err;
+    this.clearTimer();
+    this.readEnded = true;
+    this.stopReading();
+    // A send waiting for room would wait for the peer: shutdown wakes it with EPIPE.
+    if (this.sending && this.fdNumber >= 0) this.ctx.ring.shutdown(this.fdNumber, SHUT_RDWR).catch(noop);
+    this.finishDestroy();
+    return this;
+  }
+
+  // Once no send is in flight: every write left rejects, and the fd goes.
+  private finishDestroy(): void {
+    if (this.sending) return;
+    const e = this.error ?? codeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
+    for (const w of this.writes.splice(0)) w.reject(e);
+    this.closeFd();
+  }
+
+  private maybeClose(): void {
+    if (this.readEnded && this.writeEnded && !this.sending && this.writes.length === 0) {
+      this.isDestroyed = true;
+      this.clearTimer();
+      this.closeFd();
+    }
+  }
+
+  private closeFd(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.signal !== null) this.signal.removeEventListener('abort', this.onAbort);
+    this.signal = null;
+    const fd = this.fdNumber;
+    const done = (): void => {
+      this.fdNumber = -1;
+      this.resolveClosed();
+    };
+    const close = (): Promise<void> => this.ctx.ring.closeFd(fd).then(done, done);
+    if (this.recvStop !== null) this.recvStop.then(close);
+    else close();
+  }
+
+  /** True once destroy() was called or the socket has closed after end() and end of stream. */
+  get destroyed(): boolean {
+    return this.isDestroyed;
+  }
+
+  /** True once end() was called. */
+  get writableEnded(): boolean {
+    return this.ending;
+  }
+
+  /** True once reading has ended (end of stream, the loop left, an error or destroy()). */
+  get readableEnded(): boolean {
+    return this.readEnded;
+  }
+
+  private readonly onAbort = (): void => {
+    if (this.signal !== null) this.destroy(abortError(this.signal));
+  };
+
+  // ------------------------------------------------------------- options
+
+  /**
+   * An idle timeout: after `ms` with no bytes received or sent, `callback`
+   * runs (again after the next activity and another `ms`), or, without one,
+   * the socket is destroyed with an error whose code is ETIMEDOUT. 0 turns it off.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) throw outOfRange('msecs', 'a non-negative finite number', ms);
+    if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
+    this.clearTimer();
+    this.timeoutMs = ms;
+    this.onTimeout = callback ?? null;
+    if (ms > 0 && !this.isDestroyed) {
+      this.timer = setTimeout(this.fire, ms);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  private readonly fire = (): void => {
+    if (this.isDestroyed) return;
+    if (this.onTimeout !== null) this.onTimeout();
+    else this.destroy(idleError(this.timeoutMs));
+  };
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** TCP_NODELAY on (default) or off; nothing on a Unix socket. */
+  setNoDelay(noDelay = true): this {
+    if (this.isTcp()) setInt(this.fdNumber, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0);
+    return this;
+  }
+
+  /** SO_KEEPALIVE on or off, and with `initialDelay` (ms) TCP_KEEPIDLE; nothing on a Unix socket. */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    if (!this.isTcp()) return this;
+    setInt(this.fdNumber, SOL_SOCKET, SO_KEEPALIVE, enable ? 1 : 0);
+    const secs = Math.floor(initialDelay / 1000);
+    if (enable && secs > 0) setInt(this.fdNumber, IPPROTO_TCP, TCP_KEEPIDLE, secs);
+    return this;
+  }
+
+  private isTcp(): boolean {
+    return typeof this.localInfo() === 'object' && this.localInfo() !== null;
+  }
+
+  // ------------------------------------------------------------- addresses
+
+  private localInfo(): AddressInfo | string | null {
+    if (this.local === undefined || this.local === null) this.local = socketName(this.fdNumber, false);
+    return this.local;
+  }
+
+  private remoteInfo(): AddressInfo | string | null {
+    if (this.remote === undefined || this.remote === null) this.remote = socketName(this.fdNumber, true);
+    return this.remote;
+  }
+
+  /** node:net's socket.address(): `{ address, family, port }` of this end; `{}` for a Unix socket or once closed. */
+  address(): AddressInfo | Record<string, never> {
+    const a = this.localInfo();
+    return typeof a === 'object' && a !== null ? { ...a } : {};
+  }
+
+  /** The peer's IP address (undefined for a Unix socket). */
+  get remoteAddress(): string | undefined {
+    const a = this.remoteInfo();
+    return typeof a === 'object' && a !== null ? a.address : undefined;
+  }
+
+  /** The peer's port (undefined for a Unix socket). */
+  get remotePort(): number | undefined {
+    const a = this.remoteInfo();
+    return typeof a === 'object' && a !== null ? a.port : undefined;
+  }
+
+  /** 'IPv4' or 'IPv6' (undefined for a Unix socket). */
+  get remoteFamily(): 'IPv4' | 'IPv6' | undefined {
+    const a = this.remoteInfo();
+    return typeof a === 'object' && a !== null ? a.family : undefined;
+  }
+
+  /** This end's IP address (undefined for a Unix socket). */
+  get localAddress(): string | undefined {
+    const a = this.localInfo();
+    return typeof a === 'object' && a !== null ? a.address : undefined;
+  }
+
+  /** This end's port (undefined for a Unix socket). */
+  get localPort(): number | undefined {
+    const a = this.localInfo();
+    return typeof a === 'object' && a !== null ? a.port : undefined;
+  }
+
+  /** 'IPv4' or 'IPv6' (undefined for a Unix socket). */
+  get localFamily(): 'IPv4' | 'IPv6' | undefined {
+    const a = this.localInfo();
+    return typeof a === 'object' && a !== null ? a.family : undefined;
+  }
+
+  /**
+   * A node:stream Duplex over this socket, for code that wants one
+   * (`httpServer.emit('connection', socket.toDuplex())`). Each chunk is
+   * copied out of the pool; the Duplex owns the socket from then on (don't
+   * read it yourself as well).
+   */
+  toDuplex(): Duplex {
+    this.handedOver = true;
+    return toDuplex(this);
+  }
+}
+
+// What is left of `bufs` after the first `sent` bytes.
+function rest(bufs: Uint8Array[], sent: number): Uint8Array[] {
+  let i = 0;
+  while (i < bufs.length && sent >= bufs[i]!.byteLength) sent -= bufs[i++]!.byteLength;
+  const out = bufs.slice(i);
+  if (out.length > 0 && sent > 0) out[0] = out[0]!.subarray(sent);
+  return out;
+}
+
+// setsockopt of an int; a failure (the fd closed meanwhile) is ignored, as node:net ignores it.
+function setInt(fd: number, level: number, name: number, value: number): void {
+  if (fd < 0) return;
+  keepInt[0] = value;
+  ffi.setsockopt(fd, level, name, keepInt);
+}
