@@ -28,6 +28,9 @@
 //             and against node:fs/promises under Bun (--bun PATH, default
 //             /tmp/bun/package/bin/bun: `npm pack @oven/bun-linux-x64` and
 //             untar; without it those rows are skipped with a note)
+//   net       tsuring/net against node:net and node:http (bench/net.ts, the C
+//             load generator): echo at 64 B and 16 KiB over 100 connections,
+//             64 B over one, server CPU per request, HTTP hello; and Bun.listen
 //   frames    tsuring/fs small-files against itself with stack traces off:
 //             what the caller's frames in its errors cost calls that succeed
 //   trace     NOPs at batch 1 with the trace turned off, against the same
@@ -35,7 +38,7 @@
 //             hook existed), checked out in a git worktree: what an idle
 //             trace costs. From a git checkout only.
 //
-//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,fs,frames,trace,nopbase]
+//   npx tsx bench/compare.ts [--runs 3] [--seconds 3] [--only nop,randread,async,pingpong,pinned,engine,defer,fs,net,frames,trace,nopbase]
 //                            [--file PATH] [--base REV] [--engine-base REV] [--nop-base REV] [--bun PATH]
 //
 // The C rows need ../shared/anchors (built on first use); without it they
@@ -207,6 +210,22 @@ if (want('fs')) {
     cases.push({ name: `fs ${workload}`, key, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node+UV_IO_URING', cmd: fs('node', workload), env: { UV_USE_IO_URING: '1' } } });
     if (hasBun) cases.push({ name: `fs ${workload}`, key, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'Bun', cmd: [bunPath, bunScript, '--api', 'bun', '--workload', workload, '--seconds', seconds] } });
   }
+}
+if (want('net')) {
+  // tsuring/net against node:net, node:http and Bun (bench/net.ts: the C
+  // load generator on CPU 0, the server on CPU 1), at the issue's goals.
+  const net = (server: string, conns: number, size: number): string[] => [
+    ...script('net'), '--server', server, '--conns', String(conns), '--size', String(size), '--seconds', seconds, 
+  ];
+  for (const [conns, size, floor] of [[100, 64, 3], [100, 16384, 8], [1, 64, 1.0]] as const) {
+    cases.push({ name: `echo ${size} B x${conns}`, key: 'rps', floor, a: { label: 'tsuring/net', cmd: net('tsuring', conns, size) }, b: { label: 'node:net', cmd: net('node', conns, size) } });
+  }
+  // Server CPU per request, node's over tsuring's: the goal is a third or less.
+  cases.push({ name: 'echo 64 B x100', key: 'cpu_ns_per_req', floor: 3, a: { label: 'node CPU/req', cmd: net('node', 100, 64) }, b: { label: 'tsuring CPU/req', cmd: net('tsuring', 100, 64) } });
+  cases.push({ name: 'http hello x100', key: 'rps', floor: 3, a: { label: 'tsuring-http', cmd: net('tsuring-http', 100, 64) }, b: { label: 'node:http', cmd: net('node-http', 100, 64) } });
+  const bun = values.bun!;
+  if (existsSync(bun)) cases.push({ name: 'echo 64 B x100', key: 'rps', a: { label: 'tsuring/net', cmd: net('tsuring', 100, 64) }, b: { label: 'Bun.listen', cmd: [...net('bun', 100, 64), '--bun', bun] } });
+  else notes.push(`Bun net row skipped: no Bun at ${bun} (--bun PATH)`);
 }
 if (want('frames')) {
   // What the caller's frames in tsuring/fs's errors cost a call that

@@ -4,6 +4,9 @@
 //   node:   a node:net echo server (each chunk written back as it comes)
 //   node-http: node:http answering every request "hello", keep-alive
 //   bun:    Bun.listen echoing (run under Bun: `bun bench/net-server.ts bun`)
+//   tsuring: a tsuring/net echo server (for await each chunk, write it back)
+//
+// tsuring-http is examples/17-http.ts itself, run with a port argument.
 //
 // Every server sets TCP_NODELAY on its connections, as loadgen does on its
 // own, so neither side's Nagle delay is measured.
@@ -30,6 +33,15 @@ if (kind === 'node') {
     res.end(HELLO);
   });
   server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => ready((server.address() as AddressInfo).port));
+} else if (kind === 'tsuring') {
+  // Imported here, so that Bun, running this file, never loads koffi.
+  const { createServer } = await import('../lib/net/index.ts');
+  const server = createServer(async (socket) => {
+    socket.setNoDelay(true);
+    for await (const chunk of socket) await socket.write(chunk);
+  });
+  await server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
+  ready((server.address() as AddressInfo).port);
 } else if (kind === 'bun') {
   // Bun's own TCP server (https://bun.sh/docs/api/tcp), typed loosely: this
   // file is type-checked against Node's types.

@@ -5,12 +5,14 @@
 // Prints `cpu_ns_per_req N` (the server's user and system CPU time over the
 // measured requests, from /proc) and, last, `rps N`.
 //
-//   npx tsx bench/net.ts --server node|node-http|bun [--conns 100] [--size 64] [--seconds 3]
+//   npx tsx bench/net.ts --server tsuring|node|tsuring-http|node-http|bun [--conns 100] [--size 64] [--seconds 3]
 //                        [--loadgen PATH] [--bun PATH]
 //
-// node: node:net echo; node-http: node:http answering "hello" (loadgen -m
-// http); bun: Bun.listen echo, under the Bun binary at --bun (the npm
-// package @oven/bun-linux-x64 has one). The servers are bench/net-server.ts.
+// tsuring: a tsuring/net echo server; node: node:net echo; tsuring-http:
+// examples/17-http.ts, an HTTP/1.1 responder on tsuring/net; node-http:
+// node:http answering "hello" (both with loadgen -m http); bun: Bun.listen
+// echo, under the Bun binary at --bun (the npm package @oven/bun-linux-x64
+// has one). The servers are bench/net-server.ts and the example.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -46,7 +48,12 @@ function loadgenPath(): string {
 // from an installed package's dist/; Bun runs the TypeScript itself.
 function serverCommand(): string[] {
   const compiled = fileURLToPath(import.meta.url).endsWith('.js');
-  const file = join(here, `net-server.${compiled ? 'js' : 'ts'}`);
+  const ext = compiled ? 'js' : 'ts';
+  if (server === 'tsuring-http') {
+    const example = join(root, `examples/17-http.${ext}`);
+    return compiled ? [process.execPath, example, '0'] : [process.execPath, '--import', 'tsx', example, '0'];
+  }
+  const file = join(here, `net-server.${ext}`);
   if (server === 'bun') {
     if (!existsSync(values.bun!)) throw new Error(`no Bun at ${values.bun} (npm pack @oven/bun-linux-x64; pass --bun PATH)`);
     return [values.bun!, file, server];
@@ -64,8 +71,9 @@ const port = await new Promise<number>((resolvePort, reject) => {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
-    const m = /^port (\d+)$/m.exec(out);
-    if (m) resolvePort(Number(m[1]));
+    // net-server.ts says `port N`; the example, `serving http://127.0.0.1:N/`.
+    const m = /^(?:port (\d+)|serving http:\/\/127\.0\.0\.1:(\d+)\/)/m.exec(out);
+    if (m) resolvePort(Number(m[1] ?? m[2]));
   });
   child.on('exit', (code) => reject(new Error(`the ${server} server exited (${code}) before listening`)));
 });

@@ -49,7 +49,7 @@ to stderr, decoded, with a timestamp in milliseconds.
 Runs each benchmark beside its rival (C liburing, node:fs/promises, node
 streams), alternating, and prints the ratio of medians with the goal.
 GROUPS is a comma-separated subset of
-nop,randread,async,pingpong,pinned,engine,defer,fs,frames,trace,nopbase.
+nop,randread,async,pingpong,pinned,engine,defer,fs,net,frames,trace,nopbase.
 C rows need the anchors from a checkout (../shared/anchors).
 
   --runs N      alternating runs per side (default 3)

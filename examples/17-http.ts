@@ -6,12 +6,17 @@
 // request that isn't complete yet are copied out.
 //
 //   npx tsx examples/17-http.ts           # the demonstration below, then exit
-//   npx tsx examples/17-http.ts 8080      # serve on port 8080 until Ctrl-C
+//   npx tsx examples/17-http.ts 8080      # serve on port 8080 until Ctrl-C (0: any port)
 
 import * as http from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from '../lib/net/index.ts';
 
-const BODY = Buffer.from('hello\n');
+const BODY = 'hello\n';
+// The two answers, made once: every request gets one of them as it is.
+const answer = (connection: string) => Buffer.from(
+  `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${BODY.length}\r\nConnection: ${connection}\r\n\r\n${BODY}`, 'latin1');
+const KEEP_ALIVE = answer('keep-alive');
+const CLOSE = answer('close');
 const HEAD_END = Buffer.from('\r\n\r\n');
 let connections = 0;
 let requests = 0;
@@ -19,34 +24,36 @@ let requests = 0;
 /** Answers every request on `socket` until the client is done. */
 async function serve(socket: Socket): Promise<void> {
   connections++;
-  let pending = Buffer.alloc(0); // bytes of a request not yet complete
+  let pending: Buffer | null = null; // a copy of bytes of a request not yet complete
   for await (const chunk of socket) {
-    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
+    // Requests are cut straight out of the chunk; only an unfinished one is copied.
+    let data: Buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    pending = null;
     for (;;) {
-      const end = pending.indexOf(HEAD_END);
+      const end = data.indexOf(HEAD_END);
       if (end < 0) break;
-      const [requestLine = '', ...lines] = pending.subarray(0, end).toString('latin1').split('\r\n');
-      const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      const bodyLength = Number(headers.get('content-length') ?? 0);
-      if (pending.length < end + 4 + bodyLength) break; // the body is still on its way
-      pending = pending.subarray(end + 4 + bodyLength);
-      const version = requestLine.split(' ')[2];
-      const connection = (headers.get('connection') ?? '').toLowerCase();
-      const keepAlive = version === 'HTTP/1.1' ? connection !== 'close' : connection === 'keep-alive';
+      const head = data.toString('latin1', 0, end).toLowerCase(); // header names are case-blind
+      const bodyLength = Number(/\r\ncontent-length:[ \t]*(\d+)/.exec(head)?.[1] ?? 0);
+      if (data.length < end + 4 + bodyLength) break; // the body is still on its way
+      data = data.subarray(end + 4 + bodyLength);
+      const lineEnd = head.indexOf('\r\n');
+      const http11 = head.endsWith(' http/1.1', lineEnd < 0 ? head.length : lineEnd);
+      const connection = /\r\nconnection:[ \t]*([\w-]+)/.exec(head)?.[1];
+      const keepAlive = http11 ? connection !== 'close' : connection === 'keep-alive';
       requests++;
-      const head = `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${BODY.length}\r\n` +
-        `Connection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
-      await socket.writev([head, BODY]); // one sendmsg for both
+      await socket.write(keepAlive ? KEEP_ALIVE : CLOSE);
       if (!keepAlive) return; // the server ends the connection (createServer ends it when this settles)
     }
+    if (data.length > 0) pending = Buffer.from(data); // the chunk is handed back at the next step
   }
 }
 
 const server = createServer(serve);
+const serving = process.argv[2] !== undefined;
 const port = Number(process.argv[2] ?? 0);
-await server.listen({ port, host: '127.0.0.1', backlog: 511 });
+await server.listen({ port, host: '127.0.0.1', backlog: 4096 });
 const addr = server.address() as AddressInfo;
-if (port !== 0) {
+if (serving) {
   console.log(`serving http://127.0.0.1:${addr.port}/ (Ctrl-C to stop)`);
 } else {
   console.log(`1. listening on ${addr.address}, family ${addr.family}`);
