@@ -73,10 +73,27 @@ const back = await fs.readFile(file, 'utf8');
 if (back !== 'through the ring') throw new Error(`tsuring/fs read back ${JSON.stringify(back)}`);
 await fs.unlink(file);
 console.log('plain JS: tsuring/fs wrote and read a file');
+
+// The third: tsuring/net, a byte echoed over loopback.
+const net = await import('tsuring/net');
+const server = net.createServer(async (socket) => {
+  for await (const chunk of socket) await socket.write(chunk);
+});
+await server.listen({ port: 0, host: '127.0.0.1' });
+const client = await net.connect({ port: server.address().port, host: '127.0.0.1' });
+await client.write('x');
+for await (const chunk of client) {
+  if (chunk.toString() !== 'x') throw new Error(`tsuring/net echoed ${JSON.stringify(chunk.toString())}`);
+  break;
+}
+client.destroy();
+await server.close();
+console.log('plain JS: tsuring/net echoed a byte');
 EOF
   cat > "$dir/use.ts" <<'EOF'
 import { IoUring, prepNop, type Cqe } from 'tsuring';
 import { readFile } from 'tsuring/fs';
+import { createServer, type Socket } from 'tsuring/net';
 
 const ring: IoUring = new IoUring(4);
 const sqe = ring.getSqe();
@@ -85,7 +102,8 @@ const submitted: number = ring.submit();
 const cqe: Cqe = ring.waitCqe();
 ring.close();
 const text: Promise<string> = readFile('/proc/self/status', 'utf8');
-export { submitted, cqe, text };
+const server = createServer(async (socket: Socket) => { await socket.end(); });
+export { submitted, cqe, text, server };
 EOF
   cat > "$dir/tsconfig.json" <<EOF
 {
