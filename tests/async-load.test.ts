@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsyncRing, IORING_OP_ACCEPT, IORING_OP_BIND, IORING_OP_LISTEN, IORING_OP_RECV, IORING_OP_SOCKET, type BufferPool } from '../lib/index.ts';
 
-import { opcodesMissing } from './helpers.ts';
+import { clientOutcome, opcodesMissing, within } from './helpers.ts';
 import { spyCqes, testResources, variants } from './async-helpers.ts';
 import { SOCK_STREAM, AF_UNIX } from '../lib/uapi/net.ts';
 import { MSG_BASE } from '../lib/async/user-data.ts';
@@ -32,11 +32,6 @@ const { rings, cleanups, track, untrack } = testResources();
 const missing = opcodesMissing(IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN, IORING_OP_ACCEPT, IORING_OP_RECV);
 
 /** `p`, or a rejection after `ms`. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 /** A listening AF_UNIX stream socket made through the ring. */
 async function listen(io: AsyncRing, name: string): Promise<{ fd: number; path: string }> {
@@ -173,38 +168,7 @@ describe('a default AsyncRing', () => {
     });
     cleanups.push(() => child.kill('SIGKILL'));
     const lines: string[] = [];
-    const finished = new Promise<string>((resolve, reject) => {
-      let last = '';
-      let lastChange = Date.now();
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastChange > 20_000) {
-          clearInterval(watchdog);
-          reject(new Error(`no progress for 20 s; the clients said: ${lines.slice(-3).join(' | ')}; the server has ${io.pending} operations pending`));
-        }
-      }, 1000);
-      let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const ln = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          lines.push(ln);
-          if (ln !== last) {
-            last = ln;
-            lastChange = Date.now();
-          }
-          if (ln === 'ok' || ln.startsWith('error')) {
-            clearInterval(watchdog);
-            resolve(ln);
-          }
-        }
-      });
-      child.on('exit', (code) => {
-        clearInterval(watchdog);
-        resolve(`exit ${code}`);
-      });
-    });
+    const finished = clientOutcome(child, lines, () => `the server has ${io.pending} operations pending`);
     expect(await within(finished, 150_000, 'the clients')).toBe('ok');
     expect(lines.filter((x) => x.startsWith('round'))).toEqual([`round 1 ${TOTAL}`, `round 2 ${TOTAL}`]);
     // Both lines of every connection, echoed once.

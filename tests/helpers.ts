@@ -3,6 +3,7 @@
 // each, imported by every test file that needs it.
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { closeSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -537,4 +538,51 @@ export function socketFixtures(): {
     return fd;
   };
   return { opened, track, socket: (ring, domain, type) => track(run(ring, (s) => prepSocket(s, domain, type, 0)).res) };
+}
+
+/** Settles with `p`, or rejects once `ms` have passed without it. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Follows a load client's progress lines on stdout (pushed onto `lines`):
+ * resolves with 'ok' or its 'error ...' line, or `exit N` if it ends first;
+ * rejects when no new line has come for 20 s, saying what `state()` says.
+ */
+export function clientOutcome(child: ChildProcess, lines: string[], state: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let last = '';
+    let lastChange = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastChange > 20_000) {
+        clearInterval(watchdog);
+        reject(new Error(`no progress for 20 s; the clients said: ${lines.slice(-3).join(' | ')}; ${state()}`));
+      }
+    }, 1000);
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const ln = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(ln);
+        if (ln !== last) {
+          last = ln;
+          lastChange = Date.now();
+        }
+        if (ln === 'ok' || ln.startsWith('error')) {
+          clearInterval(watchdog);
+          resolve(ln);
+        }
+      }
+    });
+    child.on('exit', (code) => {
+      clearInterval(watchdog);
+      resolve(`exit ${code}`);
+    });
+  });
 }

@@ -16,15 +16,10 @@ import { createServer, type AddressInfo } from '../lib/net/index.ts';
 import {
   IORING_OP_ACCEPT, IORING_OP_BIND, IORING_OP_LISTEN, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_SHUTDOWN, IORING_OP_SOCKET,
 } from '../lib/uapi/constants.ts';
-import { opcodesMissing } from './helpers.ts';
+import { clientOutcome, opcodesMissing, within } from './helpers.ts';
 
 const missing = opcodesMissing(IORING_OP_SOCKET, IORING_OP_BIND, IORING_OP_LISTEN, IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_SHUTDOWN);
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 // The clients: `TOTAL` connections, at most `CONC` connecting at once, each
 // sending a line and checking its echo; once every one has, a second line
@@ -90,38 +85,7 @@ describe('tsuring/net', () => {
     });
     const lines: string[] = [];
     try {
-      const finished = new Promise<string>((resolve, reject) => {
-        let last = '';
-        let lastChange = Date.now();
-        const watchdog = setInterval(() => {
-          if (Date.now() - lastChange > 20_000) {
-            clearInterval(watchdog);
-            reject(new Error(`no progress for 20 s; the clients said: ${lines.slice(-3).join(' | ')}; the server has ${server.connections} connections`));
-          }
-        }, 1000);
-        let buf = '';
-        child.stdout!.on('data', (d: Buffer) => {
-          buf += d.toString();
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const ln = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            lines.push(ln);
-            if (ln !== last) {
-              last = ln;
-              lastChange = Date.now();
-            }
-            if (ln === 'ok' || ln.startsWith('error')) {
-              clearInterval(watchdog);
-              resolve(ln);
-            }
-          }
-        });
-        child.on('exit', (code) => {
-          clearInterval(watchdog);
-          resolve(`exit ${code}`);
-        });
-      });
+      const finished = clientOutcome(child, lines, () => `the server has ${server.connections} connections`);
       expect(await within(finished, 150_000, 'the clients')).toBe('ok');
     } finally {
       child.kill('SIGKILL');
