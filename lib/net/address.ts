@@ -13,8 +13,11 @@ import { argError } from '../fs/errors.ts';
 
 /** node:net's AddressInfo: what server.address() returns for TCP. */
 export interface AddressInfo {
+  /** The address as text: '127.0.0.1', '::1'. */
   address: string;
+  /** Which family the address is, in node:net's words. */
   family: 'IPv4' | 'IPv6';
+  /** The port (the one the kernel picked, for a server given port 0). */
   port: number;
 }
 

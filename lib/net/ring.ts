@@ -20,7 +20,9 @@ export const BUFFERS = 1024;
 
 /** A ring and the pool its sockets receive into. */
 export interface NetContext {
+  /** The ring every operation of these sockets runs on. */
   readonly ring: AsyncRing;
+  /** The provided buffers every socket's receives take their chunks from. */
   readonly pool: BufferPool;
 }
 
