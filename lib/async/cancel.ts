@@ -63,10 +63,25 @@ export abstract class Canceller extends Reaper {
         return;
       }
       this.cancelSlot(slot);
+      if (this.drains > 0) this.#recancel(slot, gen, 2);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     this.listeners[slot] = () => signal.removeEventListener('abort', onAbort);
     this.bits[slot] = this.bits[slot]! | SIGNAL;
+  }
+
+  // Neither kind of cancel finds an entry the kernel holds in its drain
+  // queue, and once the drain lets it go, the entry and the ASYNC_CANCEL
+  // queued behind it may be issued in either order (seen on a DEFER_TASKRUN
+  // ring under load: the read was armed after its cancel had missed, and
+  // waited for ever). So an operation aborted while a drain may be in
+  // flight is cancelled again, at growing intervals, for as long as it lives.
+  #recancel(slot: number, gen: number | undefined, ms: number): void {
+    setTimeout(() => {
+      if (this.gens[slot] !== gen || !this.live(slot) || this.closed || this.ring.isClosed) return;
+      this.cancelSlot(slot);
+      this.#recancel(slot, gen, Math.min(ms * 2, 1000));
+    }, ms).unref();
   }
 
   // Cancels every entry of the operation in `slot` (each link of a chain has
