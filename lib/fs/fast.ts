@@ -190,6 +190,15 @@ class Slots {
     return first;
   }
 
+  /** A slot holding `path` as a C string; null when none is free or the path doesn't fit (the step-by-step path takes it). */
+  takeFor(path: string | Uint8Array): Slot | null {
+    const s = this.take();
+    if (s === null) return null;
+    if (s.setPath(path)) return s;
+    this.give(s);
+    return null;
+  }
+
   give(s: Slot): void {
     s.ioBuf = null;
     this.free.push(s);
@@ -256,12 +265,8 @@ async function readToEnd(io: AsyncRing, slots: Slots, s: Slot, encoding: BufferE
 export async function readFileChained(io: AsyncRing, path: string | Uint8Array, encoding: BufferEncoding | undefined): Promise<Buffer | string | null> {
   const slots = rings.get(io);
   if (slots === undefined) return null;
-  const s = slots.take();
+  const s = slots.takeFor(path);
   if (s === null) return null;
-  if (!s.setPath(path)) {
-    slots.give(s);
-    return null;
-  }
   s.flags = O_RDONLY;
   s.mode = 0;
   let r: number[];
@@ -376,12 +381,8 @@ export async function writeFileChained(io: AsyncRing, path: string | Uint8Array,
 }
 
 async function writeChain(slots: Slots, io: AsyncRing, path: string | Uint8Array, bytes: ArrayBufferView, len: number, mode: number): Promise<WriteOutcome> {
-  const s = slots.take();
+  const s = slots.takeFor(path);
   if (s === null) return null;
-  if (!s.setPath(path)) {
-    slots.give(s);
-    return null;
-  }
   s.flags = WRITE_FLAGS;
   s.mode = mode;
   s.len = len;

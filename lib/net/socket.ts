@@ -428,7 +428,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
   }
 
   private isTcp(): boolean {
-    return typeof this.localInfo() === 'object' && this.localInfo() !== null;
+    return this.inet(false) !== null;
   }
 
   // ------------------------------------------------------------- addresses
@@ -443,46 +443,46 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     return this.remote;
   }
 
+  // The peer's (or this end's) IP address and port; null for a Unix socket or once closed.
+  private inet(peer: boolean): AddressInfo | null {
+    const a = peer ? this.remoteInfo() : this.localInfo();
+    return typeof a === 'object' ? a : null;
+  }
+
   /** node:net's socket.address(): `{ address, family, port }` of this end; `{}` for a Unix socket or once closed. */
   address(): AddressInfo | Record<string, never> {
-    const a = this.localInfo();
-    return typeof a === 'object' && a !== null ? { ...a } : {};
+    const a = this.inet(false);
+    return a !== null ? { ...a } : {};
   }
 
   /** The peer's IP address (undefined for a Unix socket). */
   get remoteAddress(): string | undefined {
-    const a = this.remoteInfo();
-    return typeof a === 'object' && a !== null ? a.address : undefined;
+    return this.inet(true)?.address;
   }
 
   /** The peer's port (undefined for a Unix socket). */
   get remotePort(): number | undefined {
-    const a = this.remoteInfo();
-    return typeof a === 'object' && a !== null ? a.port : undefined;
+    return this.inet(true)?.port;
   }
 
   /** 'IPv4' or 'IPv6' (undefined for a Unix socket). */
   get remoteFamily(): 'IPv4' | 'IPv6' | undefined {
-    const a = this.remoteInfo();
-    return typeof a === 'object' && a !== null ? a.family : undefined;
+    return this.inet(true)?.family;
   }
 
   /** This end's IP address (undefined for a Unix socket). */
   get localAddress(): string | undefined {
-    const a = this.localInfo();
-    return typeof a === 'object' && a !== null ? a.address : undefined;
+    return this.inet(false)?.address;
   }
 
   /** This end's port (undefined for a Unix socket). */
   get localPort(): number | undefined {
-    const a = this.localInfo();
-    return typeof a === 'object' && a !== null ? a.port : undefined;
+    return this.inet(false)?.port;
   }
 
   /** 'IPv4' or 'IPv6' (undefined for a Unix socket). */
   get localFamily(): 'IPv4' | 'IPv6' | undefined {
-    const a = this.localInfo();
-    return typeof a === 'object' && a !== null ? a.family : undefined;
+    return this.inet(false)?.family;
   }
 
   /**
