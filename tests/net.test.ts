@@ -513,4 +513,67 @@ describe('tsuring/net', () => {
     await Promise.all(clients.map((c) => c.closed));
     expect(await settledFds()).toBe(before);
   });
+
+  // What a hostile or careless caller passes (lib/ring/memory.ts bytesOf).
+  describe('writes of what lies or is gone', () => {
+    class Liar extends Uint8Array {
+      override get byteLength(): number { return 1 << 20; }
+      override get length(): number { return 1 << 20; }
+    }
+    it('a view lying about its length (a subclass getter, an own property) sends its real bytes and settles', async () => {
+      const server = echoServer();
+      await server.listen({ port: 0, host: '127.0.0.1' });
+      const s = await connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
+      const own = Uint8Array.from([4, 5]);
+      Object.defineProperty(own, 'byteLength', { value: 1 << 20 });
+      await within(s.write(Liar.from([1, 2, 3]) as Uint8Array));
+      await within(s.write(own));
+      await within(s.writev([Liar.from([6]) as Uint8Array, own]));
+      expect(s.bytesWritten).toBe(8);
+      await s.end();
+      const got: number[] = [];
+      for await (const chunk of s) got.push(...chunk);
+      expect(got).toEqual([1, 2, 3, 4, 5, 6, 4, 5]);
+      await within(server.close());
+    });
+    it('a detached view, a revoked Proxy and an array that changes under writev reject, never throw', async () => {
+      const server = echoServer();
+      await server.listen({ port: 0, host: '127.0.0.1' });
+      const s = await connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
+      const b = new ArrayBuffer(8);
+      const detached = new Uint8Array(b);
+      structuredClone(b, { transfer: [b] });
+      const { proxy, revoke } = Proxy.revocable(new Uint8Array(4), {});
+      revoke();
+      let reads = 0;
+      const shifty = new Proxy([new Uint8Array(1)], { get: (t, k) => (k === 'length' ? (++reads > 1 ? 1024 : 1) : Reflect.get(t, k)) });
+      const outcomes: string[] = [];
+      for (const f of [() => s.write(detached), () => s.write(proxy as Uint8Array), () => s.writev(shifty)]) {
+        let p: Promise<void>;
+        try {
+          p = f();
+        } catch (err) {
+          outcomes.push(`threw ${String(err)}`);
+          continue;
+        }
+        outcomes.push(await p.then(() => 'sent', (e: Error) => e.name));
+      }
+      expect(outcomes).toEqual(['TypeError', 'TypeError', 'sent']);
+      s.destroy();
+      await within(server.close());
+    });
+  });
+
+  it('a handler that lets a reset escape its read loop ends that connection, not the process', async () => {
+    const server = createServer(async (socket) => {
+      for await (const chunk of socket) await socket.write(chunk); // no catch: the reset is thrown here
+    });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const c = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await once(c, 'connect');
+    c.write('x');
+    await once(c, 'data');
+    c.resetAndDestroy();
+    await within(server.close()); // an unhandled rejection would fail this test
+  });
 });

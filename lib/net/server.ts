@@ -187,6 +187,11 @@ export class Server implements AsyncIterable<Socket> {
       (r as Promise<unknown>).then(
         () => settled(socket),
         (err: unknown) => {
+          // The socket's own failure (the peer reset it, the idle timeout)
+          // thrown out of the handler's read loop ends that connection, not
+          // the server; anything else the handler throws is the program's
+          // and stays unhandled.
+          if (socket.failedWith(err)) return;
           socket.destroy(err as Error);
           throw err;
         },

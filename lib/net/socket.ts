@@ -18,6 +18,7 @@ import {
   IPPROTO_TCP, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_NODELAY,
 } from '../uapi/net.ts';
 import { ERRNO } from '../errno.ts';
+import { bytesOf, isUint8View, snapshotList } from '../ring/memory.ts';
 import { socketName, type AddressInfo } from './address.ts';
 import { abortError, codeError, errnoError, errnoOf, idleError } from './errors.ts';
 import type { NetContext } from './ring.ts';
@@ -85,6 +86,11 @@ export class Socket implements AsyncIterableIterator<Buffer> {
   private writeEnded = false;
   private isDestroyed = false;
   private error: unknown = null;
+
+  /** @internal Whether `err` is what this socket's own I/O failed with (a reset, a broken pipe, the idle timeout). */
+  failedWith(err: unknown): boolean {
+    return err !== null && err === this.error;
+  }
   private closing = false;
   private resolveClosed!: () => void;
   private timer: NodeJS.Timeout | null = null;
@@ -207,10 +213,17 @@ export class Socket implements AsyncIterableIterator<Buffer> {
    */
   write(data: Uint8Array | ArrayBufferView | string, encoding?: BufferEncoding): Promise<void> {
     let buf: Uint8Array;
-    if (typeof data === 'string') buf = Buffer.from(data, encoding ?? 'utf8');
-    else if (data instanceof Uint8Array) buf = data;
-    else if (ArrayBuffer.isView(data)) buf = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    else return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer, TypedArray, or DataView', data));
+    // A view is read through the engine's slots (bytesOf): a subclass or an
+    // own property lying about its length would otherwise have the loop
+    // below send what isn't there, for ever. Rejects, never throws (a
+    // detached buffer, a revoked Proxy).
+    try {
+      if (typeof data === 'string') buf = Buffer.from(data, encoding ?? 'utf8');
+      else if (ArrayBuffer.isView(data)) buf = bytesOf(data);
+      else return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer, TypedArray, or DataView', data));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.queue(buf, buf.byteLength);
   }
 
@@ -219,11 +232,17 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     if (!Array.isArray(chunks)) return Promise.reject(invalidArgType('chunks', 'an instance of Array', chunks));
     const bufs: Uint8Array[] = [];
     let length = 0;
-    for (const c of chunks) {
-      const b = typeof c === 'string' ? Buffer.from(c) : c;
-      if (!(b instanceof Uint8Array)) return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer or Uint8Array', c));
-      bufs.push(b);
-      length += b.byteLength;
+    try {
+      // The array read once (it may be a Proxy, or change later), each view
+      // through the engine's slots, as write() reads one.
+      for (const c of snapshotList(chunks, 'chunks')) {
+        const b = typeof c === 'string' ? Buffer.from(c) : isUint8View(c) ? bytesOf(c) : null;
+        if (b === null) return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer or Uint8Array', c));
+        bufs.push(b);
+        length += b.byteLength;
+      }
+    } catch (err) {
+      return Promise.reject(err);
     }
     return this.queue(bufs.length > IOV_MAX ? Buffer.concat(bufs) : bufs, length);
   }

@@ -105,11 +105,6 @@ function isTypedArray(view: ArrayBufferView): boolean {
 }
 
 /**
- * A view's length in bytes, read from its internal slot (0 once its buffer
- * is detached): what the kernel may really touch. Throws a TypeError for
- * anything that is not a Buffer, TypedArray or DataView.
- */
-/**
  * Whether `v` is a Uint8Array (a Buffer too), by the engine's own brand
  * check: no getter, prototype lookup or Proxy trap of the object runs, so a
  * revoked Proxy or a lying subclass can't throw or answer for it.
@@ -118,6 +113,11 @@ export function isUint8View(v: unknown): v is Uint8Array {
   return isView(v) && apply(taTag, v, []) === 'Uint8Array';
 }
 
+/**
+ * A view's length in bytes, read from its internal slot (0 once its buffer
+ * is detached): what the kernel may really touch. Throws a TypeError for
+ * anything that is not a Buffer, TypedArray or DataView.
+ */
 export function byteLengthOf(view: ArrayBufferView, what = 'view'): number {
   if (!isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
   return (isTypedArray(view) ? apply(taByteLength, view, []) : apply(dvByteLength, view, [])) as number;
@@ -129,6 +129,18 @@ function byteOffsetOf(view: ArrayBufferView, typed: boolean): number {
 
 function bufferOf(view: ArrayBufferView, typed: boolean): ArrayBufferLike {
   return (typed ? apply(taBuffer, view, []) : apply(dvBuffer, view, [])) as ArrayBufferLike;
+}
+
+/**
+ * @internal A plain Uint8Array over the same bytes as `view`, made from its
+ * internal slots: its length, offset and subarray() are the engine's, not a
+ * subclass's or an own property's. Throws a TypeError for a non-view.
+ */
+export function bytesOf(view: ArrayBufferView, what = 'view'): Uint8Array {
+  if (!isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
+  const typed = isTypedArray(view);
+  const len = (typed ? apply(taByteLength, view, []) : apply(dvByteLength, view, [])) as number;
+  return new Uint8ArrayCtor(bufferOf(view, typed), byteOffsetOf(view, typed), len);
 }
 
 /** @internal The ArrayBuffer of a view, from its internal slot, whatever the view says. */
