@@ -460,6 +460,40 @@ describe('tsuring/net', () => {
     }
   });
 
+  test('a received chunk written back goes out from its own buffer, which the pool gets back only once every write of it is done, even when the reader steps past it at once', async () => {
+    // The handler writes each chunk twice without awaiting and steps on: the
+    // writes queue behind each other, so most go out after the step. Were the
+    // buffer recycled at the step, a later receive would land in it first and
+    // the peer would get those bytes instead.
+    const io = new AsyncRing();
+    const ctx: NetContext = { ring: io, pool: io.bufferPool({ size: 1024, count: 4 }) };
+    try {
+      const expected: Buffer[] = [];
+      const server = createServerOn(ctx, async (s) => {
+        const writes: Promise<void>[] = [];
+        for await (const c of s) {
+          expected.push(Buffer.from(c), Buffer.from(c));
+          writes.push(s.write(c), s.write(c));
+        }
+        await Promise.all(writes);
+        await s.end();
+      });
+      await server.listen({ port: 0, host: '127.0.0.1' });
+      const c = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+      const data = Buffer.alloc(256 * 1024);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 10)) & 0xff;
+      const got = nodeReadAll(c);
+      c.end(data);
+      const back = await within(got, 20_000, 'the echo');
+      expect(back.length).toBe(2 * data.length);
+      expect(back === Buffer.concat(expected).toString('latin1')).toBe(true);
+      await within(server.close());
+      expect(ctx.pool.available).toBe(4);
+    } finally {
+      await io.close();
+    }
+  });
+
   test('connections sharing a pool too small for all of them each get every byte: a receive woken for a buffer that another took parks again', async () => {
     // Before: the second ENOBUFS of a receive in a row ended it ("read ENOBUFS"),
     // taken as a pool whose count is wrong; with a shared pool it only means

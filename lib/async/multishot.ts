@@ -152,6 +152,11 @@ export class Chunk {
     this.data = data;
   }
 
+  /** @internal The whole provided buffer `data` is the start of (a view made once per buffer), or null once released. */
+  get whole(): Uint8Array | null {
+    return this.pool === null ? null : this.pool.viewOf(this.bid);
+  }
+
   /** True once released. */
   get released(): boolean {
     return this.pool === null;
@@ -227,6 +232,11 @@ export class BufferPool {
     this.out++;
     this.takes++;
     return new Chunk(this, bid, this.views[bid]!.subarray(0, len));
+  }
+
+  /** @internal buffer `bid`, whole: the same view each time */
+  viewOf(bid: number): Uint8Array {
+    return this.views[bid]!;
   }
 
   /** @internal a buffer back from a consumer (or never shown to one) */

@@ -18,7 +18,7 @@ import {
   IPPROTO_TCP, MSG_NOSIGNAL, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_NODELAY,
 } from '../uapi/net.ts';
 import { ERRNO } from '../errno.ts';
-import { bytesOf, isUint8View, snapshotList } from '../ring/memory.ts';
+import { byteLengthOf, bytesOf, isUint8View, snapshotList } from '../ring/memory.ts';
 import { socketName, type AddressInfo } from './address.ts';
 import { abortError, codeError, errnoError, errnoOf, idleError } from './errors.ts';
 import type { NetContext } from './ring.ts';
@@ -42,7 +42,11 @@ export interface SocketOptions {
 
 // A write waiting for the kernel, or the shutdown of end() (data null).
 interface PendingWrite {
-  data: Uint8Array | Uint8Array[] | null;
+  // The caller's view as it came (its length read from the engine's slots
+  // into `length`), a pool buffer (for a lent chunk), or writev's list.
+  data: ArrayBufferView | Uint8Array[] | null;
+  // The received chunk this write sends from, if it is one (see Lent).
+  lent: Lent | null;
   // Bytes in all, and sent so far.
   length: number;
   sent: number;
@@ -50,11 +54,24 @@ interface PendingWrite {
   reject: (err: unknown) => void;
 }
 
+// A received chunk written back as it came (`socket.write(chunk)`): sent
+// from its provided buffer, with no copy, and kept out of the kernel's
+// reach (not recycled) until every write naming it is done, even if the
+// reader steps past it meanwhile.
+interface Lent {
+  chunk: Chunk;
+  // The Buffer next() handed out for it: what a later write names.
+  buf: Buffer;
+  writes: number;
+}
+
 const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true }) as IteratorResult<never>;
 const noop = (): void => {};
 // sendmsg takes at most IOV_MAX (1024, include/uapi/linux/uio.h UIO_MAXIOV) buffers.
 const IOV_MAX = 1024;
 const keepInt = new Int32Array(1);
+// send()'s options, reused: read before send() returns.
+const sendLength = { length: 0 };
 
 /**
  * A connected TCP or Unix stream socket. `for await (const chunk of socket)`
@@ -79,6 +96,9 @@ export class Socket implements AsyncIterableIterator<Buffer> {
   // Resolves once a cancelled receive has ended in the kernel.
   private recvStop: Promise<unknown> | null = null;
   private held: Chunk | null = null;
+  // The Buffer next() handed out for `held`.
+  private heldBuf: Buffer | null = null;
+  private readonly lent: Lent[] = [];
   private readEnded = false;
   private readonly writes: PendingWrite[] = [];
   private sending = false;
@@ -132,6 +152,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     const held = this.held;
     if (held !== null) {
       this.held = null;
+      this.heldBuf = null;
       held.release();
     }
     if (this.readEnded) return this.error !== null && this.isDestroyed ? Promise.reject(this.error) : Promise.resolve(DONE);
@@ -161,7 +182,9 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     const d = chunk.data;
     this.bytesRead += d.byteLength;
     if (this.timer !== null) this.timer.refresh();
-    return { value: Buffer.from(d.buffer, d.byteOffset, d.byteLength), done: false };
+    const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    this.heldBuf = buf;
+    return { value: buf, done: false };
   };
 
   private readonly onReadError = (err: unknown): never => {
@@ -179,6 +202,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     const held = this.held;
     if (held !== null) {
       this.held = null;
+      this.heldBuf = null;
       held.release();
     }
     if (!this.readEnded) {
@@ -209,22 +233,57 @@ export class Socket implements AsyncIterableIterator<Buffer> {
    * kernel has taken every byte (several sends when it takes fewer). Writes
    * go out in call order. To a peer that doesn't read, it stays pending:
    * nothing is buffered here beyond the caller's own memory, which must not
-   * change until then.
+   * change until then. A chunk this socket's reader holds, written back as
+   * it came, goes out from its provided buffer with no copy, and stays this
+   * write's (not recycled) until the write is done, even if the reader
+   * steps past it before.
    */
   write(data: Uint8Array | ArrayBufferView | string, encoding?: BufferEncoding): Promise<void> {
-    let buf: Uint8Array;
-    // A view is read through the engine's slots (bytesOf): a subclass or an
-    // own property lying about its length would otherwise have the loop
-    // below send what isn't there, for ever. Rejects, never throws (a
-    // detached buffer, a revoked Proxy).
+    if (typeof data !== 'string' && this.heldBuf !== null && data === this.heldBuf) return this.writeHeld();
+    if (this.lent.length > 0 && typeof data !== 'string') {
+      const l = this.lent.find((x) => x.buf === data);
+      if (l !== undefined) return this.queueLent(l);
+    }
+    let length: number;
+    // A view's length is read from the engine's slots (byteLengthOf), and
+    // each send checks it again: a subclass or an own property lying about
+    // it would otherwise have the loop below send what isn't there, for
+    // ever. Rejects, never throws (a detached buffer, a revoked Proxy).
     try {
-      if (typeof data === 'string') buf = Buffer.from(data, encoding ?? 'utf8');
-      else if (ArrayBuffer.isView(data)) buf = bytesOf(data);
-      else return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer, TypedArray, or DataView', data));
+      if (typeof data === 'string') data = Buffer.from(data, encoding ?? 'utf8');
+      else if (!ArrayBuffer.isView(data)) return Promise.reject(invalidArgType('chunk', 'of type string or an instance of Buffer, TypedArray, or DataView', data));
+      length = byteLengthOf(data);
+      if (length === 0) bytesOf(data); // throws for a detached view
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.queue(buf, buf.byteLength);
+    return this.queue(data, length, null);
+  }
+
+  // write() of the chunk the reader holds: lent to the write, not copied.
+  private writeHeld(): Promise<void> {
+    const chunk = this.held!;
+    const l: Lent = { chunk, buf: this.heldBuf!, writes: 0 };
+    this.held = null;
+    this.heldBuf = null;
+    this.lent.push(l);
+    return this.queueLent(l);
+  }
+
+  private queueLent(l: Lent): Promise<void> {
+    l.writes++;
+    const refused = this.ending || this.isDestroyed; // queue() rejects it at once
+    const p = this.queue(l.chunk.whole!, l.chunk.data.byteLength, l);
+    if (refused) this.unlend(l);
+    return p;
+  }
+
+  // One write naming `l` is done: the last one hands its buffer back.
+  private unlend(l: Lent): void {
+    if (--l.writes > 0) return;
+    const i = this.lent.indexOf(l);
+    if (i >= 0) this.lent.splice(i, 1);
+    l.chunk.release();
   }
 
   /** Sends several buffers as one sendmsg(2) (more where the kernel takes fewer bytes); settles as write(). */
@@ -244,7 +303,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.queue(bufs.length > IOV_MAX ? Buffer.concat(bufs) : bufs, length);
+    return this.queue(bufs.length > IOV_MAX ? Buffer.concat(bufs) : bufs, length, null);
   }
 
   /**
@@ -258,7 +317,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     if (this.isDestroyed) return Promise.reject(codeError('ERR_STREAM_DESTROYED', 'Cannot call end after a stream was destroyed'));
     this.ending = true;
     this.endPromise = new Promise<void>((resolve, reject) => {
-      this.writes.push({ data: null, length: 0, sent: 0, resolve, reject });
+      this.writes.push({ data: null, lent: null, length: 0, sent: 0, resolve, reject });
       if (!this.sending) this.pump();
     });
     if (written !== undefined) written.catch(noop); // end() rejects with the same error
@@ -267,12 +326,12 @@ export class Socket implements AsyncIterableIterator<Buffer> {
 
   private endPromise: Promise<void> | null = null;
 
-  private queue(data: Uint8Array | Uint8Array[], length: number): Promise<void> {
+  private queue(data: ArrayBufferView | Uint8Array[], length: number, lent: Lent | null): Promise<void> {
     // Node's order (lib/internal/streams/writable.js): after end() first.
     if (this.ending) return Promise.reject(codeError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
     if (this.isDestroyed) return Promise.reject(codeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
     return new Promise<void>((resolve, reject) => {
-      this.writes.push({ data, length, sent: 0, resolve, reject });
+      this.writes.push({ data, lent, length, sent: 0, resolve, reject });
       if (!this.sending) this.pump();
     });
   }
@@ -285,9 +344,21 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     this.sending = true;
     const { ring } = this.ctx;
     let p: Promise<unknown>;
-    if (w.data === null) p = ring.shutdown(this.fdNumber, SHUT_WR);
-    else if (w.data instanceof Uint8Array) p = ring.send(this.fdNumber, w.sent === 0 ? w.data : w.data.subarray(w.sent), MSG_NOSIGNAL);
-    else p = ring.sendmsg(this.fdNumber, { iov: w.sent === 0 ? w.data : rest(w.data, w.sent) }, MSG_NOSIGNAL);
+    const data = w.data;
+    if (data === null) p = ring.shutdown(this.fdNumber, SHUT_WR);
+    else if (Array.isArray(data)) p = ring.sendmsg(this.fdNumber, { iov: w.sent === 0 ? data : rest(data, w.sent) }, MSG_NOSIGNAL);
+    else {
+      // The rest of the bytes, named by length: send() checks that the view
+      // (caller's, or a pool buffer) still holds them. A view seen before
+      // goes out at its cached address; the rest of a short send, through
+      // a view made from its slots.
+      sendLength.length = w.length - w.sent;
+      try {
+        p = ring.send(this.fdNumber, w.sent === 0 ? data : bytesOf(data, 'chunk', w.sent), MSG_NOSIGNAL, sendLength);
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+    }
     p.then(this.onSent, this.onSendError);
   }
 
@@ -307,6 +378,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     if (this.timer !== null) this.timer.refresh();
     if (w.sent >= w.length) {
       this.writes.shift();
+      if (w.lent !== null) this.unlend(w.lent);
       w.resolve();
     }
     if (this.isDestroyed) this.finishDestroy();
@@ -354,7 +426,10 @@ export class Socket implements AsyncIterableIterator<Buffer> {
   private finishDestroy(): void {
     if (this.sending) return;
     const e = this.error ?? codeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
-    for (const w of this.writes.splice(0)) w.reject(e);
+    for (const w of this.writes.splice(0)) {
+      if (w.lent !== null) this.unlend(w.lent);
+      w.reject(e);
+    }
     this.closeFd();
   }
 

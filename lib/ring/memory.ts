@@ -134,13 +134,15 @@ function bufferOf(view: ArrayBufferView, typed: boolean): ArrayBufferLike {
 /**
  * @internal A plain Uint8Array over the same bytes as `view`, made from its
  * internal slots: its length, offset and subarray() are the engine's, not a
- * subclass's or an own property's. Throws a TypeError for a non-view.
+ * subclass's or an own property's; from byte `start` on. Throws a TypeError
+ * for a non-view, a RangeError when it holds fewer than `start` bytes.
  */
-export function bytesOf(view: ArrayBufferView, what = 'view'): Uint8Array {
+export function bytesOf(view: ArrayBufferView, what = 'view', start = 0): Uint8Array {
   if (!isView(view)) throw new TypeError(`${what} must be a Buffer, TypedArray or DataView`);
   const typed = isTypedArray(view);
   const len = (typed ? apply(taByteLength, view, []) : apply(dvByteLength, view, [])) as number;
-  return new Uint8ArrayCtor(bufferOf(view, typed), byteOffsetOf(view, typed), len);
+  if (!(start <= len)) throw new RangeError(`${what} holds ${len} bytes, fewer than ${start}`);
+  return new Uint8ArrayCtor(bufferOf(view, typed), byteOffsetOf(view, typed) + start, len - start);
 }
 
 /** @internal The ArrayBuffer of a view, from its internal slot, whatever the view says. */
