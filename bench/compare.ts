@@ -220,6 +220,11 @@ if (want('net')) {
   for (const [conns, size, floor] of [[100, 64, 3], [100, 16384, 8], [1, 64, 1.0]] as const) {
     cases.push({ name: `echo ${size} B x${conns}`, key: 'rps', floor, a: { label: 'tsuring/net', cmd: net('tsuring', conns, size) }, b: { label: 'node:net', cmd: net('node', conns, size) } });
   }
+  // The ceiling: the raw ring in a blocking loop (net-server.ts raw) over
+  // node:net, and how much of it tsuring/net keeps. Past it, the rest is the
+  // kernel's TCP work, which no layer above the ring can take away.
+  cases.push({ name: 'echo 64 B x100', key: 'rps', a: { label: 'raw ring', cmd: net('raw', 100, 64) }, b: { label: 'node:net', cmd: net('node', 100, 64) } });
+  cases.push({ name: 'echo 64 B x100', key: 'rps', a: { label: 'tsuring/net', cmd: net('tsuring', 100, 64) }, b: { label: 'raw ring', cmd: net('raw', 100, 64) } });
   // Server CPU per request, node's over tsuring's: the goal is a third or less.
   cases.push({ name: 'echo 64 B x100', key: 'cpu_ns_per_req', floor: 3, a: { label: 'node CPU/req', cmd: net('node', 100, 64) }, b: { label: 'tsuring CPU/req', cmd: net('tsuring', 100, 64) } });
   cases.push({ name: 'http hello x100', key: 'rps', floor: 3, a: { label: 'tsuring-http', cmd: net('tsuring-http', 100, 64) }, b: { label: 'node:http', cmd: net('node-http', 100, 64) } });

@@ -5,14 +5,15 @@
 // Prints `cpu_ns_per_req N` (the server's user and system CPU time over the
 // measured requests, from /proc) and, last, `rps N`.
 //
-//   npx tsx bench/net.ts --server tsuring|node|tsuring-http|node-http|bun [--conns 100] [--size 64] [--seconds 3]
+//   npx tsx bench/net.ts --server tsuring|node|tsuring-http|node-http|bun|raw [--conns 100] [--size 64] [--seconds 3]
 //                        [--loadgen PATH] [--bun PATH]
 //
 // tsuring: a tsuring/net echo server; node: node:net echo; tsuring-http:
 // examples/17-http.ts, an HTTP/1.1 responder on tsuring/net; node-http:
 // node:http answering "hello" (both with loadgen -m http); bun: Bun.listen
 // echo, under the Bun binary at --bun (the npm package @oven/bun-linux-x64
-// has one). The servers are bench/net-server.ts and the example.
+// has one); raw: the raw ring in a blocking loop, the ceiling for
+// JavaScript here. The servers are bench/net-server.ts and the example.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
