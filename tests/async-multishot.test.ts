@@ -26,6 +26,7 @@ import {
 } from '../lib/index.ts';
 
 import { POLLIN } from '../lib/uapi/poll.ts';
+import { RECV_CAP } from '../lib/async/streams.ts';
 import { forceGc, opcodesMissing } from './helpers.ts';
 import { bytes, hex, rejection, spyCqes, testResources, text, tick, ticks, variants, type Failure } from './async-helpers.ts';
 import { MSG_WAITALL, SHUT_WR, SOCK_STREAM, AF_UNIX } from '../lib/uapi/net.ts';
@@ -319,6 +320,49 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       const enobufs = seen.filter((e) => e.res === -ENOBUFS);
       expect(enobufs.length).toBeGreaterThan(0);
       expect(enobufs.every((e) => (e.flags & IORING_CQE_F_MORE) === 0)).toBe(true);
+      expect(io.pending).toBe(0);
+    });
+
+    test(NET, 'recvMultishot with maxQueued: a loop that stops taking chunks holds a few buffers of a large pool, not all of them; it goes on once the loop takes them, every byte in order', async () => {
+      const io = open({ entries: 16 });
+      const [c, s] = await pair(io);
+      const pool = io.bufferPool({ size: 16, count: 128 });
+      const data = pattern(4096, 5); // 256 buffers' worth: twice the pool
+      const sent = (async () => {
+        for (let off = 0; off < data.length; off += 256) await io.send(c, data.subarray(off, off + 256));
+        await io.shutdown(c, SHUT_WR);
+      })();
+      const it = io.recvMultishot(s, 0, { pool, maxQueued: 2 });
+      const first = await it.next();
+      expect(first.done).toBe(false);
+      await ticks(20); // the loop is stuck on its first chunk meanwhile
+      const out: number[] = [...first.value!.data];
+      first.value!.release();
+      // Paused: the chunks that waited, and what the arming under way took
+      // before the pause's cancel landed: at most maxQueued buffers' worth
+      // where the kernel caps an arming (RECV_CAP, Linux 6.17), else up to
+      // the 32 receives of one run; never the pool.
+      const held = pool.count - pool.available;
+      expect(held).toBeGreaterThanOrEqual(2);
+      expect(held).toBeLessThanOrEqual(RECV_CAP ? 2 + 2 + 1 : 2 + 32 + 1);
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        out.push(...r.value.data);
+        r.value.release();
+      }
+      await sent;
+      expect(hex(Uint8Array.from(out))).toBe(hex(data));
+      expect(pool.available).toBe(pool.count);
+      expect(io.pending).toBe(0);
+    });
+
+    test([], 'recvMultishot refuses a maxQueued that is not a positive integer, through its iterator', async () => {
+      const io = open();
+      for (const bad of [0, -1, 1.5, NaN, '2', null]) {
+        const r = await io.recvMultishot(0, 0, { maxQueued: bad as number }).next().then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
+        expect(r).toMatch(/^RangeError: maxQueued must be a positive integer/);
+      }
       expect(io.pending).toBe(0);
     });
 

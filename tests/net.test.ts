@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { connect, createServer, connectOn, createServerOn, type AddressInfo, type NetContext, type Socket } from '../lib/net/index.ts';
 import { AsyncRing } from '../lib/async/async-ring.ts';
+import { RECV_CAP } from '../lib/async/streams.ts';
+import { MAX_QUEUED } from '../lib/net/ring.ts';
 import {
   IORING_OP_ACCEPT, IORING_OP_BIND, IORING_OP_CONNECT, IORING_OP_LISTEN, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_SHUTDOWN,
   IORING_OP_SOCKET,
@@ -490,6 +492,43 @@ describe('tsuring/net', () => {
       await within(server.close());
       expect(ctx.pool.available).toBe(4);
     } finally {
+      await io.close();
+    }
+  });
+
+  test('a connection whose handler is stuck holds a few of the shared buffers while its peer floods, and the other connections go on being served', async () => {
+    const io = new AsyncRing();
+    const ctx: NetContext = { ring: io, pool: io.bufferPool({ size: 1024, count: 64 }) };
+    let unstick!: () => void;
+    const stuck = new Promise<void>((r) => (unstick = r));
+    try {
+      const server = createServerOn(ctx, async (s) => {
+        for await (const c of s) {
+          if (c[0] === 0x46 /* F */) await stuck; // the flood's handler: stuck on its first chunk
+          else await s.write(c);
+        }
+        await s.end();
+      });
+      await server.listen({ port: 0, host: '127.0.0.1' });
+      const port = (server.address() as AddressInfo).port;
+      const flood = net.connect(port, '127.0.0.1');
+      flood.on('error', () => {});
+      flood.write(Buffer.alloc(1 << 20, 0x46)); // 1 MiB: sixteen times the pool
+      await new Promise((r) => setTimeout(r, 200));
+      // The chunk its handler holds, MAX_QUEUED waiting, and what the arming
+      // under way took before the pause landed (a cap of MAX_QUEUED buffers
+      // where the kernel has RECV_CAP; one run of the receive, else).
+      expect(ctx.pool.count - ctx.pool.available).toBeLessThanOrEqual(RECV_CAP ? 1 + 2 * MAX_QUEUED : ctx.pool.count / 2);
+      const other = await connect({ port, host: '127.0.0.1' });
+      await other.write('hello');
+      const back = await within(other.next(), 5000, 'the other connection\'s echo');
+      expect(back.value!.toString()).toBe('hello');
+      other.destroy();
+      flood.destroy();
+      unstick();
+      await within(server.close());
+    } finally {
+      unstick();
       await io.close();
     }
   });

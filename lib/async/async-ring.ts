@@ -33,7 +33,7 @@ import { BufferPool, Chunk, MultishotIterator } from './multishot.ts';
 import { LoopRing } from './loop-ring.ts';
 import type { AsyncRingOptions, Mapper, MultishotOptions, OpOptions, Prep, RingMessage } from './options.ts';
 import { FILE_INDEX, ZC } from './slots.ts';
-import { failedIterator, type ReceiveOptions } from './streams.ts';
+import { RECV_CAP, failedIterator, type ReceiveOptions } from './streams.ts';
 import { TARGET_OPEN, TARGET_SENDERS } from './close.ts';
 import { MAX_CHAIN, MSG_MAX, messageData } from './user-data.ts';
 import { ERRNO } from '../errno.ts';
@@ -527,10 +527,11 @@ export class AsyncRing extends LoopRing {
    * Linux 6.0.
    */
   recvMultishot(fd: number, flags = 0, opts?: ReceiveOptions): AsyncIterableIterator<Chunk> {
-    return this.startReceive('recvMultishot', fd, opts, (sqe, bgid) => {
+    return this.startReceive('recvMultishot', fd, opts, (sqe, bgid, cap) => {
       prepRecvMultishot(sqe, fd, null, 0, flags);
       sqe.flags |= IOSQE_BUFFER_SELECT;
       sqe.bufGroup = bgid;
+      if (cap > 0 && RECV_CAP) sqe.optlen = cap; // the arming's total (see RECV_CAP)
     });
   }
 

@@ -18,6 +18,8 @@ interface Waiter<T> {
   reject: (e: unknown) => void;
 }
 
+function noop(): void {}
+
 const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true }) as IteratorResult<never>;
 
 /**
@@ -36,12 +38,22 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
   // stack is taken again from the loop that awaits it (rejectWithCallerFrames).
   private late = false;
   private left = false;
+  // `limit` values wait unread: the operation was told to pause.
+  private full = false;
 
   /**
    * @internal `stop` cancels the operation; `discard` lets go of a value
-   * nobody will read (recycles a buffer, closes an accepted fd).
+   * nobody will read (recycles a buffer, closes an accepted fd). Once
+   * `limit` values wait unread, `pause` is called, and `resume` once the
+   * consumer has taken them all.
    */
-  constructor(private readonly stop: () => void, private readonly discard: (v: T) => void) {}
+  constructor(
+    private readonly stop: () => void,
+    private readonly discard: (v: T) => void,
+    private readonly limit = Infinity,
+    private readonly pause: () => void = noop,
+    private readonly resume: () => void = noop,
+  ) {}
 
   /** True once the consumer has left the loop. */
   get returned(): boolean {
@@ -60,8 +72,15 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
       return;
     }
     const w = this.waiters.shift();
-    if (w !== undefined) w.resolve({ value: v, done: false });
-    else this.values.push(v);
+    if (w !== undefined) {
+      w.resolve({ value: v, done: false });
+      return;
+    }
+    this.values.push(v);
+    if (!this.full && this.values.length - this.head >= this.limit) {
+      this.full = true;
+      this.pause();
+    }
   }
 
   /** @internal the final completion: `error` null for a clean end; `late` as LoopRing's settle() */
@@ -96,6 +115,10 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T> {
       if (this.head === this.values.length) {
         this.values = [];
         this.head = 0;
+        if (this.full) {
+          this.full = false;
+          this.resume();
+        }
       }
       return Promise.resolve({ value, done: false });
     }

@@ -4,6 +4,7 @@
 // kernel ends it early (its CQE found the CQ full, or the pool ran out of
 // buffers) it re-arms itself, and leaving the loop cancels it.
 
+import { release } from 'node:os';
 import { IoUringError } from '../errors.ts';
 import { ERRNO } from '../errno.ts';
 import type { Sqe } from '../ring/sqe.ts';
@@ -16,6 +17,21 @@ import { CANCEL_POS } from './user-data.ts';
 
 const { ECANCELED, ENOBUFS } = ERRNO;
 
+/**
+ * @internal Whether this kernel caps a multishot IORING_OP_RECV at a total
+ * of sqe->optlen bytes (Linux 6.17: the arming then ends, without F_MORE,
+ * once that much has come). Without the cap, one run of the kernel's
+ * receive fills as many buffers as the socket has data for (the whole pool,
+ * measured with a 1 MiB burst), before the pause's cancel can land; older
+ * kernels refuse a non-zero optlen there with EINVAL.
+ */
+export const RECV_CAP = kernelAtLeast(6, 17);
+
+function kernelAtLeast(major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release());
+  return m !== null && (Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor));
+}
+
 /** How a multishot operation turns its CQEs into an iterator's values. */
 export interface StreamHow<T> {
   // A CQE's value for the iterator, or undefined for none.
@@ -26,6 +42,11 @@ export interface StreamHow<T> {
   finished?: () => boolean;
   // Lets go of a value nobody will read.
   discard: (v: T) => void;
+  // Values waiting unread past which the operation pauses (default none).
+  limit?: number;
+  // Each arming takes a bounded number of bytes and then ends with a value
+  // (not the end of the stream: re-armed, or parked while paused).
+  capped?: boolean;
   pool: BufferPool | null;
   ownPool?: boolean;
   // The fd it reads, for its error (see SlotTable's errorTarget()).
@@ -43,6 +64,14 @@ export interface ReceiveOptions extends MultishotOptions {
   bufferSize?: number;
   /** Buffers in an own pool, a power of two (default 16). */
   buffers?: number;
+  /**
+   * Chunks received and not yet taken by the loop, at most: once that many
+   * wait, receiving pauses (the operation is cancelled in the kernel, so no
+   * more buffers are taken) and goes on once the loop has taken them all.
+   * What arrived before the cancel landed still comes. Default: no limit
+   * but the pool's. A positive integer.
+   */
+  maxQueued?: number;
 }
 
 // A multishot operation: what feeds its iterator from each CQE.
@@ -64,6 +93,16 @@ export interface Stream {
   misses: number;
   // Cancel it again at its next CQE.
   recancel: boolean;
+  // Its consumer has `limit` values waiting unread: not re-armed until it
+  // has taken them (see pauseStream).
+  paused: boolean;
+  // A cancel made for the pause is in flight and has not missed.
+  pauseCancel: boolean;
+  // Cancels made for pauses whose own CQE has not come yet.
+  pauseCancels: number;
+  // Parked until the consumer catches up.
+  pauseParked: boolean;
+  capped: boolean;
   // The ring's `overflows` when it was last armed.
   overflows: number;
 }
@@ -87,9 +126,15 @@ export abstract class Streams extends Canceller {
       return failedIterator(refusal);
     }
     let slot = -1;
-    const it = new MultishotIterator<T>(() => {
-      if (slot >= 0) this.stopStream(slot);
-    }, how.discard);
+    const it = new MultishotIterator<T>(
+      () => {
+        if (slot >= 0) this.stopStream(slot);
+      },
+      how.discard,
+      how.limit,
+      () => this.#pauseStream(slot, stream),
+      () => this.#resumeStream(slot, stream),
+    );
     const stream: Stream = {
       it: it as MultishotIterator<unknown>,
       value: how.value,
@@ -103,6 +148,11 @@ export abstract class Streams extends Canceller {
       takes: 0,
       misses: 0,
       recancel: false,
+      paused: false,
+      pauseCancel: false,
+      pauseCancels: 0,
+      pauseParked: false,
+      capped: how.capped ?? false,
       overflows: 0,
     };
     if (how.pool !== null) how.pool.users++;
@@ -134,6 +184,13 @@ export abstract class Streams extends Canceller {
   // multishot operation (its next CQE finds no room; see the iterator's
   // re-arm in streamCqe, skipped once it is stopping).
   protected streamCancelled(slot: number, st: Stream, res: number): void {
+    if (st.pauseCancels > 0 && !st.it.returned && this.aborted[slot] === undefined && !this.closed) {
+      // A pause's cancel. One that missed (the operation was between two
+      // CQEs) is made again at its next CQE while still paused (streamCqe).
+      st.pauseCancels--;
+      if (res <= 0) st.pauseCancel = false;
+      return;
+    }
     if (res > 0) return;
     if (++st.misses === 1 || this.starving !== null) {
       st.recancel = true;
@@ -152,14 +209,25 @@ export abstract class Streams extends Canceller {
     if (flags & IORING_CQE_F_MORE) {
       st.sawMore = true;
       if (st.recancel && this.cancel(this.userData(slot, 0), this.userData(slot, CANCEL_POS))) st.recancel = false;
+      else if (st.paused && !st.pauseCancel && !st.it.returned) this.#pauseCancel(slot, st);
       return;
     }
     this.inflight--;
     const stopped = st.it.returned || this.aborted[slot] !== undefined || this.closed;
     // The CQ overflowed since it was armed: its first CQE may have found no
     // room, which ends it as surely as a later one.
-    const wasMultishot = st.sawMore || st.overflows !== this.overflows;
+    const wasMultishot = st.sawMore || st.overflows !== this.overflows || st.capped;
     st.sawMore = false;
+    const pausing = st.pauseCancel;
+    st.pauseCancel = false;
+    if (!stopped && st.rearm && (st.paused || pausing) && (pausing && res === -ECANCELED || res === -ENOBUFS || (v !== undefined && wasMultishot && !(st.finished?.() ?? false)))) {
+      // Ended by the pause's cancel (or by itself meanwhile, after a value
+      // or for want of a buffer): wait for the consumer, or, caught up
+      // already, go on.
+      if (st.paused) this.#parkPaused(slot, st);
+      else this.reissue(slot, st);
+      return;
+    }
     if (!stopped && st.rearm && v !== undefined && wasMultishot && !(st.finished?.() ?? false)) {
       // Ended after a value, having been multishot (the kernel stops one
       // whose CQE did not fit the CQ): not the end of the stream. One that
@@ -181,6 +249,10 @@ export abstract class Streams extends Canceller {
         // Only if this stream still waits here: one left or aborted since
         // may have handed the slot to another.
         if (this.parked.get(slot) !== st) return;
+        if (st.paused) {
+          st.pauseParked = true; // stays parked: the consumer's catching up re-arms it
+          return;
+        }
         this.parked.delete(slot);
         st.takes = pool.takes;
         this.reissue(slot, st);
@@ -217,6 +289,46 @@ export abstract class Streams extends Canceller {
     this.cancelSlot(slot);
   }
 
+  // The consumer has `limit` values waiting unread: stop taking more (the
+  // operation is cancelled in the kernel, or kept from being armed) until it
+  // has taken them all. What was received before the cancel lands still
+  // comes, so the bound is the limit plus what one wake-up delivers.
+  #pauseStream(slot: number, st: Stream): void {
+    if (slot < 0 || this.streams[slot] !== st || this.closed || st.it.returned) return;
+    st.paused = true;
+    if (this.parked.get(slot) === st) return; // waiting for a buffer: stays parked (whenAvailable)
+    const w = this.backlog.findIndex((x) => x.slot === slot);
+    if (w >= 0) {
+      this.backlog.splice(w, 1);
+      this.#parkPaused(slot, st);
+      return;
+    }
+    if (!st.pauseCancel) this.#pauseCancel(slot, st);
+  }
+
+  // The consumer has taken every value that waited: re-arm if parked for it.
+  #resumeStream(slot: number, st: Stream): void {
+    if (slot < 0 || this.streams[slot] !== st) return;
+    st.paused = false;
+    if (!st.pauseParked) return;
+    st.pauseParked = false;
+    if (this.parked.get(slot) !== st || st.it.returned) return;
+    this.parked.delete(slot);
+    st.starved = false;
+    this.reissue(slot, st);
+  }
+
+  #pauseCancel(slot: number, st: Stream): void {
+    st.pauseCancel = true;
+    st.pauseCancels++;
+    this.cancelSlot(slot);
+  }
+
+  #parkPaused(slot: number, st: Stream): void {
+    st.pauseParked = true;
+    this.parked.set(slot, st);
+  }
+
   private reissue(slot: number, st: Stream): void {
     if (this.closed) {
       this.finishStream(slot, st, this.closedError(slot), true);
@@ -241,10 +353,17 @@ export abstract class Streams extends Canceller {
   // A multishot receive into `opts.pool`, or a pool of its own: `prep`
   // writes its entry for buffer group `bgid`; each CQE's buffer becomes a
   // Chunk the consumer releases.
-  protected startReceive(name: string, fd: number, opts: ReceiveOptions | undefined, prep: (sqe: Sqe, bgid: number) => void): AsyncIterableIterator<Chunk> {
+  // `prep` gets the bytes an arming may take in all (maxQueued buffers'
+  // worth), or 0 for no cap (see RECV_CAP).
+  protected startReceive(name: string, fd: number, opts: ReceiveOptions | undefined, prep: (sqe: Sqe, bgid: number, cap: number) => void): AsyncIterableIterator<Chunk> {
     let pool: BufferPool | undefined;
     let own: boolean;
+    let limit: number | undefined;
     try {
+      limit = opts?.maxQueued;
+      if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+        return failedIterator(new RangeError(`maxQueued must be a positive integer (got ${typeof limit === 'number' ? limit : typeof limit})`));
+      }
       pool = opts?.pool;
       own = pool === undefined;
       if (pool !== undefined) {
@@ -256,7 +375,8 @@ export abstract class Streams extends Canceller {
       return failedIterator(err);
     }
     const p = pool;
-    return this.stream<Chunk>(name, [(sqe) => prep(sqe, p.bgid)], opts, {
+    const cap = limit !== undefined ? Math.min(limit * p.size, 0xffffffff) : 0;
+    return this.stream<Chunk>(name, [(sqe) => prep(sqe, p.bgid, cap)], opts, {
       value: (res, flags) => {
         if (!(flags & IORING_CQE_F_BUFFER)) return undefined;
         const chunk = p.take(flags >>> IORING_CQE_BUFFER_SHIFT, res > 0 ? res : 0);
@@ -266,6 +386,8 @@ export abstract class Streams extends Canceller {
       },
       rearm: true,
       discard: (c) => c.release(),
+      limit,
+      capped: cap > 0 && name === 'recvMultishot' && RECV_CAP,
       pool: p,
       ownPool: own,
       fd,

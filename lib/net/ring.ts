@@ -17,6 +17,13 @@ import { defaultRing } from '../fs/ring.ts';
 export const BUFFER_SIZE = 16 * 1024;
 /** Buffers in the shared pool (a power of two): 16 MiB in all. */
 export const BUFFERS = 1024;
+/**
+ * Chunks one socket may have received and not yet read, at most (64 KiB of
+ * 16 KiB chunks, node:net's default high-water mark): past it, its receive
+ * pauses until the reader has taken them. So a connection whose handler is
+ * stuck holds a few buffers, not the whole shared pool.
+ */
+export const MAX_QUEUED = 4;
 
 /** A ring and the pool its sockets receive into. */
 export interface NetContext {

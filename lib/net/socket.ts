@@ -21,7 +21,7 @@ import { ERRNO } from '../errno.ts';
 import { byteLengthOf, bytesOf, isUint8View, snapshotList } from '../ring/memory.ts';
 import { socketName, type AddressInfo } from './address.ts';
 import { abortError, codeError, errnoError, errnoOf, idleError } from './errors.ts';
-import type { NetContext } from './ring.ts';
+import { MAX_QUEUED, type NetContext } from './ring.ts';
 import { toDuplex } from './duplex.ts';
 
 const { ENOTCONN } = ERRNO;
@@ -156,7 +156,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
       held.release();
     }
     if (this.readEnded) return this.error !== null && this.isDestroyed ? Promise.reject(this.error) : Promise.resolve(DONE);
-    if (this.recv === null) this.recv = this.ctx.ring.recvMultishot(this.fdNumber, 0, { pool: this.ctx.pool });
+    if (this.recv === null) this.recv = this.ctx.ring.recvMultishot(this.fdNumber, 0, { pool: this.ctx.pool, maxQueued: MAX_QUEUED });
     return this.recv.next().then(this.onRead, this.onReadError);
   }
 
