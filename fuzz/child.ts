@@ -14,6 +14,7 @@ import { AsyncRing, IoUring, IoUringError, Sqe } from '../lib/index.ts';
 import { anything, FuzzSentinel, hostileArray, hostileNumber, lyingView, Memory, Rng, signal } from './values.ts';
 import { functionSignatures, kindOf, methodSignatures, type Param, type Signature } from './signatures.ts';
 import { fsPhase, fsTargets } from './fs.ts';
+import { netPhase, netTargets } from './net.ts';
 import { stat as ringStat } from '../lib/fs/index.ts';
 
 interface Config {
@@ -134,6 +135,7 @@ const rawTargets = [
 ].filter((t) => selected(t.name));
 const asyncTargets = asyncSigs.map((s) => ({ name: `async.${s.name}`, sig: s })).filter((t) => selected(t.name));
 const fsTargetNames = fsTargets(selected);
+const netTargetNames = netTargets(selected);
 
 // ---------------------------------------------------------------- fds
 
@@ -842,6 +844,14 @@ async function iteration(it: number): Promise<boolean> {
         hard: (kind, target, desc, msg) => { throw new Failure(kind, target, desc, msg); },
       }, fsTargetNames);
     }
+    if (netTargetNames.length > 0) {
+      await netPhase({
+        rng, mem, dir, show,
+        progress: (what) => progress(it, what),
+        soft: (kind, target, desc, msg) => raise(new Failure(kind, target, desc, msg)),
+        hard: (kind, target, desc, msg) => { throw new Failure(kind, target, desc, msg); },
+      }, netTargetNames);
+    }
   } catch (e) {
     failure = e instanceof Failure ? e : new Failure('fuzzer', 'fuzzer', 'the fuzzer itself', e instanceof Error ? `${e.stack}` : String(e));
   }
@@ -880,7 +890,7 @@ async function main(): Promise<void> {
   // here, before any iteration counts the fds.
   if (fsTargetNames.length > 0) await ringStat('/');
   const fdStart = listFds().size;
-  report({ t: 'targets', raw: rawTargets.length, async: asyncTargets.length, fs: fsTargetNames.length });
+  report({ t: 'targets', raw: rawTargets.length, async: asyncTargets.length, fs: fsTargetNames.length, net: netTargetNames.length });
   let it = cfg.start;
   for (; it < cfg.end && Date.now() < cfg.deadline; it++) {
     report({ t: 'start', it });

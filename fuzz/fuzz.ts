@@ -90,7 +90,7 @@ export async function fuzz(o: { seed: number; seconds?: number; iterations?: num
         if (m.t === 'start') { current = m.it as number; at = ''; ran++; }
         else if (m.t === 'at') at = m.what as string;
         else if (m.t === 'fail') record({ it: m.it as number, kind: m.kind as string, target: m.target as string, desc: m.desc as string, msg: m.msg as string });
-        else if (m.t === 'targets' && current === start) log(`fuzz: ${m.raw} raw targets, ${m.async} AsyncRing targets, ${m.fs} tsuring/fs targets`);
+        else if (m.t === 'targets' && current === start) log(`fuzz: ${m.raw} raw targets, ${m.async} AsyncRing targets, ${m.fs} tsuring/fs targets, ${m.net} tsuring/net targets`);
         else if (m.t === 'done') { done = true; next = m.next as number; }
       });
       const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('exit', (c, s) => res([c, s])));

@@ -632,7 +632,15 @@ describe('tsuring/net', () => {
         outcomes.push(await p.then(() => 'sent', (e: Error) => e.name));
       }
       expect(outcomes).toEqual(['TypeError', 'TypeError', 'sent']);
+      // Found by the fuzzer (fuzz/net.ts): Array.isArray threw for a revoked
+      // Proxy, and end(chunk) on a destroyed socket left the write's
+      // rejection unhandled, which ended the process.
+      const revoked = Proxy.revocable([], {});
+      revoked.revoke();
+      expect(await s.writev(revoked.proxy).then(() => 'sent', (e: Error) => e.name)).toBe('TypeError');
       s.destroy();
+      expect(await s.end(42 as unknown as Uint8Array).then(() => 'ended', (e: { code?: string }) => e.code)).toBe('ERR_STREAM_DESTROYED');
+      await new Promise((r) => setImmediate(r)); // an unhandled rejection would surface by now
       await within(server.close());
     });
   });

@@ -288,10 +288,11 @@ export class Socket implements AsyncIterableIterator<Buffer> {
 
   /** Sends several buffers as one sendmsg(2) (more where the kernel takes fewer bytes); settles as write(). */
   writev(chunks: readonly (Uint8Array | string)[]): Promise<void> {
-    if (!Array.isArray(chunks)) return Promise.reject(invalidArgType('chunks', 'an instance of Array', chunks));
     const bufs: Uint8Array[] = [];
     let length = 0;
     try {
+      // Array.isArray throws for a revoked Proxy; the error's text, for one whose traps throw.
+      if (!Array.isArray(chunks)) return Promise.reject(invalidArgType('chunks', 'an instance of Array', chunks));
       // The array read once (it may be a Proxy, or change later), each view
       // through the engine's slots, as write() reads one.
       for (const c of snapshotList(chunks, 'chunks')) {
@@ -314,13 +315,14 @@ export class Socket implements AsyncIterableIterator<Buffer> {
   end(data?: Uint8Array | string, encoding?: BufferEncoding): Promise<void> {
     if (this.ending) return this.endPromise!;
     const written = data === undefined ? undefined : this.write(data, encoding);
+    // end() rejects with the same error, or reports its own.
+    if (written !== undefined) written.catch(noop);
     if (this.isDestroyed) return Promise.reject(codeError('ERR_STREAM_DESTROYED', 'Cannot call end after a stream was destroyed'));
     this.ending = true;
     this.endPromise = new Promise<void>((resolve, reject) => {
       this.writes.push({ data: null, lent: null, length: 0, sent: 0, resolve, reject });
       if (!this.sending) this.pump();
     });
-    if (written !== undefined) written.catch(noop); // end() rejects with the same error
     return this.endPromise;
   }
 
