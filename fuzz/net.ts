@@ -16,18 +16,11 @@
 import { AsyncRing } from '../lib/async/async-ring.ts';
 import * as net from '../lib/net/index.ts';
 import type { Server, Socket } from '../lib/net/index.ts';
-import { anything, FuzzSentinel, hostileArray, hostileNumber, lyingView, type Memory, Rng } from './values.ts';
+import type { FsEnv } from './fs.ts';
+import { anything, FuzzSentinel, hostileArray, hostileNumber, lyingView, Rng } from './values.ts';
 
-/** What the child gives the phase (the fs phase's, less what it doesn't use). */
-export interface NetEnv {
-  rng: Rng;
-  mem: Memory;
-  dir: string;
-  progress(what: string): void;
-  soft(kind: string, target: string, desc: string, msg: string): void;
-  hard(kind: string, target: string, desc: string, msg: string): never;
-  show(v: unknown): string;
-}
+/** What the child gives the phase: the fs phase's, less the collector. */
+export type NetEnv = Omit<FsEnv, 'gc'>;
 
 const TARGETS = ['net.write', 'net.writev', 'net.end', 'net.destroy', 'net.setTimeout', 'net.setNoDelay', 'net.setKeepAlive', 'net.address', 'net.connect', 'net.listen'];
 
