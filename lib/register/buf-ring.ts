@@ -24,6 +24,7 @@ import * as ffi from '../../ffi/index.ts';
 import { IoUringError } from '../errors.ts';
 import type { IoUring } from '../ring/io-uring.ts';
 import { addressFor, allocAligned, byteLengthOf } from '../ring/memory.ts';
+import { inWorker, WORKER_RING_NOTE } from '../ring/thread-exit.ts';
 import {
   IORING_OFF_PBUF_RING, IORING_OFF_PBUF_SHIFT, IORING_REGISTER_PBUF_RING, IORING_REGISTER_PBUF_STATUS,
   IORING_UNREGISTER_PBUF_RING, IOU_PBUF_RING_MMAP,
@@ -121,6 +122,8 @@ export function setupBufRing(ring: IoUring, nentries: number, bgid: number, flag
   dv.setUint16(io_uring_buf_reg.flags, flags, true);
   let br: BufRing;
   if (flags & IOU_PBUF_RING_MMAP) {
+    // The mapping would hold the ring file, and the ring, past its fd (thread-exit.ts).
+    if (inWorker) throw new RangeError(`IOU_PBUF_RING_MMAP is refused: ${WORKER_RING_NOTE}`);
     if (ring.fd < 0) throw new TypeError('IOU_PBUF_RING_MMAP maps the ring fd, which an IORING_SETUP_REGISTERED_FD_ONLY ring does not have');
     registerCall(ring, IORING_REGISTER_PBUF_RING, reg, 1, 'setup_buf_ring');
     // The kernel's ring is at IORING_OFF_PBUF_RING | bgid << IORING_OFF_PBUF_SHIFT

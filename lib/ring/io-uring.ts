@@ -32,11 +32,11 @@ import { IoUringError } from '../errors.ts';
 import { IORING_SETUP_REGISTERED_FD_ONLY } from '../uapi/constants.ts';
 import { flagNames } from '../uapi/names.ts';
 import { newRingHook, type RingHook } from './hook.ts';
-import { drainForClose, releaseClosed, retireMappings, ringAssets, unwatchRing, watchRing } from './lifetime.ts';
+import { drainForClose, releaseAbandoned, releaseClosed, retireMappings, ringAssets, unwatchRing, watchRing } from './lifetime.ts';
 import { ATTACH, checkRequest, type IoUringOptions, type SharedRing } from './options.ts';
 import { RingRegister } from './register.ts';
 import { setup, type SetupResult } from './setup.ts';
-import { adoptRingFd } from './thread-exit.ts';
+import { adoptRingFd, inWorker, WORKER_ADOPT_NOTE } from './thread-exit.ts';
 
 const { ENOSYS } = ERRNO;
 
@@ -92,7 +92,8 @@ export class IoUring extends RingRegister implements Disposable {
    * power of two; at most 32768 unless IORING_SETUP_CLAMP).
    *
    * Differs from liburing: takes the io_uring_params fields as options, and
-   * registers the ring fd unless `registerRingFd: false`.
+   * registers the ring fd unless `registerRingFd: false` (never in a
+   * worker_thread, where it would outlive the fd Node closes at the end).
    */
   constructor(entries: number, options: IoUringOptions = {}) {
     const request = checkRequest(entries, options);
@@ -108,8 +109,16 @@ export class IoUring extends RingRegister implements Disposable {
     this.remap(made.params, made.sab, made.sabBase);
     if (attach === undefined) {
       watchRing(this, assets);
-      if (!regOnly) adoptRingFd(made.fd);
-      if (options.registerRingFd !== false && !regOnly) this.tryRegisterRingFd();
+      // In a worker_thread, a ring whose fd Node can't close at the end is not made.
+      const adopted = regOnly ? 0 : adoptRingFd(made.fd);
+      if (adopted < 0) {
+        unwatchRing(this);
+        releaseAbandoned(assets);
+        throw new IoUringError(adopted, 'io_uring_setup', 'ring fd', WORKER_ADOPT_NOTE);
+      }
+      // Not in a worker_thread: the registration would keep the ring alive
+      // past the close of its fd at the worker's end (thread-exit.ts).
+      if (options.registerRingFd !== false && !regOnly && !inWorker) this.tryRegisterRingFd();
     } else {
       this.continueAtTail();
     }

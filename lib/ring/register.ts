@@ -22,9 +22,10 @@ import { addressFor, allocAligned } from './memory.ts';
 import { checkOptionalU32, checkU32 } from '../check.ts';
 import { KERN_MAX_CQ_ENTRIES, KERN_MAX_ENTRIES, roundupPow2 } from './options.ts';
 import { allocShared, mapRings, pageRound, type SetupResult } from './setup.ts';
+import { inWorker, WORKER_RING_NOTE } from './thread-exit.ts';
 import { writeTimespec, type Timeout } from './timespec.ts';
 
-const { EBUSY, EINVAL } = ERRNO;
+const { EBUSY, EINVAL, EPERM } = ERRNO;
 
 /** struct io_uring_region_desc, for registerRegion (fields camelCased; `__resv` left 0). */
 export interface RegionDesc {
@@ -112,6 +113,9 @@ export abstract class RingRegister extends CompletionQueue {
    */
   registerRaw(opcode: number, arg: ArrayBufferView | number | null, nrArgs: number): number {
     this.checkOpen();
+    if (inWorker && (opcode & ~IORING_REGISTER_USE_REGISTERED_RING) === IORING_REGISTER_RING_FDS) {
+      throw new IoUringError(EPERM, 'io_uring_register', 'ring fd', WORKER_RING_NOTE);
+    }
     let addr = 0;
     if (typeof arg === 'number') addr = arg;
     else if (arg !== null) addr = addressFor(arg, 0, 'arg');
@@ -125,10 +129,13 @@ export abstract class RingRegister extends CompletionQueue {
    * io_uring_register_ring_fd(3): register the ring fd with the kernel so
    * every enter (and register, with IORING_FEAT_REG_REG_RING) skips the fd
    * lookup (Linux 5.18). Returns the registered index. New rings do this
-   * themselves unless made with `registerRingFd: false`.
+   * themselves unless made with `registerRingFd: false`. Refused (EPERM) in
+   * a worker_thread: the registration holds the ring past the close of its
+   * fd when the worker is terminated, and its operations with it.
    */
   registerRingFd(): number {
     this.checkOpen();
+    if (inWorker) throw new IoUringError(EPERM, 'io_uring_register', 'ring fd', WORKER_RING_NOTE);
     if (this.enterFlags & IORING_ENTER_REGISTERED_RING) throw new IoUringError(EBUSY, 'io_uring_register', 'the ring fd is already registered');
     const r = this.tryRegisterRingFd();
     if (r < 0) throw new IoUringError(r, 'io_uring_register', 'ring fd');

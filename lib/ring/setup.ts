@@ -14,6 +14,7 @@ import {
 import { io_cqring_offsets, io_sqring_offsets, io_uring_params } from '../uapi/layout.ts';
 import { ADDRESS_SPACE_NOTE, addressSpaceLow } from './address-space.ts';
 import { markFromMalloc, releaseAbandoned, type RingAssets } from './lifetime.ts';
+import { inWorker, WORKER_RING_NOTE } from './thread-exit.ts';
 import { mapShared, type Mapping } from './mapping.ts';
 import { KERN_MAX_CQ_ENTRIES, KERN_MAX_ENTRIES, roundupPow2, type IoUringOptions, type RingRequest } from './options.ts';
 
@@ -22,7 +23,7 @@ const PAGE = 4096;
 // slack is added on top, since the header is a cache line or two depending on
 // the machine, and the kernel pins as much as it computes.
 const KRING_SIZE = 64;
-const { EINVAL, ENOMEM } = ERRNO;
+const { EINVAL, ENOMEM, EPERM } = ERRNO;
 
 export function pageRound(n: number): number {
   return Math.ceil(n / PAGE) * PAGE;
@@ -107,7 +108,11 @@ export interface SetupResult {
 export function setup(entries: number, options: IoUringOptions, { userFlags, flagsBase, cqWanted }: RingRequest): SetupResult {
   const mode = options.memory ?? 'auto';
   if (mode !== 'auto' && mode !== 'shared' && mode !== 'mmap') throw new TypeError(`memory must be 'auto', 'shared' or 'mmap' (got ${String(mode)})`);
-  const needShared = mode === 'shared' || (userFlags & (IORING_SETUP_NO_MMAP | IORING_SETUP_REGISTERED_FD_ONLY)) !== 0;
+  // A worker_thread's ring lives in its memory, never in a mapping of the
+  // ring fd, and has an fd Node can close (thread-exit.ts).
+  if (inWorker && mode === 'mmap') throw new RangeError(`memory: 'mmap' is refused: ${WORKER_RING_NOTE}`);
+  if (inWorker && (userFlags & IORING_SETUP_REGISTERED_FD_ONLY)) throw new IoUringError(EPERM, 'io_uring_setup', 'IORING_SETUP_REGISTERED_FD_ONLY', WORKER_RING_NOTE);
+  const needShared = mode === 'shared' || inWorker || (userFlags & (IORING_SETUP_NO_MMAP | IORING_SETUP_REGISTERED_FD_ONLY)) !== 0;
   if (needShared && mode === 'mmap') throw new RangeError("memory: 'mmap' contradicts IORING_SETUP_NO_MMAP / REGISTERED_FD_ONLY");
   const sqThreadCpu = checkOptionalU32(options.sqThreadCpu, 'sqThreadCpu');
   const sqThreadIdle = checkOptionalU32(options.sqThreadIdle, 'sqThreadIdle');
@@ -146,7 +151,11 @@ export function setup(entries: number, options: IoUringOptions, { userFlags, fla
     }
     // Only EINVAL means "a flag this kernel does not know"; anything else
     // (EPERM, ENOMEM, ...) is the answer, as is the failure of the last try.
-    if (fd !== -EINVAL || k === attempts.length - 1) throw new IoUringError(fd, 'io_uring_setup', `flags 0x${flags.toString(16)}`);
+    if (fd !== -EINVAL || k === attempts.length - 1) {
+      // A kernel without NO_MMAP (before 6.5) can't give a worker_thread a ring it may keep.
+      const why = inWorker && fd === -EINVAL && mode === 'auto' ? `a worker_thread's ring needs IORING_SETUP_NO_MMAP (Linux 6.5): ${WORKER_RING_NOTE}` : undefined;
+      throw new IoUringError(fd, 'io_uring_setup', `flags 0x${flags.toString(16)}`, why);
+    }
     if (attempts[k]! & IORING_SETUP_NO_SQARRAY) refused.add('NO_SQARRAY');
     if (attempts[k]! & IORING_SETUP_NO_MMAP && !needShared) refused.add('NO_MMAP');
   }

@@ -17,6 +17,32 @@ import { O_CLOEXEC } from '../uapi/fs.ts';
 
 const owners = new Map<number, Socket>();
 
+// That close must end the ring: the kernel kills a ring at the last close of
+// its file, cancelling what it can and stopping an SQPOLL thread from
+// submitting more, and Node frees the worker's memory only after. Anything
+// else that holds the ring file keeps the ring going past that point: a
+// mapping of the ring fd (memory: 'mmap', IOU_PBUF_RING_MMAP) for the life of
+// the process, a registered ring fd (IORING_REGISTER_RING_FDS) until the
+// thread has exited, after its heap is gone. Seen: with rings kept alive that
+// way, terminated workers' freed heap got the bytes of the file they had been
+// reading (glibc's "corrupted double-linked list", a free chunk's links
+// overwritten with them), 2 runs in 45 under CPU load. In a worker_thread
+// such things are refused, the ring fd is not registered, and a ring whose fd
+// can't be handed to Node is not made.
+
+/** True in a worker_thread: the ring may hold nothing that outlives its fd. */
+export const inWorker = !isMainThread;
+
+/** Why a worker_thread refuses what would keep its ring alive past its fd. */
+export const WORKER_RING_NOTE =
+  "in a worker_thread a ring must end when Node closes its fd at the worker's end (worker.terminate() runs no JavaScript), " +
+  "and this would keep the ring alive after the worker's memory is freed, with its operations still writing there";
+
+/** Why a worker_thread's ring is not made when its fd can't be handed to a socket. */
+export const WORKER_ADOPT_NOTE =
+  "in a worker_thread the ring fd is handed to a Node socket, which Node closes at the worker's end (worker.terminate() runs no JavaScript), " +
+  'and that failed: without it the ring would outlive the worker and go on writing into its freed memory';
+
 /**
  * A net.Socket that owns fd number `fd`, which still names the same file
  * afterwards: Node closes it when the socket is destroyed or its thread's
@@ -51,13 +77,14 @@ export function socketAt(fd: number, readable: boolean): Socket | number {
   return socket;
 }
 
-/** In a worker_thread, lets Node close `fd` when the worker ends. */
-export function adoptRingFd(fd: number): void {
-  if (isMainThread || fd < 0 || owners.has(fd)) return;
+/** In a worker_thread, lets Node close `fd` when the worker ends. 0, or -errno when it can't. */
+export function adoptRingFd(fd: number): number {
+  if (!inWorker || fd < 0 || owners.has(fd)) return 0;
   const socket = socketAt(fd, false);
-  if (typeof socket === 'number') return;
+  if (typeof socket === 'number') return socket;
   socket.unref();
   owners.set(fd, socket);
+  return 0;
 }
 
 /** Closes a ring fd, through the socket that owns it where there is one. */
