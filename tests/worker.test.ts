@@ -23,7 +23,7 @@ function open(memory: 'shared' | 'mmap'): IoUring {
   return ring;
 }
 
-interface Reaped { seen: number[]; closed: boolean }
+interface Reaped { seen: number[]; closed: boolean; refusals: string[]; zero: number }
 
 /** Starts tests/fixtures/reaper-worker.ts on `shared`; resolves with what it reaped. */
 function reaper(shared: SharedRing, count: number): Promise<Reaped> {
@@ -61,11 +61,24 @@ describe('a ring shared with a worker_thread', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
 
+  sharedIt('in the worker the attached ring only reaps: getSqe() and getSqes() refuse with EPERM, as its memory dies with the worker', async () => {
+    const ring = open('shared');
+    const done = reaper(ring.share(), 1);
+    submitRange(ring, 1, 2);
+    const r = await done;
+    expect(r.seen).toEqual([1]);
+    expect(r.refusals).toHaveLength(2);
+    for (const m of r.refusals) expect(m).toMatch(/^EPERM: .*a ring attached in a worker_thread.*only reaps/);
+    expect(r.zero).toBeGreaterThanOrEqual(0); // getSqes(0) takes nothing, so it is not refused
+    // The main thread's own view still submits.
+    expect(runOne(ring, prepNop, 9)).toEqual({ res: 0, flags: 0, userData: 9 });
+  });
+
   sharedIt("the worker's close() only detaches: the fd stays open and the main ring still works", async () => {
     const ring = open('shared');
     const done = reaper(ring.share(), 1);
     submitRange(ring, 1, 2);
-    expect(await done).toEqual({ seen: [1], closed: true });
+    expect(await done).toMatchObject({ seen: [1], closed: true });
     expect(readlinkSync(`/proc/self/fd/${ring.fd}`)).toContain('io_uring');
     expect(ring.isClosed).toBe(false);
     expect(runOne(ring, prepNop, 7)).toEqual({ res: 0, flags: 0, userData: 7 });

@@ -121,6 +121,12 @@ export class IoUring extends RingRegister implements Disposable {
       if (options.registerRingFd !== false && !regOnly && !inWorker) this.tryRegisterRingFd();
     } else {
       this.continueAtTail();
+      // Reaping only, in a worker_thread: what it submitted would name the
+      // worker's memory, freed at terminate() under a ring that lives on.
+      if (inWorker) {
+        this.reapOnly = true;
+        this.sqLimit = 0;
+      }
     }
     this.hook = newRingHook(this);
   }
@@ -142,6 +148,9 @@ export class IoUring extends RingRegister implements Disposable {
    * its close() only detaches. Memory its entries name is kept referenced by
    * the side that reaps the final CQE only if that side prepared it, so in a
    * split ring prepare with memory the submitting thread keeps alive itself.
+   * Attached in a worker_thread it only reaps: getSqe() and getSqes() throw
+   * EPERM there, as the worker's memory would be freed at its terminate()
+   * under a ring that lives on.
    */
   static attach(shared: SharedRing): IoUring {
     return new IoUring(1, { [ATTACH]: shared } as IoUringOptions);

@@ -23,7 +23,7 @@ import { loadAcquire } from './memory-order.ts';
 import type { RingLayout, SetupResult } from './setup.ts';
 import { Sqe, UNPREPARED } from './sqe.ts';
 
-const { EINTR, EBADF } = ERRNO;
+const { EINTR, EBADF, EPERM } = ERRNO;
 
 export abstract class SubmissionQueue {
   /** The ring fd (or, with IORING_SETUP_REGISTERED_FD_ONLY, -1). */
@@ -64,8 +64,11 @@ export abstract class SubmissionQueue {
   // IOPOLL without SQPOLL: completions only appear when we enter the kernel.
   private readonly cqEnter: boolean;
   protected closed = false;
-  // sqEntries while open, 0 once closed: getSqe's one comparison covers both.
+  // sqEntries while open, 0 once closed or reap-only: getSqe's one
+  // comparison covers all three.
   protected sqLimit = 0;
+  // A ring attached in a worker_thread: it only reaps (see IoUring.attach).
+  protected reapOnly = false;
   // The trace, when one is on: told of each SQE as it is published and each
   // CQE as it is handed back (one test per batch when off).
   protected hook: RingHook | null = null;
@@ -90,7 +93,7 @@ export abstract class SubmissionQueue {
     this.ringU32 = l.ringU32;
     this.sqeU32 = l.sqeU32;
     this.sqEntriesN = l.sqEntries;
-    this.sqLimit = this.closed ? 0 : l.sqEntries;
+    this.sqLimit = this.closed || this.reapOnly ? 0 : l.sqEntries;
     this.sqHead = l.sqHead;
     this.sqTail = l.sqTail;
     this.sqFlags = l.sqFlags;
@@ -136,6 +139,7 @@ export abstract class SubmissionQueue {
       this.sqHeadSeen = Atomics.load(this.ringU32, this.sqHead);
       if (((tail - this.sqHeadSeen) >>> 0) >= this.sqLimit) {
         if (this.closed) this.throwClosed();
+        if (this.reapOnly) this.throwReapOnly();
         return null;
       }
     }
@@ -172,6 +176,7 @@ export abstract class SubmissionQueue {
     const tail = this.sqeTail;
     if (((tail - this.sqHeadSeen) >>> 0) + n > this.sqLimit) {
       if (this.closed) this.throwClosed();
+      if (this.reapOnly && n > 0) this.throwReapOnly();
       // Acquire, as in getSqe: read the kernel's head only when short.
       this.sqHeadSeen = Atomics.load(this.ringU32, this.sqHead);
       if (((tail - this.sqHeadSeen) >>> 0) + n > this.sqLimit) {
@@ -438,6 +443,14 @@ export abstract class SubmissionQueue {
 
   protected throwClosed(): never {
     throw new IoUringError(EBADF, 'io_uring_enter', 'the ring is closed');
+  }
+
+  private throwReapOnly(): never {
+    throw new IoUringError(
+      EPERM, 'io_uring_enter', 'an entry of a ring attached in a worker_thread',
+      "such a ring only reaps: the memory its entries named would be the worker's, which worker.terminate() frees while the ring, " +
+      "which belongs to the thread that made it, goes on; submit from that thread",
+    );
   }
 
   protected checkOpen(): void {
