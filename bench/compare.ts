@@ -30,7 +30,8 @@
 //             untar; without it those rows are skipped with a note)
 //   net       tsuring/net against node:net and node:http (bench/net.ts, the C
 //             load generator): echo at 64 B and 16 KiB over 100 connections,
-//             64 B over one, server CPU per request, HTTP hello; and Bun.listen
+//             64 B over one and over 10,000 (with the server's peak RSS),
+//             server CPU per request, HTTP hello; and Bun.listen
 //   frames    tsuring/fs small-files against itself with stack traces off:
 //             what the caller's frames in its errors cost calls that succeed
 //   trace     NOPs at batch 1 with the trace turned off, against the same
@@ -227,6 +228,10 @@ if (want('net')) {
   cases.push({ name: 'echo 64 B x100', key: 'rps', a: { label: 'tsuring/net', cmd: net('tsuring', 100, 64) }, b: { label: 'raw ring', cmd: net('raw', 100, 64) } });
   // Server CPU per request, node's over tsuring's: the goal is a third or less.
   cases.push({ name: 'echo 64 B x100', key: 'cpu_ns_per_req', floor: 3, a: { label: 'node CPU/req', cmd: net('node', 100, 64) }, b: { label: 'tsuring CPU/req', cmd: net('tsuring', 100, 64) } });
+  // 10,000 connections: served (the goal), how fast and in how much
+  // memory (the server's peak RSS, tsuring's over node's), no floor.
+  cases.push({ name: 'echo 64 B x10000', key: 'rps', a: { label: 'tsuring/net', cmd: net('tsuring', 10000, 64) }, b: { label: 'node:net', cmd: net('node', 10000, 64) } });
+  cases.push({ name: 'echo 64 B x10000', key: 'server_peak_rss_kib', a: { label: 'tsuring RSS', cmd: net('tsuring', 10000, 64) }, b: { label: 'node RSS', cmd: net('node', 10000, 64) } });
   cases.push({ name: 'http hello x100', key: 'rps', floor: 3, a: { label: 'tsuring-http', cmd: net('tsuring-http', 100, 64) }, b: { label: 'node:http', cmd: net('node-http', 100, 64) } });
   const bun = values.bun!;
   if (existsSync(bun)) cases.push({ name: 'echo 64 B x100', key: 'rps', a: { label: 'tsuring/net', cmd: net('tsuring', 100, 64) }, b: { label: 'Bun.listen', cmd: [...net('bun', 100, 64), '--bun', bun] } });

@@ -3,7 +3,8 @@
 // sends a request and waits for the whole answer). The server runs on CPU 1
 // and loadgen on CPU 0 (taskset), so neither steals the other's CPU.
 // Prints `cpu_ns_per_req N` (the server's user and system CPU time over the
-// measured requests, from /proc) and, last, `rps N`.
+// measured requests, from /proc), `server_peak_rss_kib N` (its VmHWM) and,
+// last, `rps N`.
 //
 //   npx tsx bench/net.ts --server tsuring|node|tsuring-http|node-http|bun|raw [--conns 100] [--size 64] [--seconds 3]
 //                        [--loadgen PATH] [--bun PATH]
@@ -17,7 +18,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -80,12 +81,16 @@ const port = await new Promise<number>((resolvePort, reject) => {
 });
 
 let line: string;
+let rssKib = 0;
 try {
   const lg = pin(0, [
     loadgenPath(), '-p', String(port), '-c', values.conns!, '-s', values.size!, '-w', values.warmup!, '-d', values.seconds!,
     '-m', http ? 'http' : 'echo', '-P', String(child.pid),
   ]);
   line = execFileSync(lg[0]!, lg.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  // The server's peak resident memory, while it still runs.
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+  rssKib = hwm ? Number(hwm[1]) : 0;
 } finally {
   child.kill('SIGKILL');
 }
@@ -98,4 +103,5 @@ if (field('errors') > 0) throw new Error(`loadgen saw errors: ${line}`);
 const completed = field('completed');
 console.log(line);
 console.log(`cpu_ns_per_req ${Math.round(((field('srv_user_s') + field('srv_sys_s')) * 1e9) / completed)}`);
+console.log(`server_peak_rss_kib ${rssKib}`);
 console.log(`rps ${Math.round(field('rps'))}`);

@@ -248,14 +248,15 @@ export abstract class Streams extends Canceller {
       pool.whenAvailable(() => {
         // Only if this stream still waits here: one left or aborted since
         // may have handed the slot to another.
-        if (this.parked.get(slot) !== st) return;
+        if (this.parked.get(slot) !== st) return false;
         if (st.paused) {
           st.pauseParked = true; // stays parked: the consumer's catching up re-arms it
-          return;
+          return false;
         }
         this.parked.delete(slot);
         st.takes = pool.takes;
         this.reissue(slot, st);
+        return true;
       });
       return;
     }
@@ -348,6 +349,8 @@ export abstract class Streams extends Canceller {
     if (st.pool === null) return;
     st.pool.users--;
     if (st.ownPool) st.pool.free();
+    // It may have been woken for a buffer it never took: the next waiter's.
+    else st.pool.wakeOne();
   }
 
   // A multishot receive into `opts.pool`, or a pool of its own: `prep`
