@@ -422,6 +422,54 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       expect(io.pending).toBe(0);
     });
 
+    // Each buffer that comes back re-arms one starving receive, the one that
+    // ran dry first. Waking all of them re-armed every one for each buffer,
+    // and all but one ran dry again at once: an ENOBUFS each, per buffer
+    // (at 10,000 connections, most of the server's time).
+    test(NET, 'a pool run dry by many receives: each buffer that comes back re-arms one of them, in the order they ran dry, and each is served', async () => {
+      const io = open({ entries: 64 });
+      const seen = spyCqes(io);
+      const enobufs = () => seen.filter((e) => e.res === -ENOBUFS).length;
+      const pool = io.bufferPool({ size: 4, count: 2 });
+      const N = 10;
+      const pairs: [number, number][] = [];
+      for (let i = 0; i <= N; i++) pairs.push(await pair(io));
+      await io.send(pairs[0]![0], bytes('AAAABBBB'));
+      const x = io.recvMultishot(pairs[0]![1], 0, { pool });
+      const held = [await nextValue(x), await nextValue(x)];
+      expect(pool.available).toBe(0);
+      const its: AsyncIterableIterator<Chunk>[] = [];
+      const firsts: Promise<IteratorResult<Chunk>>[] = [];
+      for (let i = 1; i <= N; i++) {
+        await io.send(pairs[i]![0], bytes(`r${String(i).padStart(3, '0')}`));
+        const it = io.recvMultishot(pairs[i]![1], 0, { pool });
+        its.push(it);
+        firsts.push(it.next());
+        await until(() => enobufs() === i, `receive ${i} parked on ENOBUFS`);
+      }
+      // One buffer back: the first to run dry gets it, and no other is re-armed.
+      held[0]!.release();
+      let got = await within(firsts[0]!);
+      expect(text((got.value as Chunk).data)).toBe('r001');
+      await ticks(5);
+      expect(enobufs()).toBe(N);
+      // Each release after that serves the next, in order.
+      let last = got.value as Chunk;
+      held[1]!.release();
+      for (let i = 1; i < N; i++) {
+        got = await within(firsts[i]!);
+        expect(text((got.value as Chunk).data)).toBe(`r${String(i + 1).padStart(3, '0')}`);
+        last.release();
+        last = got.value as Chunk;
+      }
+      last.release();
+      await ticks(5);
+      expect(enobufs()).toBe(N);
+      expect(pool.available).toBe(2);
+      await Promise.all([within(x.return!()), ...its.map((it) => within(it.return!()))]);
+      expect(io.pending).toBe(0);
+    });
+
     // A receive parked on ENOBUFS waits for the pool's whenAvailable; if its
     // loop is left while parked and another receive reuses the slot and
     // parks too, the first one's callback must not re-arm the old entry
