@@ -26,9 +26,9 @@ const owners = new Map<number, Socket>();
 // thread has exited, after its heap is gone. Seen: with rings kept alive that
 // way, terminated workers' freed heap got the bytes of the file they had been
 // reading (glibc's "corrupted double-linked list", a free chunk's links
-// overwritten with them), 2 runs in 45 under CPU load. In a worker_thread
-// such things are refused, the ring fd is not registered, and a ring whose fd
-// can't be handed to Node is not made.
+// overwritten with them), 3 runs in 70 under CPU load, none in 75 since. In
+// a worker_thread such things are refused, the ring fd is not registered,
+// and a ring whose fd can't be handed to Node is not made.
 
 /** True in a worker_thread: the ring may hold nothing that outlives its fd. */
 export const inWorker = !isMainThread;
