@@ -80,7 +80,9 @@ function methodNames(): string[] {
   const internal = new Set(['op', 'chainOp', 'stream', 'take', 'refuse', 'takeRefusal', 'refused', 'promise', 'enqueue', 'need', 'live', 'newSlot',
     'userData', 'fits', 'arm', 'issue', 'watch', 'watchStored', 'cancelSlot', 'cancel', 'scheduleFlush', 'flush', 'onWake', 'reap', 'queueTurn',
     'rearmOrIdle', 'message', 'complete', 'failure', 'streamCqe', 'streamCancelled', 'room', 'stopStream', 'reissue', 'finishStream', 'endPool', 'closedError', 'settle',
-    'release', 'ownsPool', 'closeRing', 'startReceive', 'errorTarget']);
+    'release', 'ownsPool', 'closeRing', 'startReceive', 'errorTarget', 'opCallback', 'callback',
+    // The callback form (tsuring/net's writes): its own test below.
+    'sendWith']);
   return [...names].filter((n) => !internal.has(n) && !n.startsWith('_'));
 }
 
@@ -128,6 +130,41 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { options, sk
     const settled = await Promise.allSettled(promises);
     expect(settled.length).toBe(promises.length);
     expect(io.pending).toBe(0);
+  });
+});
+
+describe('sendWith, the callback form', () => {
+  it('hostile arguments reach done as errors, after the call returns, and never throw; a done that is not a function is a TypeError', async () => {
+    const io = new AsyncRing();
+    try {
+      const outcomes: string[] = [];
+      const calls: Promise<void>[] = [];
+      for (const [what, value] of hostileValues()) {
+        for (let pos = 0; pos < 4; pos++) {
+          const args: unknown[] = [-1, new Uint8Array(4), 0, 4];
+          args[pos] = value;
+          let returned = false;
+          calls.push(new Promise<void>((resolve) => {
+            try {
+              (io.sendWith as (...a: unknown[]) => void)(...args, (err: unknown) => {
+                outcomes.push(`${what} at ${pos}: ${returned ? '' : 'called before the return, '}${err === null ? 'no error' : (err as Error).name}`);
+                resolve();
+              });
+            } catch (err) {
+              outcomes.push(`${what} at ${pos}: threw ${(err as Error).name}`);
+              resolve();
+            }
+            returned = true;
+          }));
+        }
+      }
+      await Promise.all(calls);
+      expect(outcomes.filter((o) => /threw|before the return|no error/.test(o))).toEqual([]);
+      for (const bad of [undefined, null, 42, {}]) expect(() => io.sendWith(-1, new Uint8Array(1), 0, 1, bad as never)).toThrow(TypeError);
+      expect(io.pending).toBe(0);
+    } finally {
+      await io.close();
+    }
   });
 });
 

@@ -645,6 +645,37 @@ describe('tsuring/net', () => {
     });
   });
 
+  // Writes go to the ring with a callback, not a promise. A view detached
+  // while its write waits behind another is refused by the send's encoder
+  // when its turn comes; that refusal must reach the write as a rejection,
+  // after the call that started the send has returned.
+  it('a write whose view is detached while it waits its turn rejects, and the socket is destroyed', async () => {
+    let peer: net.Socket | null = null;
+    const nodeServer = net.createServer((c) => {
+      peer = c;
+      c.pause();
+    });
+    await new Promise<void>((r) => nodeServer.listen(0, '127.0.0.1', r));
+    const s = await connect({ port: (nodeServer.address() as AddressInfo).port, host: '127.0.0.1' });
+    try {
+      const big = s.write(Buffer.alloc(8 << 20, 1)); // more than the socket buffers hold: stays pending
+      const b = new ArrayBuffer(8);
+      const queued = s.write(new Uint8Array(b));
+      structuredClone(b, { transfer: [b] });
+      expect(await settledYet(queued)).toBe(false);
+      while (peer === null) await new Promise((r) => setTimeout(r, 5));
+      (peer as net.Socket).on('error', () => {}).resume();
+      await within(big);
+      const outcome = await within(queued.then(() => 'sent', (e: Error) => e.name));
+      expect(outcome).toMatch(/^(TypeError|RangeError)$/);
+      expect(s.destroyed).toBe(true);
+    } finally {
+      s.destroy();
+      (peer as net.Socket | null)?.destroy();
+      await new Promise((r) => nodeServer.close(r));
+    }
+  });
+
   it('a handler that lets a reset escape its read loop ends that connection, not the process', async () => {
     const server = createServer(async (socket) => {
       for await (const chunk of socket) await socket.write(chunk); // no catch: the reset is thrown here

@@ -32,7 +32,7 @@ import { IORING_TIMEOUT_MULTISHOT, IOSQE_BUFFER_SELECT } from '../uapi/constants
 import { BufferPool, Chunk, MultishotIterator } from './multishot.ts';
 import { LoopRing } from './loop-ring.ts';
 import type { AsyncRingOptions, Mapper, MultishotOptions, OpOptions, Prep, RingMessage } from './options.ts';
-import { FILE_INDEX, ZC } from './slots.ts';
+import { FILE_INDEX, ZC, type Done } from './slots.ts';
 import { RECV_CAP, failedIterator, type ReceiveOptions } from './streams.ts';
 import { TARGET_OPEN, TARGET_SENDERS } from './close.ts';
 import { MAX_CHAIN, MSG_MAX, messageData } from './user-data.ts';
@@ -266,6 +266,17 @@ export class AsyncRing extends LoopRing {
       return Promise.reject(err);
     }
     return this.op('send', fd, undefined, 0, opts, undefined, prepSend, fd, buf, n, flags);
+  }
+
+  /**
+   * @internal send() of `length` bytes that calls `done(error, bytes)` when
+   * it ends, in place of a promise (tsuring/net's writes). Every failure
+   * reaches `done`, after this returns; only a `done` that is not a function
+   * throws (a TypeError, as Node's callback APIs do).
+   */
+  sendWith(fd: number, buf: ArrayBufferView, flags: number, length: number, done: Done): void {
+    if (typeof done !== 'function') throw new TypeError(`done must be a function (got ${typeof done})`);
+    this.opCallback('send', fd, done, prepSend, fd, buf, length, flags);
   }
 
   /** IORING_OP_RECV: recv(2) into `buf`; resolves with the byte count (0 at end of stream). */

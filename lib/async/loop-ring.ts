@@ -34,7 +34,7 @@ import { inspect, type InspectOptionsStylized } from 'node:util';
 import type { Sqe } from '../ring/sqe.ts';
 import { Closer } from './close.ts';
 import type { Encoder, AsyncRingOptions, Mapper, OpOptions, Prep } from './options.ts';
-import { CHAIN } from './slots.ts';
+import { CHAIN, type Done } from './slots.ts';
 
 /** A ring driven by Node's event loop: AsyncRing is its named operations. */
 export class LoopRing extends Closer implements AsyncDisposable {
@@ -93,6 +93,33 @@ export class LoopRing extends Closer implements AsyncDisposable {
     }
     this.scheduleFlush();
     return p;
+  }
+
+  /**
+   * @internal op() for a caller that would rather be called than given a
+   * promise: `done(error, res)` once the operation has ended, never before
+   * this returns. No options and no mapper.
+   */
+  protected opCallback<A, B, C, D>(
+    name: string, subject: unknown, done: Done, enc: (sqe: Sqe, a: A, b: B, c: C, d: D) => unknown, a: A, b: B, c: C, d: D,
+  ): void {
+    const slot = this.take(name, 0, undefined, undefined, 1, subject, undefined);
+    if (slot < 0) {
+      process.nextTick(done, this.takeRefusal(), 0);
+      return;
+    }
+    this.callback(slot, done);
+    if (this.backlog.length === 0 && this.fits(this.need(slot, 1))) {
+      this.issuing = slot;
+      try {
+        this.issue(slot, null, enc as Encoder, a, b, c, d);
+      } finally {
+        this.issuing = -1;
+      }
+    } else {
+      this.backlog.push({ slot, preps: [(sqe) => enc(sqe, a, b, c, d)] });
+    }
+    this.scheduleFlush();
   }
 
   /** Starts `preps` as one IOSQE_IO_LINK chain; resolves with each res in order. */

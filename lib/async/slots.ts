@@ -40,6 +40,12 @@ export const DRAIN = 128;
  */
 export const FILE_INDEX = Symbol('fileIndex');
 
+/** @internal How an operation started with a callback learns its end: an error, or null and the value. */
+export type Done = (error: unknown, value: number) => void;
+// What `rejects` holds for an operation settled through a callback (in
+// `resolves`) instead of a promise.
+const CALLBACK = (): void => {};
+
 const grow = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);
   b.set(a);
@@ -169,6 +175,15 @@ export abstract class SlotTable {
     return Promise.reject(this.takeRefusal());
   }
 
+  // The slot opCallback() is issuing, or -1.
+  protected issuing = -1;
+
+  // The slot ends by calling `done`, not by settling a promise.
+  protected callback(slot: number, done: Done): void {
+    this.resolves[slot] = done as (v: unknown) => void;
+    this.rejects[slot] = CALLBACK;
+  }
+
   // The slot's promise; its settle functions go in the slot.
   protected promise(slot: number): Promise<unknown> {
     this.executorSlot = slot;
@@ -260,6 +275,21 @@ export abstract class SlotTable {
     this.resolves[slot] = undefined;
     this.rejects[slot] = undefined;
     this.release(slot);
+    if (reject === CALLBACK) {
+      // Never before opCallback() returns (an encoder that refused).
+      if (slot === this.issuing) {
+        process.nextTick(resolve as unknown as Done, error, 0);
+        return;
+      }
+      // A callback that throws must not stop the reaping: its error is
+      // thrown again on its own, as an uncaught exception.
+      try {
+        (resolve as unknown as Done)(error, error === null ? value : 0);
+      } catch (err) {
+        process.nextTick(rethrow, err);
+      }
+      return;
+    }
     if (error !== null) {
       if (late) rejectWithCallerFrames(resolve, error);
       else reject(error);
@@ -295,6 +325,10 @@ export abstract class SlotTable {
     this.free.push(slot);
     if (this.inflight === 0 && this.drained !== null) this.drained();
   }
+}
+
+function rethrow(err: unknown): never {
+  throw err;
 }
 
 // The brand check, not instanceof: a Proxy's getPrototypeOf trap (or a revoked

@@ -70,8 +70,6 @@ const noop = (): void => {};
 // sendmsg takes at most IOV_MAX (1024, include/uapi/linux/uio.h UIO_MAXIOV) buffers.
 const IOV_MAX = 1024;
 const keepInt = new Int32Array(1);
-// send()'s options, reused: read before send() returns.
-const sendLength = { length: 0 };
 
 /**
  * A connected TCP or Unix stream socket. `for await (const chunk of socket)`
@@ -354,15 +352,25 @@ export class Socket implements AsyncIterableIterator<Buffer> {
       // (caller's, or a pool buffer) still holds them. A view seen before
       // goes out at its cached address; the rest of a short send, through
       // a view made from its slots.
-      sendLength.length = w.length - w.sent;
+      let view: ArrayBufferView;
       try {
-        p = ring.send(this.fdNumber, w.sent === 0 ? data : bytesOf(data, 'chunk', w.sent), MSG_NOSIGNAL, sendLength);
+        view = w.sent === 0 ? data : bytesOf(data, 'chunk', w.sent);
       } catch (err) {
-        p = Promise.reject(err);
+        process.nextTick(this.onSendDone, err, 0);
+        return;
       }
+      // A callback, not a promise: two promises and two microtask turns
+      // fewer a write.
+      ring.sendWith(this.fdNumber, view, MSG_NOSIGNAL, w.length - w.sent, this.onSendDone);
+      return;
     }
     p.then(this.onSent, this.onSendError);
   }
+
+  private readonly onSendDone = (err: unknown, n: number): void => {
+    if (err === null) this.onSent(n);
+    else this.onSendError(err);
+  };
 
   private readonly onSent = (res: unknown): void => {
     this.sending = false;
