@@ -470,6 +470,42 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s', (_, { kind, optio
       expect(io.pending).toBe(0);
     });
 
+    // The kernel picks a multishot receive's buffer before it tries the
+    // socket, so a receive armed on a dry pool runs dry with no bytes
+    // waiting. Woken, it waits for bytes and leaves the buffer in the ring;
+    // the buffer must then go on to the next waiter (the first version of
+    // the one-wake-per-buffer change lost it, and 10,000 connections stalled).
+    test(NET, 'receives that ran dry with no bytes waiting pass the buffer on: one released buffer reaches the receive behind them that has bytes', async () => {
+      const io = open({ entries: 64 });
+      const seen = spyCqes(io);
+      const enobufs = () => seen.filter((e) => e.res === -ENOBUFS).length;
+      const pool = io.bufferPool({ size: 4, count: 2 });
+      const pairs: [number, number][] = [];
+      for (let i = 0; i < 4; i++) pairs.push(await pair(io));
+      await io.send(pairs[0]![0], bytes('AAAABBBB'));
+      const x = io.recvMultishot(pairs[0]![1], 0, { pool });
+      const held = [await nextValue(x), await nextValue(x)];
+      // Two receives with nothing to read run dry at once; the third has bytes.
+      const idle = [io.recvMultishot(pairs[1]![1], 0, { pool }), io.recvMultishot(pairs[2]![1], 0, { pool })];
+      const idleFirst = idle.map((it) => it.next());
+      await until(() => enobufs() === 2, 'the idle receives ran dry');
+      await io.send(pairs[3]![0], bytes('data'));
+      const y = io.recvMultishot(pairs[3]![1], 0, { pool });
+      const yFirst = y.next();
+      await until(() => enobufs() === 3, 'the receive with bytes ran dry');
+      held[0]!.release();
+      const got = await within(yFirst);
+      expect(text((got.value as Chunk).data)).toBe('data');
+      (got.value as Chunk).release();
+      held[1]!.release();
+      // The idle ones are armed again, and still get what comes later.
+      await io.send(pairs[1]![0], bytes('late'));
+      expect(text(((await within(idleFirst[0]!)).value as Chunk).data)).toBe('late');
+      await Promise.all([within(x.return!()), within(y.return!()), ...idle.map((it) => within(it.return!()))]);
+      await Promise.allSettled(idleFirst);
+      expect(io.pending).toBe(0);
+    });
+
     // A receive parked on ENOBUFS waits for the pool's whenAvailable; if its
     // loop is left while parked and another receive reuses the slot and
     // parks too, the first one's callback must not re-arm the old entry

@@ -217,13 +217,17 @@ export class BufferPool {
   private readonly views: Uint8Array[] = [];
   private out = 0;
   // Operations that ran dry, in the order they did, from `starvingHead` on.
-  // Each buffer that comes back wakes one: a receive that ran dry has bytes
-  // waiting, so re-armed it takes that buffer at once. Waking them all
-  // re-armed every starving receive for each buffer: at 10,000 connections
-  // on 1,024 buffers most of them failed again at once, and the server did
-  // 15 K requests/s against node's 48 K (bench/net.ts --conns 10000).
+  // Each buffer that comes back wakes one. Waking them all re-armed every
+  // starving receive for each buffer: at 10,000 connections on 1,024
+  // buffers most of them failed again at once, and the server did 15 K
+  // requests/s against node's 48 K (bench/net.ts --conns 10000). But a
+  // receive can run dry with no bytes waiting (the kernel picks its buffer
+  // before it tries the socket): re-armed, it waits for bytes and leaves the
+  // buffer in the ring, so a turn later the buffers still free go to as many
+  // more (recheck), until none waits or none is free.
   private readonly starving: ((() => boolean) | undefined)[] = [];
   private starvingHead = 0;
+  private recheckQueued = false;
   /** @internal multishot operations using it now */
   users = 0;
   /** @internal buffers taken by completions so far (see streamCqe's ENOBUFS) */
@@ -295,16 +299,38 @@ export class BufferPool {
    * without taking.
    */
   wakeOne(): void {
-    while (this.available > 0 && this.starvingHead < this.starving.length) {
+    if (this.available > 0 && this.wakeNext()) this.queueRecheck();
+  }
+
+  // Wakes waiters until one takes the wake; false when none did.
+  private wakeNext(): boolean {
+    while (this.starvingHead < this.starving.length) {
       const fn = this.starving[this.starvingHead]!;
       this.starving[this.starvingHead++] = undefined;
       if (this.starvingHead === this.starving.length) {
         this.starving.length = 0;
         this.starvingHead = 0;
       }
-      if (fn()) return;
+      if (fn()) return true;
     }
+    return false;
   }
+
+  private queueRecheck(): void {
+    if (this.recheckQueued || this.starvingHead === this.starving.length) return;
+    this.recheckQueued = true;
+    setImmediate(this.recheck);
+  }
+
+  // A turn after a wake, with the woken receives armed: as many waiters as
+  // buffers are still free.
+  private readonly recheck = (): void => {
+    this.recheckQueued = false;
+    if (this.freed) return;
+    let woke = false;
+    for (let n = this.available; n > 0 && this.wakeNext(); n--) woke = true;
+    if (woke) this.queueRecheck();
+  };
 
   /** True once unregistered: chunks still held stay readable. */
   get isFreed(): boolean {
