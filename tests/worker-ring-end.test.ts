@@ -91,6 +91,19 @@ describe("a worker_thread's ring ends when its fd is closed", () => {
     expect(report.leaked).toBe(0);
   });
 
+  it("without a shared WebAssembly.Memory (a ulimit -v), a worker's ring is refused with ENOMEM rather than put in malloc's memory", async () => {
+    const worker = new Worker(compiled('tests/fixtures/worker-no-wasm.ts'));
+    try {
+      const report = await new Promise<{ refused?: string; made?: boolean }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(report.refused).toMatch(/^IoUringError ENOMEM: .*a worker_thread may not put its ring in malloc's memory/);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   it('a kernel-mapped buffer ring (IOU_PBUF_RING_MMAP) is refused for the same reason', async () => {
     const { report, taken } = await inWorker({ mapBufRing: true });
     expect(report.refused).toMatch(/^RangeError: IOU_PBUF_RING_MMAP is refused: in a worker_thread/);

@@ -30,6 +30,9 @@ export function pageRound(n: number): number {
 }
 
 const WASM_PAGE = 65536;
+const WORKER_MEMORY_NOTE =
+  'a shared WebAssembly.Memory could not be had (the address space is limited: a ulimit -v), and a worker_thread may not put its ring in ' +
+  "malloc's memory, which worker.terminate() gives back while the kernel may still write it; raise the limit, or make the ring on the main thread";
 // WebAssembly.Memory, which this package's TypeScript libs do not declare.
 const WasmMemory = (globalThis as unknown as {
   WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } };
@@ -55,13 +58,17 @@ const WasmMemory = (globalThis as unknown as {
  * reserves address space around each such memory (about 10 GiB on x86_64,
  * its bounds-check guard), none of it committed. Where that reservation
  * fails (a ulimit -v, say), an ordinary SharedArrayBuffer, over-allocated to
- * be page-aligned, and close() holds it for a while (lifetime.ts).
+ * be page-aligned, and close() holds it for a while (lifetime.ts); in a
+ * worker_thread, which gives such memory back when it ends, it is refused.
  */
 function ringMemory(bytes: number): SharedArrayBuffer {
   const pages = Math.ceil(bytes / WASM_PAGE);
   try {
     return new WasmMemory({ initial: pages, maximum: pages, shared: true }).buffer;
   } catch {
+    // A worker_thread can't hold malloc's memory past its end: terminated,
+    // it gives it back while the kernel's teardown may still write there.
+    if (inWorker) throw new IoUringError(ENOMEM, 'io_uring_setup', 'ring memory', WORKER_MEMORY_NOTE);
     const sab = new SharedArrayBuffer(bytes + 2 * PAGE);
     markFromMalloc(sab);
     return sab;
