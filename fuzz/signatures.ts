@@ -144,6 +144,11 @@ export function methodSignatures(root: string, file: string): Map<string, Signat
   for (let m; (m = re.exec(src)) !== null;) {
     const name = m[1]!;
     if (['if', 'for', 'while', 'switch', 'return', 'constructor'].includes(name)) continue;
+    // A method whose doc comment says @internal is not the public API (the
+    // callback form the library's own layers use has tests of its own).
+    const before = src.slice(0, m.index);
+    const doc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*$/.exec(before);
+    if (doc !== null && doc[1]!.includes('@internal')) continue;
     const open = m.index + m[0].length - 1;
     const params = parseParams(name, paramsAt(src, open));
     // Overload declarations come first; the implementation (the last) wins,

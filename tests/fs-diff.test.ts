@@ -304,6 +304,19 @@ const cases: Record<string, Case> = {
     return out;
   },
 
+  // The module's functions given a closed handle reach its fd, -1, where the
+  // handle's own methods say "file closed" (found by the fuzzer).
+  'readFile, writeFile and appendFile of a closed handle': async (fs, d) => {
+    const fh = await fs.open(`${d}/f`, 'r+');
+    await fh.close();
+    const err = (e: Error & { code?: string; syscall?: string; errno?: number }) => [e.name, e.message, e.code, e.syscall, e.errno];
+    return [
+      await fs.readFile(fh).catch(err), await fs.readFile(fh, { encoding: 'utf8' }).catch(err),
+      await fs.writeFile(fh, 'x').catch(err), await fs.writeFile(fh, '').catch(err), await fs.appendFile(fh, Buffer.from('y')).catch(err),
+      await fs.readFile(fh, { signal: AbortSignal.abort() }).catch(err), await fs.writeFile(fh, 'x', { signal: AbortSignal.abort() }).catch(err),
+    ];
+  },
+
   // FileHandle's streams, and the functions of later Node lines (each Node
   // line against its own node:fs/promises: Node 20 has no glob, ...)
   'readableWebStream reads the file': withHandle('big', 'r', async (fh) => {

@@ -9,7 +9,9 @@ import { constants } from 'node:fs';
 import { copyFile as nodeCopyFile, fchmod as nodeFchmod } from './node-fs.ts';
 import type { AsyncRing } from '../async/async-ring.ts';
 import { AT_FDCWD } from '../uapi/fs.ts';
-import { argError, checkAborted, fsError, toFsError } from './errors.ts';
+import { argError, checkAborted, fsError, outOfRange, toFsError } from './errors.ts';
+import { ERRNO } from '../errno.ts';
+import { byteLengthOf } from '../ring/memory.ts';
 import { readFileChained, writeFileChained } from './fast.ts';
 import { parseFileMode, stringToFlags, validateInteger } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
@@ -35,7 +37,15 @@ export interface ReadFileOptions {
 export async function readFile(io: AsyncRing, path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<Buffer | string> {
   const o = getOptions(options, { flag: 'r' as string | number });
   const flag = o.flag || 'r';
-  if (path instanceof FileHandle) return await path.readFile(o as never);
+  if (path instanceof FileHandle) {
+    // Node reads a FileHandle through its fd, and refuses a closed one's -1
+    // as an fd out of range (its own method says "file closed").
+    if (path.fd === -1) {
+      checkAborted(o.signal);
+      throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
+    }
+    return await path.readFile(o as never);
+  }
   checkAborted(o.signal);
   const p = validPath(path);
   if (flag === 'r' && o.signal === undefined && o.encoding !== 'buffer') {
@@ -59,7 +69,16 @@ export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data
   const o = getOptions(options, { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 'w', flush: false }) as WriteFileOptions;
   const flag = o.flag || 'w';
   const bytes = writeData(data, o);
-  if (path instanceof FileHandle) return await path.writeFile(bytes as WriteData, o);
+  if (path instanceof FileHandle) {
+    // Node writes a closed FileHandle's fd, -1, as it is: nothing to write
+    // is no error, and anything else is write(2)'s EBADF.
+    if (path.fd === -1 && ArrayBuffer.isView(bytes)) {
+      checkAborted(o.signal);
+      if (byteLengthOf(bytes) === 0) return;
+      throw fsError(-ERRNO.EBADF, 'write');
+    }
+    return await path.writeFile(bytes as WriteData, o);
+  }
   checkAborted(o.signal);
   const p = validPath(path);
   const f = stringToFlags(flag);
