@@ -33,6 +33,10 @@ export interface ReadFileOptions {
   signal?: AbortSignal;
 }
 
+// Whether node:fs/promises checks a FileHandle's fd before it writes through
+// it (from Node 22).
+const FD_CHECKED_ON_WRITE = Number(process.versions.node.split('.')[0]) >= 22;
+
 /** The whole file at `path` (or the rest of a FileHandle's file). */
 export async function readFile(io: AsyncRing, path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<Buffer | string> {
   const o = getOptions(options, { flag: 'r' as string | number });
@@ -70,11 +74,13 @@ export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data
   const flag = o.flag || 'w';
   const bytes = writeData(data, o);
   if (path instanceof FileHandle) {
-    // Node writes a closed FileHandle's fd, -1, as it is: nothing to write
-    // is no error, and anything else is write(2)'s EBADF.
+    // Node writes through a closed FileHandle's fd, -1: nothing to write is
+    // no error; anything else is write(2)'s EBADF on Node 20, and from Node
+    // 22 on its fd check's ERR_OUT_OF_RANGE, as readFile's.
     if (path.fd === -1 && ArrayBuffer.isView(bytes)) {
       checkAborted(o.signal);
       if (byteLengthOf(bytes) === 0) return;
+      if (FD_CHECKED_ON_WRITE) throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
       throw fsError(-ERRNO.EBADF, 'write');
     }
     return await path.writeFile(bytes as WriteData, o);
