@@ -304,6 +304,17 @@ const cases: Record<string, Case> = {
     return out;
   },
 
+  // Options that are neither a string nor an object (found by the fuzzer: the
+  // message said "an instance of Object" where Node says "object").
+  'options of the wrong type': async (fs, d) => {
+    const err = (e: Error & { code?: string }) => [e.name, e.code, e.message];
+    return [
+      await fs.readFile(`${d}/f`, 42 as never).catch(err), await fs.readFile(`${d}/f`, true as never).catch(err),
+      await fs.writeFile(`${d}/w`, 'a', 42 as never).catch(err), await fs.appendFile(`${d}/w`, 'a', 10n as never).catch(err),
+      await fs.readdir(d, 42 as never).catch(err), await fs.readlink(`${d}/f`, 42 as never).catch(err),
+    ];
+  },
+
   // The module's functions given a closed handle reach its fd, -1, where the
   // handle's own methods say "file closed" (found by the fuzzer).
   'readFile, writeFile and appendFile of a closed handle': async (fs, d) => {

@@ -66,7 +66,7 @@ export function getOptions<T extends object>(options: unknown, defaults: T): T &
   if (typeof options === 'string') {
     o = { ...defaults, encoding: options };
   } else if (typeof options !== 'object') {
-    throw invalidArgType('options', 'one of type string or an instance of Object', options);
+    throw invalidArgType('options', 'one of type string or object', options);
   } else {
     o = options as Record<string, unknown>;
   }
