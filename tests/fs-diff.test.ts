@@ -315,6 +315,18 @@ const cases: Record<string, Case> = {
     ];
   },
 
+  // copyFile's mode as Node's binding takes it (found by the fuzzer): null
+  // is 0, a fraction is cut toward 0, a non-number is refused in its words.
+  'copyFile modes Node takes and refuses': async (fs, d) => {
+    const err = (e: Error & { code?: string }) => [e.name, e.code, e.message];
+    const out: unknown[] = [];
+    for (const m of [null, 0.5, -0.5, 1.5, 'fuzz', 1n, NaN, Infinity, -1, 8, 2 ** 31]) {
+      await fs.rm(`${d}/copy`, { force: true });
+      out.push(await fs.copyFile(`${d}/f`, `${d}/copy`, m as never).then(() => 'ok', err));
+    }
+    return out;
+  },
+
   // The module's functions given a closed handle reach its fd, -1, where the
   // handle's own methods say "file closed" (found by the fuzzer).
   'readFile, writeFile and appendFile of a closed handle': async (fs, d) => {

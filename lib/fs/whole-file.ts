@@ -13,7 +13,7 @@ import { argError, checkAborted, fsError, outOfRange, toFsError } from './errors
 import { ERRNO } from '../errno.ts';
 import { byteLengthOf } from '../ring/memory.ts';
 import { readFileChained, writeFileChained } from './fast.ts';
-import { parseFileMode, stringToFlags, validateInteger } from './flags.ts';
+import { parseFileMode, stringToFlags } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
 import { spliceCopy } from './splice-copy.ts';
 import { readFileFd, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
@@ -125,6 +125,20 @@ export async function appendFile(io: AsyncRing, path: PathLike | FileHandle, dat
   return await writeFile(io, path, data, o);
 }
 
+const COPY_MODE_MAX = COPYFILE_EXCL | COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE;
+
+// copyFile's mode as node:fs/promises takes it (its binding's own words):
+// null or undefined for 0, any other non-number refused, a fraction cut
+// toward 0, then 0 to 7.
+function copyMode(mode: unknown): number {
+  if (mode === null || mode === undefined) return 0;
+  if (typeof mode !== 'number') throw argError('type', 'ERR_INVALID_ARG_TYPE', 'mode must be int32 or null/undefined');
+  if (!Number.isFinite(mode)) throw argError('range', 'ERR_OUT_OF_RANGE', 'mode is out of range');
+  const m = Math.trunc(mode);
+  if (m < 0 || m > COPY_MODE_MAX) throw argError('range', 'ERR_OUT_OF_RANGE', `mode is out of range: >= 0 && <= ${COPY_MODE_MAX}`);
+  return m + 0; // -0 is 0
+}
+
 /** How much copyFile reads and writes at a time. */
 const COPY_CHUNK = 1024 * 1024;
 
@@ -139,13 +153,10 @@ const COPY_CHUNK = 1024 * 1024;
  * copy is splices through a pipe (splice-copy.ts), not copy_file_range,
  * and reads and writes of 1 MiB for whatever the splices left.
  */
-export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mode = 0): Promise<void> {
+export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, modeArg?: number | null): Promise<void> {
   const s = validPath(src, 'src');
   const d = validPath(dest, 'dest');
-  // Node's getValidMode: its own wording for a mode out of range.
-  validateInteger(mode, 'mode');
-  const max = COPYFILE_EXCL | COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE;
-  if (mode < 0 || mode > max) throw argError('range', 'ERR_OUT_OF_RANGE', `mode is out of range: >= 0 && <= ${max}`);
+  const mode = copyMode(modeArg);
   if ((mode & (COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE)) !== 0) return await nodeCopyFile(src, dest, mode);
   const ss = shownOf(s);
   const ds = shownOf(d);
