@@ -327,6 +327,27 @@ const cases: Record<string, Case> = {
     return out;
   },
 
+  // Views whose properties lie about where their bytes are: Node's binding
+  // uses the view's own memory, and so does tsuring/fs (a path's lying
+  // byteOffset threw a RangeError here before; found by the fuzzer).
+  'paths and buffers whose byteOffset or buffer properties lie': async (fs, d) => {
+    const liar = (v: Uint8Array, prop: string, value: unknown) => Object.defineProperty(v, prop, { value });
+    const err = (e: Error & { code?: string }) => [e.name, e.code, e.message];
+    const out: unknown[] = [];
+    out.push(await fs.rmdir(liar(Buffer.from(`${d}/f`), 'byteOffset', -88) as never).catch(err));
+    out.push(await fs.mkdir(liar(Buffer.from(`${d}/made`), 'buffer', new ArrayBuffer(8)) as never).catch(err));
+    const fh = await fs.open(`${d}/f`, 'r+');
+    try {
+      out.push((await fh.write(liar(Buffer.from('XYZ'), 'byteOffset', 1), 0, 3, 0)).bytesWritten);
+      const rb = liar(new Uint8Array(8), 'byteOffset', 4);
+      await fh.read(rb, 0, 4, 0);
+      out.push([...rb]);
+    } finally {
+      await fh.close();
+    }
+    return out;
+  },
+
   // The module's functions given a closed handle reach its fd, -1, where the
   // handle's own methods say "file closed" (found by the fuzzer).
   'readFile, writeFile and appendFile of a closed handle': async (fs, d) => {

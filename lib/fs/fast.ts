@@ -54,7 +54,7 @@ import type { AsyncRing } from '../async/async-ring.ts';
 import type { Prep } from '../async/options.ts';
 import { rw } from '../prep/rw.ts';
 import { registerFilesSparse } from '../register/files.ts';
-import { addressFor } from '../ring/memory.ts';
+import { addressFor, bytesOf } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import {
   IORING_OP_CLOSE, IORING_OP_FADVISE, IORING_OP_OPENAT, IORING_OP_READ, IORING_OP_STATX, IORING_OP_WRITE, IOSQE_FIXED_FILE, IOSQE_IO_HARDLINK,
@@ -97,7 +97,7 @@ class Slot {
   len = 0;
   ioAddr = 0;
   /** A buffer of the caller's (or a fresh one) the chain names instead of `data`; kept on its entry. */
-  ioBuf: Buffer | null = null;
+  ioBuf: Uint8Array | null = null;
   readonly statxPrep: Prep;
   readonly chainPreps: Prep[];
   readonly readPreps: Prep[];
@@ -386,9 +386,9 @@ async function writeChain(slots: Slots, io: AsyncRing, path: string | Uint8Array
   s.flags = WRITE_FLAGS;
   s.mode = mode;
   s.len = len;
-  const src = Buffer.from(bytes.buffer, bytes.byteOffset, len);
+  const src = bytesOf(bytes, 'data').subarray(0, len);
   if (len <= DATA_BYTES) {
-    src.copy(s.data, 0, 0, len);
+    s.data.set(src, 0);
     s.ioAddr = s.dataAddr;
   } else {
     try {

@@ -12,6 +12,7 @@ import { Buffer } from 'node:buffer';
 import type { AsyncRing } from '../async/async-ring.ts';
 import { argError, checkAborted } from './errors.ts';
 import { fstatModeSize, isRegular, readFd, writeFd } from './ops.ts';
+import { bytesOf } from '../ring/memory.ts';
 
 /** Node's kReadFileBufferLength: the largest read of a file whose size is known. */
 export const READ_CHUNK = 512 * 1024;
@@ -112,12 +113,12 @@ export async function writeFileFd(io: AsyncRing, fd: number, data: ArrayBufferVi
     for await (const chunk of data as AsyncIterable<unknown>) {
       checkAborted(signal);
       const bytes = ArrayBuffer.isView(chunk) ? chunk : Buffer.from(chunk as string, encoding || 'utf8');
-      await writeAll(io, fd, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), signal);
+      await writeAll(io, fd, bytesOf(bytes, 'data'), signal);
     }
     return;
   }
   const view = data as ArrayBufferView;
-  await writeAll(io, fd, new Uint8Array(view.buffer, view.byteOffset, view.byteLength), signal);
+  await writeAll(io, fd, bytesOf(view, 'data'), signal);
 }
 
 async function writeAll(io: AsyncRing, fd: number, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {

@@ -26,6 +26,7 @@ import {
   validateOffsetLengthWrite, validatePosition, validateStringAfterArrayBufferView, ringPosition,
 } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
+import { bytesOf } from '../ring/memory.ts';
 
 const fchmodP = promisify(fchmod);
 const fchownP = promisify(fchown);
@@ -214,7 +215,9 @@ export class FileHandle extends EventEmitter {
       if (length === 0) return { __proto__: null, bytesRead: 0, buffer } as never;
       if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written');
       validateOffsetLengthRead(off, length, buffer.byteLength);
-      const view = new Uint8Array(buffer.buffer, buffer.byteOffset + off, length);
+      // The view's own memory (its slots, not what its properties say), as
+      // Node's binding reads into.
+      const view = bytesOf(buffer, 'buffer').subarray(off, off + length);
       const bytesRead = await readFd(this.#io, fd, view, ringPosition(position));
       return { __proto__: null, bytesRead, buffer } as never;
     } finally {
@@ -266,7 +269,7 @@ export class FileHandle extends EventEmitter {
         const off = offset as number;
         const len = typeof length === 'number' ? length : buffer.byteLength - off;
         validateOffsetLengthWrite(off, len, buffer.byteLength);
-        const view = new Uint8Array(buffer.buffer, buffer.byteOffset + off, len);
+        const view = bytesOf(buffer, 'buffer').subarray(off, off + len);
         const bytesWritten = await writeFd(this.#io, fd, view, typeof position === 'number' ? ringPosition(position) : -1);
         return { __proto__: null, bytesWritten, buffer } as never;
       }

@@ -12,6 +12,7 @@ import { IoUringError } from '../errors.ts';
 import { toFsError } from './errors.ts';
 import { O_CLOEXEC } from '../uapi/fs.ts';
 import { statsFromStatx, type BigIntStats, type Stats } from './stats.ts';
+import { bytesOf } from '../ring/memory.ts';
 
 const { S_IFMT, S_IFREG } = constants;
 
@@ -189,5 +190,7 @@ export async function symlinkPaths(io: AsyncRing, target: string | Uint8Array, p
 
 /** How an error names a path (a Buffer as its UTF-8 text). */
 export function shownOf(p: string | Uint8Array): string {
-  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString();
+  if (typeof p === 'string') return p;
+  const b = bytesOf(p, 'path'); // the view's own bytes, whatever its properties say
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString();
 }

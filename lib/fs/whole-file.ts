@@ -11,7 +11,7 @@ import type { AsyncRing } from '../async/async-ring.ts';
 import { AT_FDCWD } from '../uapi/fs.ts';
 import { argError, checkAborted, fsError, outOfRange, toFsError } from './errors.ts';
 import { ERRNO } from '../errno.ts';
-import { byteLengthOf } from '../ring/memory.ts';
+import { byteLengthOf, bytesOf } from '../ring/memory.ts';
 import { readFileChained, writeFileChained } from './fast.ts';
 import { parseFileMode, stringToFlags } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
@@ -97,7 +97,7 @@ export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data
       // A short write: the rest, where Node's next write would put it.
       const fd = await openFd(io, p, O_WRONLY, 0);
       try {
-        const all = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const all = bytesOf(bytes, 'data');
         for (let at = r.written; at < all.length;) at += await writeFd(io, fd, all.subarray(at, at + WRITE_CHUNK), at);
       } catch (err) {
         await closeFd(io, fd).catch(() => {});
