@@ -12,7 +12,7 @@ import { IoUringError } from '../errors.ts';
 import { toFsError } from './errors.ts';
 import { O_CLOEXEC } from '../uapi/fs.ts';
 import { statsFromStatx, type BigIntStats, type Stats } from './stats.ts';
-import { bytesOf } from '../ring/memory.ts';
+import { byteLengthOf, bytesOf, onResizable, snapshotList } from '../ring/memory.ts';
 
 const { S_IFMT, S_IFREG } = constants;
 
@@ -34,8 +34,27 @@ export async function closeFd(io: AsyncRing, fd: number): Promise<void> {
   }
 }
 
+// node:fs/promises reads and writes views on resizable buffers; the ring
+// can't be given one (it could shrink under the kernel), so their bytes go
+// through a copy: written from a copy of what they hold now, read into a
+// copy and then into as much of them as they still hold.
+function fixedCopy(view: ArrayBufferView): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytesOf(view)) as Uint8Array;
+}
+
+function copyBack(from: Uint8Array, n: number, into: ArrayBufferView): void {
+  const now = bytesOf(into);
+  now.set(from.subarray(0, Math.min(n, now.length)));
+}
+
 /** read(2) (or pread at `pos` >= 0) into all of `view`. */
 export async function readFd(io: AsyncRing, fd: number, view: Uint8Array, pos: number, syscall = 'read', shown?: string, dest?: string): Promise<number> {
+  if (onResizable(view)) {
+    const tmp = new Uint8Array(byteLengthOf(view));
+    const n = await readFd(io, fd, tmp, pos, syscall, shown, dest);
+    copyBack(tmp, n, view);
+    return n;
+  }
   try {
     return await io.read(fd, view, pos);
   } catch (err) {
@@ -45,6 +64,7 @@ export async function readFd(io: AsyncRing, fd: number, view: Uint8Array, pos: n
 
 /** write(2) (or pwrite at `pos` >= 0) of all of `view`. */
 export async function writeFd(io: AsyncRing, fd: number, view: Uint8Array, pos: number, syscall = 'write', shown?: string, dest?: string): Promise<number> {
+  if (onResizable(view)) return await writeFd(io, fd, fixedCopy(view), pos, syscall, shown, dest);
   try {
     return await io.write(fd, view, pos);
   } catch (err) {
@@ -55,7 +75,19 @@ export async function writeFd(io: AsyncRing, fd: number, view: Uint8Array, pos: 
 /** readv(2) (preadv at `pos` >= 0). */
 export async function readvFd(io: AsyncRing, fd: number, bufs: readonly ArrayBufferView[], pos: number): Promise<number> {
   try {
-    return await io.readv(fd, bufs, pos);
+    const list = snapshotList(bufs, 'buffers');
+    if (list.some(onResizable)) {
+      const tmps = list.map((b) => (onResizable(b) ? new Uint8Array(byteLengthOf(b)) : b));
+      let n = await io.readv(fd, tmps, pos);
+      const total = n;
+      for (let i = 0; i < list.length && n > 0; i++) {
+        const len = byteLengthOf(tmps[i]!);
+        if (tmps[i] !== list[i]) copyBack(tmps[i] as Uint8Array, n, list[i]!);
+        n -= len;
+      }
+      return total;
+    }
+    return await io.readv(fd, list, pos);
   } catch (err) {
     throw toFsError(err, 'read');
   }
@@ -64,7 +96,8 @@ export async function readvFd(io: AsyncRing, fd: number, bufs: readonly ArrayBuf
 /** writev(2) (pwritev at `pos` >= 0). */
 export async function writevFd(io: AsyncRing, fd: number, bufs: readonly ArrayBufferView[], pos: number): Promise<number> {
   try {
-    return await io.writev(fd, bufs, pos);
+    const list = snapshotList(bufs, 'buffers');
+    return await io.writev(fd, list.some(onResizable) ? list.map((b) => (onResizable(b) ? fixedCopy(b) : b)) : list, pos);
   } catch (err) {
     throw toFsError(err, 'write');
   }

@@ -145,6 +145,18 @@ export function bytesOf(view: ArrayBufferView, what = 'view', start = 0): Uint8A
   return new Uint8ArrayCtor(bufferOf(view, typed), byteOffsetOf(view, typed) + start, len - start);
 }
 
+/**
+ * @internal Whether `view` is on a resizable ArrayBuffer or a growable
+ * SharedArrayBuffer (which addressFor refuses), by the engine's own slots.
+ */
+export function onResizable(view: ArrayBufferView): boolean {
+  if (!isView(view)) return false;
+  const buf = bufferOf(view, isTypedArray(view));
+  return buf instanceof SharedArrayBufferCtor
+    ? sabGrowable !== undefined && apply(sabGrowable, buf, []) === true
+    : abResizable !== undefined && apply(abResizable, buf, []) === true;
+}
+
 /** @internal The ArrayBuffer of a view, from its internal slot, whatever the view says. */
 export function viewBuffer(view: ArrayBufferView): ArrayBufferLike {
   return bufferOf(view, isTypedArray(view));
