@@ -327,6 +327,27 @@ const cases: Record<string, Case> = {
     return out;
   },
 
+  // Found by the fuzzer: readFile's bad flag is named 'flags', as open()'s
+  // (not 'options.flag'); a detached view in readv or writev is an empty
+  // iovec to Node, where the ring refuses a detached view.
+  "readFile's bad flags, and detached views in readv and writev": async (fs, d) => {
+    const err = (e: Error & { code?: string }) => [e.name, e.code, e.message];
+    const out: unknown[] = [];
+    for (const flag of [' r', {}, 1.5, 2 ** 40]) out.push(await fs.readFile(`${d}/f`, { flag } as never).catch(err));
+    const ab = new ArrayBuffer(4);
+    const detached = new Uint8Array(ab);
+    structuredClone(ab, { transfer: [ab] });
+    const fh = await fs.open(`${d}/f`, 'r+');
+    try {
+      const a = new Uint8Array(4);
+      out.push((await fh.readv([a, detached], 0)).bytesRead, [...a], (await fh.readv([detached], 0)).bytesRead);
+      out.push((await fh.writev([Buffer.from('ab'), detached], 0)).bytesWritten);
+    } finally {
+      await fh.close();
+    }
+    return out;
+  },
+
   // Views on resizable buffers, which node:fs/promises reads and writes: the
   // ring is never given one (it could shrink under the kernel), so their
   // bytes go through a copy (found by the fuzzer, which saw them refused).

@@ -42,6 +42,11 @@ function fixedCopy(view: ArrayBufferView): Uint8Array {
   return Uint8Array.prototype.slice.call(bytesOf(view)) as Uint8Array;
 }
 
+// An iovec of no bytes, for a view with none (a detached one too, which the
+// ring refuses and node:fs/promises takes as empty).
+const NO_BYTES = new Uint8Array(0);
+const orEmpty = (b: ArrayBufferView): ArrayBufferView => (byteLengthOf(b) === 0 ? NO_BYTES : b);
+
 function copyBack(from: Uint8Array, n: number, into: ArrayBufferView): void {
   const now = bytesOf(into);
   now.set(from.subarray(0, Math.min(n, now.length)));
@@ -75,7 +80,7 @@ export async function writeFd(io: AsyncRing, fd: number, view: Uint8Array, pos: 
 /** readv(2) (preadv at `pos` >= 0). */
 export async function readvFd(io: AsyncRing, fd: number, bufs: readonly ArrayBufferView[], pos: number): Promise<number> {
   try {
-    const list = snapshotList(bufs, 'buffers');
+    const list = snapshotList(bufs, 'buffers').map(orEmpty);
     if (list.some(onResizable)) {
       const tmps = list.map((b) => (onResizable(b) ? new Uint8Array(byteLengthOf(b)) : b));
       let n = await io.readv(fd, tmps, pos);
@@ -96,7 +101,7 @@ export async function readvFd(io: AsyncRing, fd: number, bufs: readonly ArrayBuf
 /** writev(2) (pwritev at `pos` >= 0). */
 export async function writevFd(io: AsyncRing, fd: number, bufs: readonly ArrayBufferView[], pos: number): Promise<number> {
   try {
-    const list = snapshotList(bufs, 'buffers');
+    const list = snapshotList(bufs, 'buffers').map(orEmpty);
     return await io.writev(fd, list.some(onResizable) ? list.map((b) => (onResizable(b) ? fixedCopy(b) : b)) : list, pos);
   } catch (err) {
     throw toFsError(err, 'write');

@@ -56,7 +56,7 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
     const data = await readFileChained(io, p, o.encoding ?? undefined);
     if (data !== null) return data;
   }
-  const fd = await openFd(io, p, stringToFlags(flag, 'options.flag'), 0o666);
+  const fd = await openFd(io, p, stringToFlags(flag), 0o666);
   let data: Buffer | string;
   try {
     data = await readFileFd(io, fd, o, shownOf(p));
