@@ -13,6 +13,7 @@ import type { AsyncRing } from '../async/async-ring.ts';
 import { argError, checkAborted } from './errors.ts';
 import { fstatModeSize, isRegular, readFd, writeFd } from './ops.ts';
 import { bytesOf } from '../ring/memory.ts';
+import { NODE_MAJOR } from './validate.ts';
 
 /** Node's kReadFileBufferLength: the largest read of a file whose size is known. */
 export const READ_CHUNK = 512 * 1024;
@@ -34,7 +35,7 @@ export interface ReadFileOptions {
 // job of the thread pool (readFileInOneRoundTrip in
 // lib/internal/fs/promises.js), whose errors name the path; earlier Nodes'
 // don't.
-const FIRST_READ_NAMES_PATH = Number(process.versions.node.split('.')[0]) >= 26;
+const FIRST_READ_NAMES_PATH = NODE_MAJOR >= 26;
 
 /**
  * The rest of the file at `fd` from its position, as readFile resolves it.

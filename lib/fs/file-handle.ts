@@ -22,7 +22,7 @@ import { closeFd, fstatOf, ftruncateFd, readFd, readvFd, syncFd, writeFd, writev
 import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
 import type { BigIntStats, Stats } from './stats.ts';
 import {
-  getOptions, validateBoolean, validateBuffer, validateBufferArray, validateObject, validateOffsetLengthRead,
+  NODE_MAJOR, getOptions, validateBoolean, validateBuffer, validateBufferArray, validateObject, validateOffsetLengthRead,
   validateOffsetLengthWrite, validatePosition, validateStringAfterArrayBufferView, ringPosition,
 } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
@@ -52,8 +52,7 @@ interface Collected {
   path: string;
 }
 
-const nodeMajor = Number(process.versions.node.split('.')[0]);
-const gcThrows = nodeMajor >= 26;
+const gcThrows = NODE_MAJOR >= 26;
 let deprecationShown = false;
 
 function closeCollected({ fd, path }: Collected): void {
@@ -311,7 +310,7 @@ export class FileHandle extends EventEmitter {
     const fd = this.#ref('fstat');
     try {
       // as stat(): Node 26 checks for an object, Node 20 to 24 read `options.bigint` (of null: a TypeError)
-      if (nodeMajor >= 26 && options !== undefined) validateObject(options, 'options');
+      if (NODE_MAJOR >= 26 && options !== undefined) validateObject(options, 'options');
       return await fstatOf(this.#io, fd, (options === undefined ? undefined : options.bigint) === true);
     } finally {
       this.#unref();
@@ -478,7 +477,7 @@ export class FileHandle extends EventEmitter {
     this.#locked = true;
     let bytes = true;
     let autoClose = false;
-    if (nodeMajor < 22) {
+    if (NODE_MAJOR < 22) {
       if (options.type !== undefined && typeof options.type !== 'string') throw invalidArgType('options.type', 'of type string', options.type);
       bytes = options.type === 'bytes';
     } else {

@@ -34,77 +34,102 @@ export async function closeFd(io: AsyncRing, fd: number): Promise<void> {
   }
 }
 
-// node:fs/promises reads and writes views on resizable buffers; the ring
-// can't be given one (it could shrink under the kernel), so their bytes go
-// through a copy: written from a copy of what they hold now, read into a
-// copy and then into as much of them as they still hold.
-function fixedCopy(view: ArrayBufferView): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytesOf(view)) as Uint8Array;
+// node:fs/promises reads and writes views the ring refuses: one on a
+// resizable buffer (it could shrink under the kernel), and in readv and
+// writev a detached one (no bytes: an empty iovec to Node). Only once the
+// ring has refused them, so the common path pays nothing, they go through
+// stand-ins: a copy of what a view holds now to write, or a fresh buffer to
+// read into, whose bytes then go into as much of the view as it still holds.
+const NO_BYTES = new Uint8Array(0);
+
+function standIns(list: readonly ArrayBufferView[], reading: boolean): ArrayBufferView[] {
+  return list.map((b) => {
+    const len = byteLengthOf(b);
+    if (len === 0) return NO_BYTES;
+    if (!onResizable(b)) return b;
+    return reading ? new Uint8Array(len) : bytesOf(b).slice();
+  });
 }
 
-// An iovec of no bytes, for a view with none (a detached one too, which the
-// ring refuses and node:fs/promises takes as empty).
-const NO_BYTES = new Uint8Array(0);
-const orEmpty = (b: ArrayBufferView): ArrayBufferView => (byteLengthOf(b) === 0 ? NO_BYTES : b);
+function copyBack(stand: readonly ArrayBufferView[], list: readonly ArrayBufferView[], n: number): void {
+  for (let i = 0; i < list.length && n > 0; i++) {
+    const from = stand[i] as Uint8Array;
+    if (from !== list[i] && from !== NO_BYTES) {
+      const now = bytesOf(list[i]!);
+      now.set(from.subarray(0, Math.min(n, now.length)));
+    }
+    n -= from.byteLength;
+  }
+}
 
-function copyBack(from: Uint8Array, n: number, into: ArrayBufferView): void {
-  const now = bytesOf(into);
-  now.set(from.subarray(0, Math.min(n, now.length)));
+// The ring's refusal of an argument (the kernel's errors are IoUringErrors:
+// what it ran is never run again), and whether a copy would have been taken.
+const refused = (err: unknown): boolean => !(err instanceof IoUringError);
+const refusedForCopy = (list: readonly ArrayBufferView[]): boolean =>
+  list.some((b) => ArrayBuffer.isView(b) && (onResizable(b) || byteLengthOf(b) === 0)) && list.every((b) => ArrayBuffer.isView(b));
+
+function snapshotOrNull(bufs: readonly ArrayBufferView[]): ArrayBufferView[] | null {
+  try {
+    return snapshotList(bufs, 'buffers');
+  } catch {
+    return null;
+  }
 }
 
 /** read(2) (or pread at `pos` >= 0) into all of `view`. */
 export async function readFd(io: AsyncRing, fd: number, view: Uint8Array, pos: number, syscall = 'read', shown?: string, dest?: string): Promise<number> {
-  if (onResizable(view)) {
-    const tmp = new Uint8Array(byteLengthOf(view));
-    const n = await readFd(io, fd, tmp, pos, syscall, shown, dest);
-    copyBack(tmp, n, view);
-    return n;
-  }
   try {
     return await io.read(fd, view, pos);
   } catch (err) {
-    throw toFsError(err, syscall, shown, dest);
+    if (!refused(err) || !onResizable(view)) throw toFsError(err, syscall, shown, dest);
   }
+  const stand = standIns([view], true);
+  const n = await readFd(io, fd, stand[0] as Uint8Array, pos, syscall, shown, dest);
+  copyBack(stand, [view], n);
+  return n;
 }
 
 /** write(2) (or pwrite at `pos` >= 0) of all of `view`. */
 export async function writeFd(io: AsyncRing, fd: number, view: Uint8Array, pos: number, syscall = 'write', shown?: string, dest?: string): Promise<number> {
-  if (onResizable(view)) return await writeFd(io, fd, fixedCopy(view), pos, syscall, shown, dest);
   try {
     return await io.write(fd, view, pos);
   } catch (err) {
-    throw toFsError(err, syscall, shown, dest);
+    if (!refused(err) || !onResizable(view)) throw toFsError(err, syscall, shown, dest);
   }
+  return await writeFd(io, fd, standIns([view], false)[0] as Uint8Array, pos, syscall, shown, dest);
 }
 
 /** readv(2) (preadv at `pos` >= 0). */
 export async function readvFd(io: AsyncRing, fd: number, bufs: readonly ArrayBufferView[], pos: number): Promise<number> {
   try {
-    const list = snapshotList(bufs, 'buffers').map(orEmpty);
-    if (list.some(onResizable)) {
-      const tmps = list.map((b) => (onResizable(b) ? new Uint8Array(byteLengthOf(b)) : b));
-      let n = await io.readv(fd, tmps, pos);
-      const total = n;
-      for (let i = 0; i < list.length && n > 0; i++) {
-        const len = byteLengthOf(tmps[i]!);
-        if (tmps[i] !== list[i]) copyBack(tmps[i] as Uint8Array, n, list[i]!);
-        n -= len;
-      }
-      return total;
-    }
-    return await io.readv(fd, list, pos);
+    return await io.readv(fd, bufs, pos);
   } catch (err) {
-    throw toFsError(err, 'read');
+    const list = refused(err) ? snapshotOrNull(bufs) : null;
+    if (list === null || !refusedForCopy(list)) throw toFsError(err, 'read');
+    const stand = standIns(list, true);
+    let n: number;
+    try {
+      n = await io.readv(fd, stand, pos);
+    } catch (again) {
+      throw toFsError(again, 'read');
+    }
+    copyBack(stand, list, n);
+    return n;
   }
 }
 
 /** writev(2) (pwritev at `pos` >= 0). */
 export async function writevFd(io: AsyncRing, fd: number, bufs: readonly ArrayBufferView[], pos: number): Promise<number> {
   try {
-    const list = snapshotList(bufs, 'buffers').map(orEmpty);
-    return await io.writev(fd, list.some(onResizable) ? list.map((b) => (onResizable(b) ? fixedCopy(b) : b)) : list, pos);
+    return await io.writev(fd, bufs, pos);
   } catch (err) {
-    throw toFsError(err, 'write');
+    const list = refused(err) ? snapshotOrNull(bufs) : null;
+    if (list === null || !refusedForCopy(list)) throw toFsError(err, 'write');
+    try {
+      return await io.writev(fd, standIns(list, false), pos);
+    } catch (again) {
+      throw toFsError(again, 'write');
+    }
   }
 }
 

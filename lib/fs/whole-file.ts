@@ -18,7 +18,7 @@ import { FileHandle } from './file-handle.ts';
 import { spliceCopy } from './splice-copy.ts';
 import { readFileFd, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
 import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, writeFd } from './ops.ts';
-import { getOptions, type PathLike, validPath } from './validate.ts';
+import { NODE_MAJOR, getOptions, type PathLike, validPath } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = constants;
@@ -35,7 +35,7 @@ export interface ReadFileOptions {
 
 // Whether node:fs/promises checks a FileHandle's fd before it writes through
 // it (from Node 22).
-const FD_CHECKED_ON_WRITE = Number(process.versions.node.split('.')[0]) >= 22;
+const FD_CHECKED_ON_WRITE = NODE_MAJOR >= 22;
 
 /** The whole file at `path` (or the rest of a FileHandle's file). */
 export async function readFile(io: AsyncRing, path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<Buffer | string> {
