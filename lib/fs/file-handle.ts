@@ -26,7 +26,7 @@ import {
   validateOffsetLengthWrite, validatePosition, validateStringAfterArrayBufferView, ringPosition,
 } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
-import { bytesOf } from '../ring/memory.ts';
+import { byteLengthOf, bytesOf } from '../ring/memory.ts';
 
 const fchmodP = promisify(fchmod);
 const fchownP = promisify(fchown);
@@ -215,8 +215,10 @@ export class FileHandle extends EventEmitter {
       if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written');
       validateOffsetLengthRead(off, length, buffer.byteLength);
       // The view's own memory (its slots, not what its properties say), as
-      // Node's binding reads into.
-      const view = bytesOf(buffer, 'buffer').subarray(off, off + length);
+      // Node's binding reads into: the caller's view itself when the read
+      // fills all of it (the ring has its address from the last read), or
+      // the part of it that is read into.
+      const view = off === 0 && length === byteLengthOf(buffer) ? buffer : bytesOf(buffer, 'buffer').subarray(off, off + length);
       const bytesRead = await readFd(this.#io, fd, view, ringPosition(position));
       return { __proto__: null, bytesRead, buffer } as never;
     } finally {
@@ -268,7 +270,8 @@ export class FileHandle extends EventEmitter {
         const off = offset as number;
         const len = typeof length === 'number' ? length : buffer.byteLength - off;
         validateOffsetLengthWrite(off, len, buffer.byteLength);
-        const view = bytesOf(buffer, 'buffer').subarray(off, off + len);
+        // As read: the caller's view itself when all of it is written.
+        const view = off === 0 && len === byteLengthOf(buffer) ? buffer : bytesOf(buffer, 'buffer').subarray(off, off + len);
         const bytesWritten = await writeFd(this.#io, fd, view, typeof position === 'number' ? ringPosition(position) : -1);
         return { __proto__: null, bytesWritten, buffer } as never;
       }

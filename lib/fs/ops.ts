@@ -77,26 +77,26 @@ function snapshotOrNull(bufs: readonly ArrayBufferView[]): ArrayBufferView[] | n
 }
 
 /** read(2) (or pread at `pos` >= 0) into all of `view`. */
-export async function readFd(io: AsyncRing, fd: number, view: Uint8Array, pos: number, syscall = 'read', shown?: string, dest?: string): Promise<number> {
+export async function readFd(io: AsyncRing, fd: number, view: ArrayBufferView, pos: number, syscall = 'read', shown?: string, dest?: string): Promise<number> {
   try {
     return await io.read(fd, view, pos);
   } catch (err) {
     if (!refused(err) || !onResizable(view)) throw toFsError(err, syscall, shown, dest);
   }
   const stand = standIns([view], true);
-  const n = await readFd(io, fd, stand[0] as Uint8Array, pos, syscall, shown, dest);
+  const n = await readFd(io, fd, stand[0]!, pos, syscall, shown, dest);
   copyBack(stand, [view], n);
   return n;
 }
 
 /** write(2) (or pwrite at `pos` >= 0) of all of `view`. */
-export async function writeFd(io: AsyncRing, fd: number, view: Uint8Array, pos: number, syscall = 'write', shown?: string, dest?: string): Promise<number> {
+export async function writeFd(io: AsyncRing, fd: number, view: ArrayBufferView, pos: number, syscall = 'write', shown?: string, dest?: string): Promise<number> {
   try {
     return await io.write(fd, view, pos);
   } catch (err) {
     if (!refused(err) || !onResizable(view)) throw toFsError(err, syscall, shown, dest);
   }
-  return await writeFd(io, fd, standIns([view], false)[0] as Uint8Array, pos, syscall, shown, dest);
+  return await writeFd(io, fd, standIns([view], false)[0]!, pos, syscall, shown, dest);
 }
 
 /** readv(2) (preadv at `pos` >= 0). */
