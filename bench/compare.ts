@@ -23,7 +23,8 @@
 //             against C), in a git worktree: what the code since costs.
 //             Not in the default set. From a git checkout only.
 //   fs        tsuring/fs against node:fs/promises (bench/fs.ts): small-files,
-//             copy, randread and write-small; against node:fs/promises with
+//             copy, randread and write-small; the raw ring's small-files
+//             (the ceiling) against node and against tsuring/fs; against node:fs/promises with
 //             UV_USE_IO_URING=1 (libuv's own io_uring, where it has one);
 //             and against node:fs/promises under Bun (--bun PATH, default
 //             /tmp/bun/package/bin/bun: `npm pack @oven/bun-linux-x64` and
@@ -200,6 +201,11 @@ if (want('fs')) {
   ] as const) {
     cases.push({ name: `fs ${workload}`, key, floor, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node:fs/promises', cmd: fs('node', workload) } });
   }
+  // The ceiling of small-files: the raw ring's linked chains in a blocking
+  // loop (bench/fs.ts --api raw) over node:fs/promises, and how much of it
+  // tsuring/fs keeps.
+  cases.push({ name: 'fs small-files', key: 'files_per_sec', a: { label: 'raw ring', cmd: fs('raw', 'small-files') }, b: { label: 'node:fs/promises', cmd: fs('node', 'small-files') } });
+  cases.push({ name: 'fs small-files', key: 'files_per_sec', a: { label: 'tsuring/fs', cmd: fs('tsuring', 'small-files') }, b: { label: 'raw ring', cmd: fs('raw', 'small-files') } });
   // libuv's io_uring (off by default since libuv 1.45 for its file
   // operations; UV_USE_IO_URING=1 turns it back on) and Bun: no goals, the
   // ratio is what is learnt.
