@@ -237,6 +237,19 @@ const cases: Record<string, Case> = {
   },
   'copyFile a /proc file (size 0: nothing copied)': (fs, d) => fs.copyFile('/proc/version', `${d}/g`),
   'copyFile over a file': (fs, d) => fs.copyFile(`${d}/f`, `${d}/d/a`),
+  // A destination that exists is written over and cut after the copy, not
+  // truncated first: what it held past the copy must still go.
+  'copyFile over a longer file': (fs, d) => fs.copyFile(`${d}/f`, `${d}/big`),
+  'copyFile over a shorter file': (fs, d) => fs.copyFile(`${d}/big`, `${d}/f`),
+  'copyFile over a file of the same length': (fs, d) => {
+    writeFileSync(`${d}/s`, Buffer.alloc(700 * 1024, 'other bytes'));
+    return fs.copyFile(`${d}/big`, `${d}/s`);
+  },
+  'copyFile an empty file over a file': (fs, d) => {
+    writeFileSync(`${d}/s`, '');
+    return fs.copyFile(`${d}/s`, `${d}/big`);
+  },
+  'copyFile a /proc file over a file (nothing copied: emptied)': (fs, d) => fs.copyFile('/proc/version', `${d}/f`),
   'copyFile keeps the mode': async (fs, d) => {
     chmodSync(`${d}/f`, 0o640);
     await fs.copyFile(`${d}/f`, `${d}/g`);
