@@ -9,7 +9,7 @@
 
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -195,6 +195,24 @@ const cases: Record<string, Case> = {
   // writeFile, appendFile
   'writeFile a new file': (fs, d) => fs.writeFile(`${d}/n`, 'new'),
   'writeFile replaces': (fs, d) => fs.writeFile(`${d}/f`, 'x'),
+  // A file that exists is written over and cut to the length written, not
+  // opened with O_TRUNC: what it held past that must go, and its mode stay.
+  'writeFile over a longer file': (fs, d) => fs.writeFile(`${d}/big`, 'short'),
+  'writeFile over a shorter file': (fs, d) => fs.writeFile(`${d}/f`, Buffer.alloc(100 * 1024, 'longer')),
+  'writeFile over a file of the same length': (fs, d) => {
+    writeFileSync(`${d}/s`, 'abcdef');
+    return fs.writeFile(`${d}/s`, 'ABCDEF');
+  },
+  'writeFile over a file keeps its mode': async (fs, d) => {
+    writeFileSync(`${d}/s`, 'old', { mode: 0o600 });
+    await fs.writeFile(`${d}/s`, 'new', { mode: 0o644 });
+    return (statSync(`${d}/s`).mode & 0o777).toString(8);
+  },
+  'writeFile over a file through a symlink': (fs, d) => {
+    symlinkSync('big', `${d}/ln`);
+    return fs.writeFile(`${d}/ln`, 'via the link');
+  },
+  'writeFile to /dev/null (no cut, as O_TRUNC does nothing there)': (fs) => fs.writeFile('/dev/null', 'x'),
   'writeFile hex': (fs, d) => fs.writeFile(`${d}/n`, 'cafe', 'hex'),
   'writeFile a Float32Array': (fs, d) => fs.writeFile(`${d}/n`, new Float32Array([1.5, -2])),
   'writeFile an iterable': (fs, d) => fs.writeFile(`${d}/n`, ['a', Buffer.from('b'), 'c']),

@@ -288,6 +288,26 @@ describe('readFile of what is not a regular file', () => {
     expect(lengths).toEqual([size, size]);
   });
 
+  // writeFile writes over a file that exists and then cuts it to the length
+  // written; a FIFO can't be cut (EINVAL), and is left as O_TRUNC leaves it.
+  test('writeFile to a FIFO reaches its reader, as node:fs/promises writes it', async () => {
+    const fifo = join(dir, 'fifo3');
+    execFileSync('mkfifo', [fifo]);
+    const got: string[] = [];
+    for (const writeFile of [nodeFs.writeFile, ringFs.writeFile as typeof nodeFs.writeFile]) {
+      const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      reader.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      const exited = new Promise((resolve) => reader.on('exit', resolve));
+      await writeFile(fifo, 'through the fifo');
+      await exited;
+      got.push(out);
+    }
+    expect(got).toEqual(['through the fifo', 'through the fifo']);
+  });
+
   // Not in the page cache, the chain's non-blocking read fails with EAGAIN,
   // and the file is read again the blocking way.
   test('a file evicted from the page cache is read whole', async () => {

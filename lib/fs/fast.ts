@@ -3,8 +3,10 @@
 //
 //   readFile:  openat(path) into a direct descriptor -> fadvise -> read ->
 //              read -> close, one linked chain
-//   writeFile: openat(path, O_WRONLY|O_CREAT|O_TRUNC) into a direct
-//              descriptor -> write -> close, one linked chain
+//   writeFile: openat(path, O_WRONLY) into a direct descriptor -> write ->
+//              ftruncate to the length written -> close, one linked chain,
+//              for a file that exists; for one that doesn't, openat(path,
+//              O_WRONLY|O_CREAT|O_TRUNC) -> write -> close
 //
 // Each call borrows a slot: memory whose address is taken once (the path as
 // a C string, a small scratch area, 64 KiB of data) and a direct descriptor
@@ -57,15 +59,17 @@ import { registerFilesSparse } from '../register/files.ts';
 import { addressFor, bytesOf } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import {
-  IORING_OP_CLOSE, IORING_OP_FADVISE, IORING_OP_OPENAT, IORING_OP_READ, IORING_OP_STATX, IORING_OP_WRITE, IOSQE_FIXED_FILE, IOSQE_IO_HARDLINK,
+  IORING_OP_CLOSE, IORING_OP_FADVISE, IORING_OP_FTRUNCATE, IORING_OP_OPENAT, IORING_OP_READ, IORING_OP_STATX, IORING_OP_WRITE, IOSQE_FIXED_FILE,
+  IOSQE_IO_HARDLINK, IOSQE_IO_LINK,
 } from '../uapi/constants.ts';
 import { AT_FDCWD, RWF_NOWAIT, STATX_BASIC_STATS, STATX_BTIME, statx } from '../uapi/fs.ts';
+import { getProbe } from '../register/probe.ts';
 import { ERRNO } from '../errno.ts';
 import { IoUringError } from '../errors.ts';
 import { fsError } from './errors.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, S_IFMT, S_IFREG } = constants;
-const { ECANCELED, ESPIPE } = ERRNO;
+const { ECANCELED, EINVAL, ESPIPE } = ERRNO;
 
 /** Bytes of a path slot: PATH_MAX (include/uapi/linux/limits.h), the NUL included. */
 const PATH_BYTES = 4096;
@@ -95,6 +99,8 @@ class Slot {
   flags = 0;
   mode = 0;
   len = 0;
+  /** The length the file is cut to (ftruncate). */
+  cut = 0;
   ioAddr = 0;
   /** A buffer of the caller's (or a fresh one) the chain names instead of `data`; kept on its entry. */
   ioBuf: Uint8Array | null = null;
@@ -103,6 +109,8 @@ class Slot {
   readonly readPreps: Prep[];
   readonly closePrep: Prep;
   readonly readPrep: Prep;
+  readonly overwritePreps: Prep[];
+  readonly cutPreps: Prep[];
 
   constructor(readonly file: number, ab: ArrayBuffer, base: number, at: number) {
     this.path = Buffer.from(ab, at, PATH_BYTES);
@@ -132,6 +140,21 @@ class Slot {
     };
     this.closePrep = close;
     this.chainPreps = [open, io, close];
+    // A write that fails or comes up short cancels the cut and the close
+    // (IOSQE_IO_LINK): the file is then cut to what was written, and closed,
+    // by cutPreps. A cut that fails (a FIFO or a device can't be cut: EINVAL)
+    // doesn't stop the close.
+    const overwrite = (sqe: Sqe) => {
+      rw(IORING_OP_WRITE, sqe, file, this.ioAddr, this.len, -1);
+      sqe.flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+      if (this.ioBuf !== null) sqe.keep(this.ioBuf);
+    };
+    const cut = (sqe: Sqe) => {
+      rw(IORING_OP_FTRUNCATE, sqe, file, 0, 0, this.cut);
+      sqe.flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+    };
+    this.overwritePreps = [open, overwrite, cut, close];
+    this.cutPreps = [cut, close];
     const fadvise = (sqe: Sqe) => {
       rw(IORING_OP_FADVISE, sqe, file, 0, 0, 0); // POSIX_FADV_NORMAL over the whole file
       sqe.flags |= IOSQE_FIXED_FILE;
@@ -175,7 +198,7 @@ class Slot {
 class Slots {
   private readonly free: Slot[] = [];
   private made = 0;
-  constructor(readonly io: AsyncRing) {}
+  constructor(readonly io: AsyncRing, readonly overwrite: boolean) {}
 
   take(): Slot | null {
     const s = this.free.pop();
@@ -224,7 +247,13 @@ export function enableChains(io: AsyncRing): void {
   } catch {
     return;
   }
-  rings.set(io, new Slots(io));
+  let overwrite = false;
+  try {
+    overwrite = getProbe().supported(IORING_OP_FTRUNCATE); // Linux 6.9
+  } catch {
+    // no probe: the chains that create
+  }
+  rings.set(io, new Slots(io, overwrite));
 }
 
 // Closes the slot's descriptor; false when the ring is closing (the slot stays out).
@@ -347,9 +376,12 @@ export async function readFileChained(io: AsyncRing, path: string | Uint8Array, 
 // An openat that may create or truncate never completes inline: the kernel
 // hands it to an io-wq worker (io_openat2 in io_uring/openclose.c), one
 // worker per operation waiting, and workers creating files in one directory
-// spin on its lock (perf: rwsem_spin_on_owner). So at most CREATES chained
-// writeFiles run at once, as many as libuv's thread pool has threads; the
-// rest wait their turn here.
+// spin on its lock (perf: rwsem_spin_on_owner). So a file that exists is
+// opened without O_CREAT and O_TRUNC, which completes inline, written over,
+// and cut to the length written (as Bun's writeFile does); only when that
+// open fails (no such file, or an error Node's open would report in its own
+// way) is it opened to create, and at most CREATES such chains run at once,
+// as many as libuv's thread pool has threads; the rest wait their turn here.
 const CREATES = 4;
 let creating = 0;
 const createQueue: (() => void)[] = [];
@@ -360,19 +392,30 @@ export type WriteOutcome = null | 'done' | { errno: number; syscall: 'open' | 'w
 /**
  * writeFile of `bytes` (at most 512 KiB: one write in node:fs/promises too)
  * to `path` with flag 'w' and `mode`, as one chain. A short write is
- * reported as { errno: 0, written } for the caller to finish.
+ * reported as { errno: 0, written } for the caller to finish, the file
+ * holding the bytes written and no more.
  */
 export async function writeFileChained(io: AsyncRing, path: string | Uint8Array, bytes: ArrayBufferView, mode: number): Promise<WriteOutcome> {
   const slots = rings.get(io);
   if (slots === undefined) return null;
   const len = bytes.byteLength;
   if (len === 0 || len > READ_MAX) return null;
+  const s = slots.takeFor(path);
+  if (s === null) return null;
+  if (!setData(s, bytes, len)) {
+    slots.give(s); // memory the ring can't name (a resizable buffer): step by step
+    return null;
+  }
+  if (slots.overwrite) {
+    const done = await overwriteChain(slots, io, s, len);
+    if (done !== 'create') return done;
+  }
   // A turn ending passes straight to the first waiting, so no newcomer
   // slips in between.
   if (creating < CREATES) creating++;
   else await new Promise<void>((resolve) => createQueue.push(resolve));
   try {
-    return await writeChain(slots, io, path, bytes, len, mode);
+    return await createChain(slots, io, s, len, mode);
   } finally {
     const next = createQueue.shift();
     if (next !== undefined) next();
@@ -380,25 +423,66 @@ export async function writeFileChained(io: AsyncRing, path: string | Uint8Array,
   }
 }
 
-async function writeChain(slots: Slots, io: AsyncRing, path: string | Uint8Array, bytes: ArrayBufferView, len: number, mode: number): Promise<WriteOutcome> {
-  const s = slots.takeFor(path);
-  if (s === null) return null;
-  s.flags = WRITE_FLAGS;
-  s.mode = mode;
-  s.len = len;
+// The slot's write names `len` bytes of `bytes`: copied into the slot, or
+// the caller's own memory for more than it holds. False when the ring can't
+// name that memory.
+function setData(s: Slot, bytes: ArrayBufferView, len: number): boolean {
   const src = bytesOf(bytes, 'data').subarray(0, len);
+  s.len = len;
   if (len <= DATA_BYTES) {
     s.data.set(src, 0);
     s.ioAddr = s.dataAddr;
-  } else {
-    try {
-      s.ioAddr = addressFor(src, len, 'data');
-    } catch {
-      slots.give(s); // memory the ring can't name (a resizable buffer): step by step
-      return null;
-    }
-    s.ioBuf = src;
+    return true;
   }
+  try {
+    s.ioAddr = addressFor(src, len, 'data');
+  } catch {
+    return false;
+  }
+  s.ioBuf = src;
+  return true;
+}
+
+// openat(O_WRONLY) -> write -> ftruncate(len) -> close. 'create' when the
+// open failed (the slot is kept for the chain that creates); the slot is
+// given back otherwise, or kept out for good when the ring closed under
+// the chain (null).
+async function overwriteChain(slots: Slots, io: AsyncRing, s: Slot, len: number): Promise<WriteOutcome | 'create'> {
+  s.flags = O_WRONLY;
+  s.mode = 0;
+  s.cut = len;
+  let r: number[];
+  try {
+    r = await io.chain(s.overwritePreps);
+  } catch {
+    return null; // the ring is closed: the slot stays out
+  }
+  if (r[0]! < 0) return 'create';
+  const written = r[1]!;
+  if (written === len) {
+    slots.give(s);
+    if (r[3]! < 0) return { errno: r[3]!, syscall: 'close', written: len };
+    // EINVAL: not a file that can be cut (a FIFO, a device), which O_TRUNC
+    // leaves as it is too. Any other failure of the cut is the write's.
+    if (r[2]! < 0 && r[2] !== -EINVAL) return { errno: r[2]!, syscall: 'write', written: 0 };
+    return 'done';
+  }
+  // The write failed or came up short, and the cut and the close were
+  // cancelled: the file is cut to what was written, as it would be had
+  // O_TRUNC emptied it first, and closed.
+  s.cut = Math.max(written, 0);
+  try {
+    await io.chain(s.cutPreps);
+  } catch {
+    return null; // the ring is closed: the slot stays out
+  }
+  slots.give(s);
+  return written < 0 ? { errno: written, syscall: 'write', written: 0 } : { errno: 0, syscall: 'write', written };
+}
+
+async function createChain(slots: Slots, io: AsyncRing, s: Slot, len: number, mode: number): Promise<WriteOutcome> {
+  s.flags = WRITE_FLAGS;
+  s.mode = mode;
   let r: number[];
   try {
     r = await io.chain(s.chainPreps);
