@@ -23,7 +23,7 @@
 //             against C), in a git worktree: what the code since costs.
 //             Not in the default set. From a git checkout only.
 //   fs        tsuring/fs against node:fs/promises (bench/fs.ts): small-files,
-//             copy, randread and write-small; the raw ring's small-files
+//             copy, randread, write-small and overwrite-small; the raw ring's small-files
 //             (the ceiling) against node and against tsuring/fs; against node:fs/promises with
 //             UV_USE_IO_URING=1 (libuv's own io_uring, where it has one);
 //             and against node:fs/promises under Bun (--bun PATH, default
@@ -198,6 +198,7 @@ if (want('fs')) {
   const fs = (api: string, workload: string): string[] => [...script('fs'), '--api', api, '--workload', workload, '--seconds', seconds];
   for (const [workload, key, floor] of [
     ['small-files', 'files_per_sec', 15], ['copy', 'mib_per_sec', 1.0], ['randread', 'reads_per_sec', 5], ['write-small', 'files_per_sec', 3],
+    ['overwrite-small', 'files_per_sec', 3],
   ] as const) {
     cases.push({ name: `fs ${workload}`, key, floor, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node:fs/promises', cmd: fs('node', workload) } });
   }
@@ -213,7 +214,9 @@ if (want('fs')) {
   const hasBun = existsSync(bunPath);
   if (!hasBun) notes.push(`Bun rows skipped: no Bun at ${bunPath} (npm pack @oven/bun-linux-x64, untar, pass --bun PATH)`);
   const bunScript = compiled ? join(here, 'fs.js') : join(here, 'fs.ts');
-  for (const [workload, key] of [['small-files', 'files_per_sec'], ['copy', 'mib_per_sec'], ['randread', 'reads_per_sec'], ['write-small', 'files_per_sec']] as const) {
+  for (const [workload, key] of [
+    ['small-files', 'files_per_sec'], ['copy', 'mib_per_sec'], ['randread', 'reads_per_sec'], ['write-small', 'files_per_sec'], ['overwrite-small', 'files_per_sec'],
+  ] as const) {
     cases.push({ name: `fs ${workload}`, key, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'node+UV_IO_URING', cmd: fs('node', workload), env: { UV_USE_IO_URING: '1' } } });
     if (hasBun) cases.push({ name: `fs ${workload}`, key, a: { label: 'tsuring/fs', cmd: fs('tsuring', workload) }, b: { label: 'Bun', cmd: [bunPath, bunScript, '--api', 'bun', '--workload', workload, '--seconds', seconds] } });
   }

@@ -1,7 +1,7 @@
 // tsuring/fs against node:fs/promises, the same code on either module.
 // Prints `<metric> N` as its last line.
 //
-//   npx tsx bench/fs.ts --api tsuring|node --workload small-files|copy|randread|write-small --seconds S [--dir D]
+//   npx tsx bench/fs.ts --api tsuring|node --workload small-files|copy|randread|write-small|overwrite-small --seconds S [--dir D]
 //   bun bench/fs.ts --api bun ...
 //   npx tsx bench/fs.ts --api raw --workload small-files --seconds S
 //
@@ -15,7 +15,10 @@
 // nothing else, what no layer above the ring can beat.
 //
 // small-files: readFile of each of 10,000 4 KiB files, 64 in flight (files_per_sec).
-// write-small: writeFile of 10,000 small files, 64 in flight (files_per_sec).
+// write-small: writeFile of 10,000 small files, 64 in flight (files_per_sec);
+//   the directory is made afresh, so the first pass creates them.
+// overwrite-small: the same, the files made first (not timed): every
+//   writeFile replaces a file that exists.
 // randread: FileHandle.read of random 4 KiB blocks of a 256 MiB file, 32 in flight (reads_per_sec).
 // copy: copyFile of a 1 GiB file (mib_per_sec).
 // Files live under --dir (default .bench-data, on the disk: make-file.ts
@@ -145,13 +148,14 @@ async function rawSmallFiles(names: string[]): Promise<number> {
   return rate;
 }
 
-async function writeSmall(): Promise<string> {
+async function writeSmall(existing = false): Promise<string> {
   const d = join(dir, `write-small-${values.api}`);
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
   const N = 10_000;
   const names = Array.from({ length: N }, (_, i) => join(d, String(i)));
   const data = Buffer.alloc(1024, 'y');
+  if (existing) for (const n of names) writeFileSync(n, 'x');
   const r = await saturate(N, 64, (i) => fs.writeFile(names[i]!, data));
   rmSync(d, { recursive: true, force: true });
   return `files_per_sec ${Math.round(r)}`;
@@ -191,7 +195,9 @@ async function copy(): Promise<string> {
   return `mib_per_sec ${Math.round(mib / ((performance.now() - start) / 1000))}`;
 }
 
-const workloads: Record<string, () => Promise<string>> = { 'small-files': smallFiles, 'write-small': writeSmall, randread, copy };
+const workloads: Record<string, () => Promise<string>> = {
+  'small-files': smallFiles, 'write-small': () => writeSmall(), 'overwrite-small': () => writeSmall(true), randread, copy,
+};
 const run = workloads[values.workload!];
 if (run === undefined) throw new Error(`--workload is one of ${Object.keys(workloads).join(', ')}`);
 console.log(await run());
