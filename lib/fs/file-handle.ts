@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import type { AsyncRing } from '../async/async-ring.ts';
 import { closedError, invalidArgType, invalidArgValue, invalidState, methodNotImplemented } from './errors.ts';
 import { validateInteger } from './flags.ts';
-import { closeFd, fstatOf, ftruncateFd, readFd, readvFd, syncFd, writeFd, writevFd } from './ops.ts';
+import { closeFd, fstatOf, ftruncateFd, readFdFailed, readvFd, syncFd, writeFd, writevFd } from './ops.ts';
 import { readFileFd, writeFileFd, type WriteData } from './file-data.ts';
 import type { BigIntStats, Stats } from './stats.ts';
 import {
@@ -219,7 +219,13 @@ export class FileHandle extends EventEmitter {
       // fills all of it (the ring has its address from the last read), or
       // the part of it that is read into.
       const view = off === 0 && length === byteLengthOf(buffer) ? buffer : bytesOf(buffer, 'buffer').subarray(off, off + length);
-      const bytesRead = await readFd(this.#io, fd, view, ringPosition(position));
+      const pos = ringPosition(position);
+      let bytesRead: number;
+      try {
+        bytesRead = await this.#io.read(fd, view, pos);
+      } catch (err) {
+        bytesRead = await readFdFailed(err, this.#io, fd, view, pos);
+      }
       return { __proto__: null, bytesRead, buffer } as never;
     } finally {
       this.#unref();

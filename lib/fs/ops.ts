@@ -81,8 +81,20 @@ export async function readFd(io: AsyncRing, fd: number, view: ArrayBufferView, p
   try {
     return await io.read(fd, view, pos);
   } catch (err) {
-    if (!refused(err) || !onResizable(view)) throw toFsError(err, syscall, shown, dest);
+    return await readFdFailed(err, io, fd, view, pos, syscall, shown, dest);
   }
+}
+
+/**
+ * What readFd does when `io.read(fd, view, pos)` rejected with `err`: a view
+ * the ring refused for its resizable buffer is read through a copy; any
+ * other error is thrown as Node's. For a caller that awaits io.read itself
+ * (FileHandle.read: one async frame fewer per read).
+ */
+export async function readFdFailed(
+  err: unknown, io: AsyncRing, fd: number, view: ArrayBufferView, pos: number, syscall = 'read', shown?: string, dest?: string,
+): Promise<number> {
+  if (!refused(err) || !onResizable(view)) throw toFsError(err, syscall, shown, dest);
   const stand = standIns([view], true);
   const n = await readFd(io, fd, stand[0]!, pos, syscall, shown, dest);
   copyBack(stand, [view], n);
