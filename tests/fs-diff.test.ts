@@ -439,6 +439,8 @@ const cases: Record<string, Case> = {
       await fs.readFile(fh).catch(err), await fs.readFile(fh, { encoding: 'utf8' }).catch(err),
       await fs.writeFile(fh, 'x').catch(err), await fs.writeFile(fh, '').catch(err), await fs.appendFile(fh, Buffer.from('y')).catch(err),
       await fs.readFile(fh, { signal: AbortSignal.abort() }).catch(err), await fs.writeFile(fh, 'x', { signal: AbortSignal.abort() }).catch(err),
+      // The encoding is refused before the fd, and before the signal (seed 8).
+      await fs.readFile(fh, 'buffer' as never).catch(err), await fs.readFile(fh, { encoding: 'buffer' as never, signal: AbortSignal.abort() }).catch(err),
     ];
   },
 

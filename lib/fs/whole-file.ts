@@ -5,6 +5,7 @@
 // syscall 'copyfile', the source as path and the destination as dest.
 
 import { Buffer } from 'node:buffer';
+import { StringDecoder } from 'node:string_decoder';
 import { constants } from 'node:fs';
 import { copyFile as nodeCopyFile, fchmod as nodeFchmod } from './node-fs.ts';
 import type { AsyncRing } from '../async/async-ring.ts';
@@ -45,6 +46,9 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
     // Node reads a FileHandle through its fd, and refuses a closed one's -1
     // as an fd out of range (its own method says "file closed").
     if (path.fd === -1) {
+      // Node makes the encoding's StringDecoder first, which refuses one it
+      // doesn't know ('buffer' too), then checks the signal.
+      if (o.encoding) new StringDecoder(o.encoding);
       checkAborted(o.signal);
       throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
     }
