@@ -611,6 +611,9 @@ const WRITE_DEFAULTS = { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 
 
 // Node's validateEncoding: hex data must have an even length.
 function validateEncoding(data: string, encoding: string): void {
+  // Node's normalizeEncoding reads the length of anything but null,
+  // undefined, 'utf8' and 'utf-8' (a revoked Proxy throws there).
+  if (encoding != null && encoding !== 'utf8' && encoding !== 'utf-8') void (encoding as { length?: unknown }).length;
   if (Buffer.isEncoding(encoding) && encoding.toLowerCase() === 'hex' && data.length % 2 !== 0) {
     throw invalidArgValue('encoding', encoding, `is invalid for data of length ${data.length}`);
   }

@@ -48,7 +48,7 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
     if (path.fd === -1) {
       // Node makes the encoding's StringDecoder first, which refuses one it
       // doesn't know ('buffer' too), then checks the signal.
-      if (o.encoding) new StringDecoder(o.encoding);
+      if (o.encoding) new StringDecoder(o.encoding as BufferEncoding);
       checkAborted(o.signal);
       throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
     }
