@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import { AsyncRing } from '../lib/async/async-ring.ts';
@@ -306,6 +306,26 @@ describe('readFile of what is not a regular file', () => {
       got.push(out);
     }
     expect(got).toEqual(['through the fifo', 'through the fifo']);
+  });
+
+  // copyFile writes over a regular file that exists and cuts it after; what
+  // is not a regular file is truncated first as libuv does, which fails
+  // there, and the destination is removed (Node's, and libuv's, way).
+  test('copyFile onto a FIFO fails as node:fs/promises fails, and removes it', async () => {
+    const src = join(dir, 'copy-src');
+    writeFileSync(src, 'to a fifo');
+    const seen: unknown[] = [];
+    for (const copyFile of [nodeFs.copyFile, ringFs.copyFile as typeof nodeFs.copyFile]) {
+      const fifo = join(dir, 'fifo4');
+      execFileSync('mkfifo', [fifo]);
+      const reader = spawn('cat', [fifo], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => reader.on('exit', resolve));
+      const err = (await copyFile(src, fifo).then(() => null, (e: NodeJS.ErrnoException) => e))!;
+      await exited;
+      seen.push([err?.code, err?.syscall, err?.message.replaceAll(dir, '<dir>'), existsSync(fifo)]);
+    }
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[0]).toEqual(['EINVAL', 'copyfile', `EINVAL: invalid argument, copyfile '<dir>/copy-src' -> '<dir>/fifo4'`, false]);
   });
 
   // Not in the page cache, the chain's non-blocking read fails with EAGAIN,

@@ -22,7 +22,7 @@ import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, w
 import { NODE_MAJOR, getOptions, type PathLike, validPath } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, S_IFMT, S_IFREG, COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = constants;
 
 /** readFile's options (or the encoding alone). */
 export interface ReadFileOptions {
@@ -175,6 +175,9 @@ export async function copyFile(io: AsyncRing, src: PathLike, dest: PathLike, mod
     dstFd = await openFd(io, d, O_WRONLY | O_CREAT | ((mode & COPYFILE_EXCL) !== 0 ? O_EXCL : 0), st.mode, 'copyfile', ss, ds);
     const dt = await fstatModeSize(io, dstFd, 'copyfile', ss, ds);
     if ((mode & COPYFILE_EXCL) === 0 && dt.dev === st.dev && dt.ino === st.ino) return;
+    // What is not a regular file is truncated first, as libuv does, and
+    // fails as Node fails there (a device or a FIFO: EINVAL).
+    if ((mode & COPYFILE_EXCL) === 0 && (dt.mode & S_IFMT) !== S_IFREG) await ftruncateFd(io, dstFd, 0, 'copyfile', ss, ds);
     if ((dt.mode & 0o7777) !== (st.mode & 0o7777)) {
       try {
         await nodeFchmod(dstFd, st.mode & 0o7777);
