@@ -319,6 +319,14 @@ const cases: Record<string, Case> = {
   ]),
 
   // FileHandle: the rest
+  // What read, readv, write and writev resolve with has no prototype, as Node's.
+  'read, readv, write and writev results have no prototype': withHandle('f', 'r+', async (fh) => {
+    const all = [
+      await fh.read(Buffer.alloc(4), 0, 4, 0), await fh.read(Buffer.alloc(4), 0, 0, 0), await fh.readv([Buffer.alloc(2)], 0),
+      await fh.write(Buffer.from('ab'), 0, 2, 0), await fh.write('cd', 2), await fh.write(Buffer.alloc(0)), await fh.writev([Buffer.from('e')], 4),
+    ];
+    return all.map((r) => [Object.getPrototypeOf(r), Object.keys(r)]);
+  }),
   'stat, truncate, sync, datasync': withHandle('f', 'r+', async (fh) => [
     await fh.stat(), await fh.truncate(4), await fh.stat({ bigint: true }), await fh.truncate(), await fh.sync(), await fh.datasync(), await fh.stat(),
   ]),
