@@ -118,8 +118,19 @@ export async function writeFileFd(io: AsyncRing, fd: number, data: ArrayBufferVi
     }
     return;
   }
-  const view = data as ArrayBufferView;
-  await writeAll(io, fd, bytesOf(view, 'data'), signal);
+  await writeAll(io, fd, writeFileBytes(data as ArrayBufferView), signal);
+}
+
+/**
+ * The bytes writeFile writes of a view: node:fs/promises' writeFileHandle
+ * takes them as `new Uint8Array(data.buffer, data.byteOffset,
+ * data.byteLength)`, through the view's properties, so a view whose
+ * properties lie throws its RangeError there, or has the range they name
+ * written. Whatever they say, the engine checks the range against the
+ * ArrayBuffer it names: the result is a true view.
+ */
+export function writeFileBytes(data: ArrayBufferView): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 async function writeAll(io: AsyncRing, fd: number, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {

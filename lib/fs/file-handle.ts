@@ -386,6 +386,8 @@ export class FileHandle extends EventEmitter {
     const fd = this.#ref('writeFile');
     try {
       const o = getOptions(options, WRITE_DEFAULTS);
+      // Node's writeFile reads the flag first (it has no use for it here).
+      void (o.flag || 'w');
       const bytes = writeData(data, o);
       await writeFileFd(this.#io, fd, bytes, o.signal, o.encoding as BufferEncoding);
     } finally {

@@ -17,9 +17,9 @@ import { readFileChained, writeFileChained } from './fast.ts';
 import { parseFileMode, stringToFlags } from './flags.ts';
 import { FileHandle } from './file-handle.ts';
 import { spliceCopy } from './splice-copy.ts';
-import { readFileFd, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
+import { readFileFd, writeFileBytes, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
 import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, writeFd } from './ops.ts';
-import { NODE_MAJOR, getOptions, type PathLike, validPath } from './validate.ts';
+import { NODE_MAJOR, getOptions, type PathLike, validateBoolean, validPath } from './validate.ts';
 import { writeData, type WriteFileOptions } from './write-options.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, S_IFMT, S_IFREG, COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = constants;
@@ -33,6 +33,10 @@ export interface ReadFileOptions {
   /** Aborts between reads, with Node's AbortError. */
   signal?: AbortSignal;
 }
+
+// What Node 26's writeFile writes in one job of its binding at most
+// (kWriteFileMaxChunkSize).
+const ONE_JOB_MAX = 512 * 1024;
 
 // Whether node:fs/promises checks a FileHandle's fd before it writes through
 // it (from Node 22).
@@ -72,36 +76,60 @@ export async function readFile(io: AsyncRing, path: PathLike | FileHandle, optio
   return data;
 }
 
+function viewOrNull(bytes: ArrayBufferView): Uint8Array | null {
+  try {
+    return writeFileBytes(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /** Writes `data` as the file at `path` (created with `mode`, opened with `flag`, 'w' by default), or to a FileHandle. */
 export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
   const o = getOptions(options, { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 'w', flush: false }) as WriteFileOptions;
+  if (NODE_MAJOR >= 26) {
+    // Node 26 checks flush and then the mode before anything else, a
+    // FileHandle's write too.
+    validateBoolean(o.flush ?? false, 'options.flush');
+    parseFileMode(o.mode, 'mode', 0o666);
+  }
   const flag = o.flag || 'w';
-  const bytes = writeData(data, o);
+  let bytes = writeData(data, o);
   if (path instanceof FileHandle) {
     // Node writes through a closed FileHandle's fd, -1: nothing to write is
     // no error; anything else is write(2)'s EBADF on Node 20, and from Node
     // 22 on its fd check's ERR_OUT_OF_RANGE, as readFile's.
     if (path.fd === -1 && ArrayBuffer.isView(bytes)) {
       checkAborted(o.signal);
-      if (byteLengthOf(bytes) === 0) return;
+      if (writeFileBytes(bytes).byteLength === 0) return;
       if (FD_CHECKED_ON_WRITE) throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
       throw fsError(-ERRNO.EBADF, 'write');
     }
     return await path.writeFile(bytes as WriteData, o);
   }
+  // Node 26 writes a view that says it has at most 512 KiB, without flush,
+  // as one job of its binding, which takes the view's own bytes; only the
+  // rest goes through writeFileHandle and the view's properties.
+  if (NODE_MAJOR >= 26 && !o.flush && ArrayBuffer.isView(bytes) && bytes.byteLength <= ONE_JOB_MAX) bytes = bytesOf(bytes, 'data');
   checkAborted(o.signal);
+  // Read before the path is checked, as Node's open(path, flag, options.mode)
+  // has it read as an argument.
+  const modeArg = o.mode;
   const p = validPath(path);
   const f = stringToFlags(flag);
-  const mode = parseFileMode(o.mode, 'mode', 0o666);
-  if (flag === 'w' && !o.flush && o.signal === undefined && ArrayBuffer.isView(bytes)) {
-    const r = await writeFileChained(io, p, bytes, mode);
+  const mode = parseFileMode(modeArg, 'mode', 0o666);
+  // A view whose properties name no range of its buffer goes step by step,
+  // where Node's RangeError comes after the open, as Node's does.
+  const chained = flag === 'w' && !o.flush && o.signal === undefined && ArrayBuffer.isView(bytes) ? viewOrNull(bytes) : null;
+  if (chained !== null) {
+    const r = await writeFileChained(io, p, chained, mode);
     if (r === 'done') return;
     if (r !== null) {
       if (r.errno !== 0) throw fsError(r.errno, r.syscall, r.syscall === 'open' ? shownOf(p) : undefined);
       // A short write: the rest, where Node's next write would put it.
       const fd = await openFd(io, p, O_WRONLY, 0);
       try {
-        const all = bytesOf(bytes, 'data');
+        const all = chained;
         for (let at = r.written; at < all.length;) at += await writeFd(io, fd, all.subarray(at, at + WRITE_CHUNK), at);
       } catch (err) {
         await closeFd(io, fd).catch(() => {});
