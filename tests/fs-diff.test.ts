@@ -588,6 +588,19 @@ const cases: Record<string, Case> = {
     await closed;
     return [rs.destroyed, fh.fd];
   },
+  // A stream that closes its handle at once, and a second one made as the
+  // handle closes: the second's end has nothing left to close (it closed
+  // the fd a second time, an unhandled EBADF; found by the fuzzer, seed 9).
+  'readLines made as a stream closes the handle': async (fs, d) => {
+    const fh = await fs.open(`${d}/f`, 'r');
+    const events: string[] = [];
+    const a = fh.createReadStream({ autoClose: true, emitClose: false, flush: true } as never);
+    a.on('error', (e: Error) => events.push(`a ${e.name}`));
+    const rl = fh.readLines({ signal: AbortSignal.abort() } as never);
+    rl.on('error', (e: Error) => events.push(`readLines ${e.name}`));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return [events, fh.fd];
+  },
   'createReadStream of a closed handle': async (fs, d) => {
     const fh = await fs.open(`${d}/f`);
     await fh.close();

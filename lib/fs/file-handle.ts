@@ -178,6 +178,10 @@ export class FileHandle extends EventEmitter {
   #unref(): void {
     if (--this.#refs === 0) {
       const fd = this.#fd;
+      // Closed already: a stream made as close() took the fd ends after it,
+      // and there is nothing left to close (Node's native handle, closed,
+      // doesn't close again).
+      if (fd === -1) return;
       this.#fd = -1;
       collected.unregister(this);
       closeFd(this.#io, fd).then(this.#closeResolve, this.#closeReject);
