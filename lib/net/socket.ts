@@ -93,6 +93,8 @@ export class Socket implements AsyncIterableIterator<Buffer> {
   private recv: AsyncIterableIterator<Chunk> | null = null;
   // Resolves once a cancelled receive has ended in the kernel.
   private recvStop: Promise<unknown> | null = null;
+  // destroy()'s shutdown(SHUT_RDWR), settled once the kernel has run it.
+  private shutStop: Promise<unknown> | null = null;
   private held: Chunk | null = null;
   // The Buffer next() handed out for `held`.
   private heldBuf: Buffer | null = null;
@@ -427,7 +429,7 @@ export class Socket implements AsyncIterableIterator<Buffer> {
     this.readEnded = true;
     this.stopReading();
     // A send waiting for room would wait for the peer: shutdown wakes it with EPIPE.
-    if (this.sending && this.fdNumber >= 0) this.ctx.ring.shutdown(this.fdNumber, SHUT_RDWR).catch(noop);
+    if (this.sending && this.fdNumber >= 0) this.shutStop = this.ctx.ring.shutdown(this.fdNumber, SHUT_RDWR).then(noop, noop);
     this.finishDestroy();
     return this;
   }
@@ -462,7 +464,13 @@ export class Socket implements AsyncIterableIterator<Buffer> {
       this.resolveClosed();
     };
     const close = (): Promise<void> => this.ctx.ring.closeFd(fd).then(done, done);
-    if (this.recvStop !== null) this.recvStop.then(close);
+    // Closed only once nothing the kernel may still look up by the fd's
+    // number is left: the receive, and destroy()'s shutdown. The kernel
+    // runs a shutdown on an io-wq worker and finds its file by the number
+    // there, so a close before it let it shut down whatever socket had
+    // taken the number since (the fuzzer's net phase, under load: a new
+    // connection's first write failed with EPIPE).
+    if (this.recvStop !== null || this.shutStop !== null) Promise.all([this.recvStop, this.shutStop]).then(close);
     else close();
   }
 
