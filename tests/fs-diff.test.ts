@@ -335,6 +335,14 @@ const cases: Record<string, Case> = {
   ]),
 
   // FileHandle: the rest
+  // Node's normalizeEncoding reads an encoding's length: one that throws
+  // there throws from write() (a revoked Proxy; found by the fuzzer, seed 8).
+  'write of a string with an encoding that throws when read': withHandle('f', 'r+', async (fh) => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const err = (e: Error) => [e.name, e.message];
+    return [await fh.write('é', 0, proxy as never).catch(err), await fh.write('é', 0, { length: 3 } as never).catch(err)];
+  }),
   // What read, readv, write and writev resolve with has no prototype, as Node's.
   'read, readv, write and writev results have no prototype': withHandle('f', 'r+', async (fh) => {
     const all = [
