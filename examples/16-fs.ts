@@ -12,8 +12,10 @@
 //   npx tsx examples/16-fs.ts
 //
 // What stays: the signatures, the results, the errors word for word. What
-// changes: Stats are tsuring/fs's own class (the same fields and methods),
-// and copyFile copies by reads and writes on the ring. README.md's
+// changes: Stats are tsuring/fs's own class (the same fields and methods);
+// copyFile copies by splicing through a pipe on the ring; and writeFile and
+// copyFile write over a file that exists and then cut it to length, as Bun
+// does, where Node empties it first (the file ends the same). README.md's
 // "tsuring/fs" section has the whole list.
 
 import * as nodeFs from 'node:fs/promises';
@@ -25,7 +27,8 @@ import * as fs from '../lib/fs/index.ts';
 const dir = await fs.mkdtemp(join(tmpdir(), 'tsuring-16-'));
 try {
   // 1. A whole file out and back: writeFile opens, writes and closes, and
-  // readFile opens, fstats, reads and closes, each step an SQE.
+  // readFile opens, reads and closes, each as one linked chain of SQEs
+  // submitted together (lib/fs/fast.ts).
   const file = join(dir, 'hello.txt');
   await fs.writeFile(file, 'hello from the ring\n', { mode: 0o640 });
   const text = await fs.readFile(file, 'utf8');
