@@ -56,7 +56,7 @@ import type { AsyncRing } from '../async/async-ring.ts';
 import type { Prep } from '../async/options.ts';
 import { rw } from '../prep/rw.ts';
 import { registerFilesSparse } from '../register/files.ts';
-import { addressFor, bytesOf } from '../ring/memory.ts';
+import { addressFor } from '../ring/memory.ts';
 import type { Sqe } from '../ring/sqe.ts';
 import {
   IORING_OP_CLOSE, IORING_OP_FADVISE, IORING_OP_FTRUNCATE, IORING_OP_OPENAT, IORING_OP_READ, IORING_OP_STATX, IORING_OP_WRITE, IOSQE_FIXED_FILE,
@@ -395,7 +395,7 @@ export type WriteOutcome = null | 'done' | { errno: number; syscall: 'open' | 'w
  * reported as { errno: 0, written } for the caller to finish, the file
  * holding the bytes written and no more.
  */
-export async function writeFileChained(io: AsyncRing, path: string | Uint8Array, bytes: ArrayBufferView, mode: number): Promise<WriteOutcome> {
+export async function writeFileChained(io: AsyncRing, path: string | Uint8Array, bytes: Uint8Array, mode: number): Promise<WriteOutcome> {
   const slots = rings.get(io);
   if (slots === undefined) return null;
   const len = bytes.byteLength;
@@ -423,11 +423,10 @@ export async function writeFileChained(io: AsyncRing, path: string | Uint8Array,
   }
 }
 
-// The slot's write names `len` bytes of `bytes`: copied into the slot, or
-// the caller's own memory for more than it holds. False when the ring can't
-// name that memory.
-function setData(s: Slot, bytes: ArrayBufferView, len: number): boolean {
-  const src = bytesOf(bytes, 'data').subarray(0, len);
+// The slot's write names the `len` bytes of `src` (a view writeFile made,
+// whose properties are its own): copied into the slot, or the caller's own
+// memory for more than it holds. False when the ring can't name that memory.
+function setData(s: Slot, src: Uint8Array, len: number): boolean {
   s.len = len;
   if (len <= DATA_BYTES) {
     s.data.set(src, 0);
