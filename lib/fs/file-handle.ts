@@ -25,7 +25,7 @@ import {
   NODE_MAJOR, getOptions, validateBoolean, validateBuffer, validateBufferArray, validateObject, validateOffsetLengthRead,
   validateOffsetLengthWrite, validatePosition, validateStringAfterArrayBufferView, ringPosition,
 } from './validate.ts';
-import { writeData, type WriteFileOptions } from './write-options.ts';
+import { writeData, writeFlag, type WriteFileOptions } from './write-options.ts';
 import { byteLengthOf, bytesOf } from '../ring/memory.ts';
 
 const fchmodP = promisify(fchmod);
@@ -390,8 +390,7 @@ export class FileHandle extends EventEmitter {
     const fd = this.#ref('writeFile');
     try {
       const o = getOptions(options, WRITE_DEFAULTS);
-      // Node's writeFile reads the flag first (it has no use for it here).
-      void (o.flag || 'w');
+      writeFlag(o); // read and checked as Node's writeFile does (the flag has no use here)
       const bytes = writeData(data, o);
       await writeFileFd(this.#io, fd, bytes, o.signal, o.encoding as BufferEncoding);
     } finally {

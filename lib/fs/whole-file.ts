@@ -19,8 +19,8 @@ import { FileHandle } from './file-handle.ts';
 import { spliceCopy } from './splice-copy.ts';
 import { readFileFd, writeFileBytes, writeFileFd, WRITE_CHUNK, type WriteData } from './file-data.ts';
 import { closeFd, fstatModeSize, ftruncateFd, openFd, readFd, shownOf, syncFd, writeFd } from './ops.ts';
-import { NODE_MAJOR, getOptions, type PathLike, validateBoolean, validPath } from './validate.ts';
-import { writeData, type WriteFileOptions } from './write-options.ts';
+import { NODE_MAJOR, getOptions, type PathLike, validPath } from './validate.ts';
+import { writeData, writeFlag, type WriteFileOptions } from './write-options.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, S_IFMT, S_IFREG, COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = constants;
 
@@ -87,13 +87,7 @@ function viewOrNull(bytes: ArrayBufferView): Uint8Array | null {
 /** Writes `data` as the file at `path` (created with `mode`, opened with `flag`, 'w' by default), or to a FileHandle. */
 export async function writeFile(io: AsyncRing, path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
   const o = getOptions(options, { encoding: 'utf8' as BufferEncoding, mode: 0o666, flag: 'w', flush: false }) as WriteFileOptions;
-  if (NODE_MAJOR >= 26) {
-    // Node 26 checks flush and then the mode before anything else, a
-    // FileHandle's write too.
-    validateBoolean(o.flush ?? false, 'options.flush');
-    parseFileMode(o.mode, 'mode', 0o666);
-  }
-  const flag = o.flag || 'w';
+  const flag = writeFlag(o);
   let bytes = writeData(data, o);
   if (path instanceof FileHandle) {
     // Node writes through a closed FileHandle's fd, -1: nothing to write is

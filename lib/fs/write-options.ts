@@ -5,7 +5,8 @@
 
 import { Buffer } from 'node:buffer';
 import { isCustomIterable, type WriteData } from './file-data.ts';
-import { validateAbortSignal, validateBoolean, validateStringAfterArrayBufferView } from './validate.ts';
+import { parseFileMode } from './flags.ts';
+import { NODE_MAJOR, validateAbortSignal, validateBoolean, validateStringAfterArrayBufferView } from './validate.ts';
 
 /** writeFile's and appendFile's options. */
 export interface WriteFileOptions {
@@ -21,10 +22,25 @@ export interface WriteFileOptions {
   signal?: AbortSignal;
 }
 
-/** `data` as what is written: bytes, or an iterable left to writeFileFd; checks flush and the signal as Node does, in its order. */
+/**
+ * writeFile's flag (its default 'w' for nothing given), with flush and the
+ * mode checked around it as node:fs/promises' writeFile reads them on this
+ * Node line: the flag, then flush, up to Node 24; flush, the mode, then the
+ * flag from Node 26. For the module's writeFile and FileHandle's alike.
+ */
+export function writeFlag(options: WriteFileOptions): string | number {
+  if (NODE_MAJOR >= 26) {
+    validateBoolean(options.flush ?? false, 'options.flush');
+    parseFileMode(options.mode, 'mode', 0o666);
+    return options.flag || 'w';
+  }
+  const flag = options.flag || 'w';
+  validateBoolean(options.flush ?? false, 'options.flush');
+  return flag;
+}
+
+/** `data` as what is written: bytes, or an iterable left to writeFileFd; checks the signal as Node does, after the data (and after writeFlag). */
 export function writeData(data: WriteData, options: WriteFileOptions): ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown> {
-  const flush = options.flush ?? false;
-  validateBoolean(flush, 'options.flush');
   let out: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>;
   if (!ArrayBuffer.isView(data) && !isCustomIterable(data)) {
     validateStringAfterArrayBufferView(data, 'data');
