@@ -234,7 +234,7 @@ const cases: Record<string, Case> = {
       throw new RangeError('the mode getter');
     },
   }),
-  'FileHandle.writeFile with a bad mode': withHandle('f', 'r+', (fh) => fh.writeFile('x', { mode: 'zz' as never })),
+  'FileHandle.writeFile with a bad mode': withHandle('f', 'r+', (fh) => fh.writeFile('x', { mode: 'zz' } as never)),
   'writeFile to a handle with a bad mode': async (fs, d) => {
     const fh = await fs.open(`${d}/f`, 'r+');
     try {
